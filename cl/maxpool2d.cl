@@ -1,0 +1,74 @@
+/* 2-D max pooling.
+ *
+ *   x:      [N, C, H, W]     input, NCHW
+ *   y:      [N, C, OH, OW]   output
+ *   argmax: [N, C, OH, OW]   int, ih * W + iw of the chosen input within its plane
+ * The window of y[n,c,oh,ow] starts at (oh*stride_h - pad_top, ow*stride_w - pad_left);
+ * positions outside the input are skipped. Ties go to the first maximum in row-major window
+ * order, the same rule as the reference, so every device picks the same input.
+ */
+
+#define POOL_SHAPE_ARGUMENTS                                                                 \
+    const int N, const int C, const int H, const int W, const int KH, const int KW,          \
+        const int OH, const int OW, const int stride_h, const int stride_w,                  \
+        const int pad_top, const int pad_left
+
+__kernel void maxpool2d_forward(__global const float *x, __global float *y,
+                                __global int *argmax, POOL_SHAPE_ARGUMENTS)
+{
+    const size_t index = get_global_id(0);
+    if (index >= (size_t)N * C * OH * OW)
+        return;
+    const int ow = (int)(index % OW);
+    const int oh = (int)(index / OW % OH);
+    const size_t plane = index / ((size_t)OW * OH);
+    __global const float *x_plane = x + plane * H * W;
+    float best = 0.0f;
+    int best_index = -1;
+    for (int kh = 0; kh < KH; kh++) {
+        const int ih = oh * stride_h - pad_top + kh;
+        if (ih < 0 || ih >= H)
+            continue;
+        for (int kw = 0; kw < KW; kw++) {
+            const int iw = ow * stride_w - pad_left + kw;
+            if (iw < 0 || iw >= W)
+                continue;
+            const float value = x_plane[ih * W + iw];
+            if (best_index < 0 || value > best) {
+                best = value;
+                best_index = ih * W + iw;
+            }
+        }
+    }
+    y[index] = best;
+    argmax[index] = best_index;
+}
+
+/* dX: one work-item per input element, summing dy over the windows that chose it.
+ *   dy, argmax: [N, C, OH, OW], dx: [N, C, H, W] */
+__kernel void maxpool2d_backward(__global const float *dy, __global const int *argmax,
+                                 __global float *dx, POOL_SHAPE_ARGUMENTS)
+{
+    const size_t index = get_global_id(0);
+    if (index >= (size_t)N * C * H * W)
+        return;
+    const int iw = (int)(index % W);
+    const int ih = (int)(index / W % H);
+    const size_t plane = index / ((size_t)W * H);
+    /* windows covering ih: oh*stride_h - pad_top <= ih < oh*stride_h - pad_top + KH */
+    const int oh_low_scaled = ih + pad_top - KH + 1;
+    const int oh_first = oh_low_scaled <= 0 ? 0 : (oh_low_scaled + stride_h - 1) / stride_h;
+    const int oh_last = min(OH - 1, (ih + pad_top) / stride_h);
+    const int ow_low_scaled = iw + pad_left - KW + 1;
+    const int ow_first = ow_low_scaled <= 0 ? 0 : (ow_low_scaled + stride_w - 1) / stride_w;
+    const int ow_last = min(OW - 1, (iw + pad_left) / stride_w);
+    const int self = ih * W + iw;
+    float sum = 0.0f;
+    for (int oh = oh_first; oh <= oh_last; oh++)
+        for (int ow = ow_first; ow <= ow_last; ow++) {
+            const size_t out = (plane * OH + oh) * OW + ow;
+            if (argmax[out] == self)
+                sum += dy[out];
+        }
+    dx[index] = sum;
+}

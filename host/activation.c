@@ -1,0 +1,50 @@
+/* Activation dispatch; kernels in cl/activation.cl, reference twin in ref/activation.c. */
+#include "ops.h"
+
+const char *clcnn_activation_name(clcnn_activation kind)
+{
+    switch (kind) {
+    case CLCNN_ACTIVATION_RELU: return "relu";
+    case CLCNN_ACTIVATION_SIGMOID: return "sigmoid";
+    case CLCNN_ACTIVATION_TANH: return "tanh";
+    case CLCNN_ACTIVATION_LEAKY_RELU: return "leaky_relu";
+    }
+    return "?";
+}
+
+clcnn_status clcnn_activation_forward(clcnn_context *context, clcnn_activation kind, float alpha,
+                                      int count, const clcnn_buffer *x, clcnn_buffer *y)
+{
+    CLCNN_TRY(clcnn_require_bytes("activation_forward", "x", x, (size_t)count, sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("activation_forward", "y", y, (size_t)count, sizeof(float)));
+    if (context->reference) {
+        clcnn_ref_activation_forward(kind, alpha, count, x->host, y->host);
+        return CLCNN_OK;
+    }
+    cl_kernel kernel;
+    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_ACTIVATION_FORWARD, &kernel));
+    int kind_value = (int)kind;
+    CLCNN_TRY(clcnn_set_args(context, kernel, 5, sizeof(cl_mem), &x->mem, sizeof(cl_mem), &y->mem,
+                             sizeof(int), &count, sizeof(int), &kind_value, sizeof(float), &alpha));
+    return clcnn_launch_items(context, kernel, (size_t)count, CLCNN_ELEMENTWISE_WG);
+}
+
+clcnn_status clcnn_activation_backward(clcnn_context *context, clcnn_activation kind, float alpha,
+                                       int count, const clcnn_buffer *y, const clcnn_buffer *dy,
+                                       clcnn_buffer *dx)
+{
+    CLCNN_TRY(clcnn_require_bytes("activation_backward", "y", y, (size_t)count, sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("activation_backward", "dy", dy, (size_t)count, sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("activation_backward", "dx", dx, (size_t)count, sizeof(float)));
+    if (context->reference) {
+        clcnn_ref_activation_backward(kind, alpha, count, y->host, dy->host, dx->host);
+        return CLCNN_OK;
+    }
+    cl_kernel kernel;
+    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_ACTIVATION_BACKWARD, &kernel));
+    int kind_value = (int)kind;
+    CLCNN_TRY(clcnn_set_args(context, kernel, 6, sizeof(cl_mem), &y->mem, sizeof(cl_mem), &dy->mem,
+                             sizeof(cl_mem), &dx->mem, sizeof(int), &count, sizeof(int),
+                             &kind_value, sizeof(float), &alpha));
+    return clcnn_launch_items(context, kernel, (size_t)count, CLCNN_ELEMENTWISE_WG);
+}

@@ -1,0 +1,170 @@
+/* Device buffers (host memory on the reference path) and kernel launch helpers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops.h"
+
+clcnn_status clcnn_buffer_create(clcnn_context *context, size_t bytes, clcnn_buffer *buffer)
+{
+    memset(buffer, 0, sizeof *buffer);
+    if (bytes == 0)
+        bytes = sizeof(float); /* OpenCL rejects empty buffers; keep one element */
+    if (context->reference) {
+        buffer->host = calloc(1, bytes);
+        if (!buffer->host)
+            return clcnn_fail(CLCNN_ERROR_ALLOCATION, "out of host memory allocating %zu bytes",
+                              bytes);
+        buffer->bytes = bytes;
+        return CLCNN_OK;
+    }
+    const clcnn_device_info *device = &context->device;
+    if ((uint64_t)bytes > device->max_alloc_bytes)
+        return clcnn_fail(CLCNN_ERROR_ALLOCATION,
+                          "a buffer of %zu bytes (%.1f MiB) exceeds the largest allocation "
+                          "device '%s' allows, %llu bytes (%.1f MiB; global memory %.1f MiB)",
+                          bytes, bytes / 1048576.0, device->name,
+                          (unsigned long long)device->max_alloc_bytes,
+                          device->max_alloc_bytes / 1048576.0,
+                          device->global_mem_bytes / 1048576.0);
+    cl_int code = CL_SUCCESS;
+    buffer->mem = clCreateBuffer(context->cl, CL_MEM_READ_WRITE, bytes, NULL, &code);
+    if (code != CL_SUCCESS)
+        return clcnn_fail_cl(context, code, "clCreateBuffer", __FILE__, __LINE__);
+    buffer->bytes = bytes;
+    const cl_uchar zero = 0;
+    code = clEnqueueFillBuffer(context->queue, buffer->mem, &zero, sizeof zero, 0, bytes, 0, NULL,
+                               NULL);
+    if (code != CL_SUCCESS) {
+        clcnn_status status = clcnn_fail_cl(context, code, "clEnqueueFillBuffer", __FILE__, __LINE__);
+        clcnn_buffer_release(buffer);
+        return status;
+    }
+    return CLCNN_OK;
+}
+
+void clcnn_buffer_release(clcnn_buffer *buffer)
+{
+    if (buffer->mem)
+        clReleaseMemObject(buffer->mem);
+    free(buffer->host);
+    memset(buffer, 0, sizeof *buffer);
+}
+
+static clcnn_status check_range(const clcnn_buffer *buffer, size_t offset, size_t bytes,
+                                const char *what)
+{
+    if (offset > buffer->bytes || bytes > buffer->bytes - offset)
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
+                          "%s of %zu bytes at offset %zu overruns a buffer of %zu bytes", what,
+                          bytes, offset, buffer->bytes);
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_buffer_write(clcnn_context *context, clcnn_buffer *buffer, size_t offset,
+                                const void *data, size_t bytes)
+{
+    CLCNN_TRY(check_range(buffer, offset, bytes, "a write"));
+    if (context->reference) {
+        memcpy((char *)buffer->host + offset, data, bytes);
+        return CLCNN_OK;
+    }
+    CLCNN_CL_CHECK(context, clEnqueueWriteBuffer(context->queue, buffer->mem, CL_TRUE, offset,
+                                                 bytes, data, 0, NULL, NULL));
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_buffer_read(clcnn_context *context, const clcnn_buffer *buffer, size_t offset,
+                               void *data, size_t bytes)
+{
+    CLCNN_TRY(check_range(buffer, offset, bytes, "a read"));
+    if (context->reference) {
+        memcpy(data, (const char *)buffer->host + offset, bytes);
+        return CLCNN_OK;
+    }
+    CLCNN_CL_CHECK(context, clEnqueueReadBuffer(context->queue, buffer->mem, CL_TRUE, offset,
+                                                bytes, data, 0, NULL, NULL));
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_buffer_copy(clcnn_context *context, const clcnn_buffer *source,
+                               clcnn_buffer *destination, size_t bytes)
+{
+    CLCNN_TRY(check_range(source, 0, bytes, "a copy"));
+    CLCNN_TRY(check_range(destination, 0, bytes, "a copy"));
+    if (context->reference) {
+        memcpy(destination->host, source->host, bytes);
+        return CLCNN_OK;
+    }
+    CLCNN_CL_CHECK(context, clEnqueueCopyBuffer(context->queue, source->mem, destination->mem, 0,
+                                                0, bytes, 0, NULL, NULL));
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_set_args(clcnn_context *context, cl_kernel kernel, int count, ...)
+{
+    va_list arguments;
+    va_start(arguments, count);
+    for (int i = 0; i < count; i++) {
+        size_t size = va_arg(arguments, size_t);
+        const void *value = va_arg(arguments, const void *);
+        cl_int code = clSetKernelArg(kernel, (cl_uint)i, size, value);
+        if (code != CL_SUCCESS) {
+            va_end(arguments);
+            char name[128] = "?";
+            clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
+            name[sizeof name - 1] = '\0';
+            clcnn_fail_cl(context, code, "clSetKernelArg", __FILE__, __LINE__);
+            char detail[4096];
+            snprintf(detail, sizeof detail, "%s (kernel %s, argument %d)", clcnn_last_error(),
+                     name, i);
+            return clcnn_fail((clcnn_status)code, "%s", detail);
+        }
+    }
+    va_end(arguments);
+    return CLCNN_OK;
+}
+
+static clcnn_status launch(clcnn_context *context, cl_kernel kernel, size_t global, size_t local)
+{
+    cl_int code = clEnqueueNDRangeKernel(context->queue, kernel, 1, NULL, &global, &local, 0, NULL,
+                                         NULL);
+    if (code == CL_SUCCESS)
+        return CLCNN_OK;
+    char name[128] = "?";
+    clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
+    name[sizeof name - 1] = '\0';
+    clcnn_fail_cl(context, code, "clEnqueueNDRangeKernel", __FILE__, __LINE__);
+    char detail[4096];
+    snprintf(detail, sizeof detail, "%s (kernel %s, global %zu, local %zu)", clcnn_last_error(),
+             name, global, local);
+    return clcnn_fail((clcnn_status)code, "%s", detail);
+}
+
+clcnn_status clcnn_launch_items(clcnn_context *context, cl_kernel kernel, size_t items,
+                                size_t local_size)
+{
+    if (items == 0)
+        return CLCNN_OK;
+    size_t global = (items + local_size - 1) / local_size * local_size;
+    return launch(context, kernel, global, local_size);
+}
+
+clcnn_status clcnn_launch_groups(clcnn_context *context, cl_kernel kernel, size_t groups,
+                                 size_t local_size)
+{
+    if (groups == 0)
+        return CLCNN_OK;
+    return launch(context, kernel, groups * local_size, local_size);
+}
+
+clcnn_status clcnn_require_bytes(const char *op, const char *argument, const clcnn_buffer *buffer,
+                                 size_t elements, size_t element_size)
+{
+    size_t needed = elements * element_size;
+    if (!buffer || buffer->bytes < needed)
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
+                          "%s: argument %s holds %zu bytes but the shape needs %zu (%zu elements)",
+                          op, argument, buffer ? buffer->bytes : 0, needed, elements);
+    return CLCNN_OK;
+}

@@ -1,0 +1,694 @@
+/* Cross-checking every op and direction against the reference (include/clcnn/check.h).
+ *
+ * Each case draws random inputs, runs the reference into host arrays, runs the dispatch on
+ * the context's device into output buffers that are poisoned and carry CANARY_COUNT extra
+ * elements, then compares. Tolerances, and why:
+ *  - long sums (conv2d, dense, pooling gradients, loss sums) differ by float rounding on the
+ *    device against double on the reference; the error grows with the number of terms K,
+ *    about sqrt(K) for random data, so abs tolerance = 2 sqrt(K) eps max|ref|;
+ *  - exp, tanh, log and division may be a few ulp off in OpenCL C 1.2: 16 eps relative;
+ *  - ReLU, max pooling forward, dropout, argmax and counts are exact: tolerance 0.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clcnn/check.h"
+#include "ops.h"
+
+#define CANARY_COUNT 16
+#define CANARY_BITS 0x7fc0deadu /* a NaN no op produces */
+#define MAX_CASE_BUFFERS 32
+#define MAX_CASE_ARRAYS 32
+
+typedef struct checker {
+    clcnn_context *context;
+    uint64_t random_state;
+    clcnn_check_callback callback;
+    void *user_data;
+    int failures;
+    clcnn_check_row row;
+    clcnn_buffer buffers[MAX_CASE_BUFFERS];
+    int buffer_count;
+    void *arrays[MAX_CASE_ARRAYS];
+    int array_count;
+} checker;
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
+}
+
+/* ---- case resources, released together after each case ------------------------------- */
+
+static void release_case(checker *c)
+{
+    for (int i = 0; i < c->buffer_count; i++)
+        clcnn_buffer_release(&c->buffers[i]);
+    for (int i = 0; i < c->array_count; i++)
+        free(c->arrays[i]);
+    c->buffer_count = c->array_count = 0;
+}
+
+static void *array(checker *c, size_t count, size_t element_size)
+{
+    if (c->array_count == MAX_CASE_ARRAYS)
+        return NULL;
+    void *memory = calloc(count ? count : 1, element_size);
+    if (memory)
+        c->arrays[c->array_count++] = memory;
+    return memory;
+}
+
+static clcnn_status host_array(checker *c, size_t count, size_t element_size, void **out)
+{
+    *out = array(c, count, element_size);
+    if (!*out)
+        return clcnn_fail(CLCNN_ERROR_ALLOCATION, "check: out of host memory (%zu elements)", count);
+    return CLCNN_OK;
+}
+
+/* splitmix64: a tiny, well-mixed generator for test data */
+static uint64_t next_random(checker *c)
+{
+    uint64_t z = (c->random_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static clcnn_status random_floats(checker *c, size_t count, float low, float high, float **out)
+{
+    CLCNN_TRY(host_array(c, count, sizeof(float), (void **)out));
+    for (size_t i = 0; i < count; i++)
+        (*out)[i] = low + (high - low) * (float)((next_random(c) >> 40) * 0x1p-24);
+    return CLCNN_OK;
+}
+
+/* Small integers as floats: many exact ties, for max pooling and argmax tie rules. */
+static clcnn_status tied_floats(checker *c, size_t count, float **out)
+{
+    CLCNN_TRY(host_array(c, count, sizeof(float), (void **)out));
+    for (size_t i = 0; i < count; i++)
+        (*out)[i] = (float)(next_random(c) % 3);
+    return CLCNN_OK;
+}
+
+static clcnn_status random_labels(checker *c, int N, int C, int32_t **out)
+{
+    CLCNN_TRY(host_array(c, (size_t)N, sizeof(int32_t), (void **)out));
+    for (int n = 0; n < N; n++)
+        (*out)[n] = (int32_t)(next_random(c) % (uint64_t)C);
+    return CLCNN_OK;
+}
+
+static clcnn_status new_buffer(checker *c, size_t bytes, clcnn_buffer **out)
+{
+    if (c->buffer_count == MAX_CASE_BUFFERS)
+        return clcnn_fail(CLCNN_ERROR_ALLOCATION, "check: too many buffers in one case");
+    CLCNN_TRY(clcnn_buffer_create(c->context, bytes, &c->buffers[c->buffer_count]));
+    *out = &c->buffers[c->buffer_count++];
+    return CLCNN_OK;
+}
+
+static clcnn_status upload(checker *c, const void *data, size_t bytes, clcnn_buffer **out)
+{
+    CLCNN_TRY(new_buffer(c, bytes, out));
+    return clcnn_buffer_write(c->context, *out, 0, data, bytes);
+}
+
+/* An output buffer of `count` 4-byte elements plus canaries, every word poisoned, so that an
+ * element the op forgets to write shows up as a mismatch and one written past the end as a
+ * broken canary. */
+static clcnn_status output(checker *c, size_t count, clcnn_buffer **out)
+{
+    size_t words = count + CANARY_COUNT;
+    uint32_t *poison = array(c, words, sizeof(uint32_t));
+    if (!poison)
+        return clcnn_fail(CLCNN_ERROR_ALLOCATION, "check: out of host memory");
+    for (size_t i = 0; i < words; i++)
+        poison[i] = CANARY_BITS;
+    return upload(c, poison, words * sizeof(uint32_t), out);
+}
+
+/* An in/out buffer: the data, then canaries. */
+static clcnn_status upload_in_out(checker *c, const float *data, size_t count, clcnn_buffer **out)
+{
+    CLCNN_TRY(output(c, count, out));
+    return clcnn_buffer_write(c->context, *out, 0, data, count * sizeof(float));
+}
+
+/* ---- rows ------------------------------------------------------------------------------ */
+
+static void begin_row(checker *c, const char *op, const char *direction, const char *shape)
+{
+    memset(&c->row, 0, sizeof c->row);
+    snprintf(c->row.op, sizeof c->row.op, "%s", op);
+    snprintf(c->row.direction, sizeof c->row.direction, "%s", direction);
+    snprintf(c->row.shape, sizeof c->row.shape, "%s", shape);
+    c->row.canaries_intact = true;
+    c->row.passed = true;
+}
+
+static void end_row(checker *c)
+{
+    if (!c->row.canaries_intact)
+        c->row.passed = false;
+    if (!c->row.passed)
+        c->failures++;
+    if (c->callback)
+        c->callback(&c->row, c->user_data);
+}
+
+static double max_abs(const float *values, size_t count)
+{
+    double largest = 0.0;
+    for (size_t i = 0; i < count; i++)
+        if (isfinite(values[i]) && fabs(values[i]) > largest)
+            largest = fabs(values[i]);
+    return largest;
+}
+
+/* Tolerance for a sum of `terms` float products whose results reach max|reference|. */
+static double sum_tolerance(size_t terms, const float *reference, size_t count)
+{
+    return 2.0 * sqrt((double)terms) * FLT_EPSILON * max_abs(reference, count);
+}
+
+static void note_mismatch(checker *c, const char *name, size_t index, double got, double expected)
+{
+    size_t used = strlen(c->row.mismatches);
+    if (used + 80 < sizeof c->row.mismatches)
+        snprintf(c->row.mismatches + used, sizeof c->row.mismatches - used,
+                 "%s%s[%zu] = %.9g, reference %.9g", used ? "; " : "", name, index, got, expected);
+}
+
+static clcnn_status compare(checker *c, const char *name, const clcnn_buffer *buffer,
+                            const float *reference, size_t count, double tolerance_abs,
+                            double tolerance_rel)
+{
+    float *got = array(c, count + CANARY_COUNT, sizeof(float));
+    if (!got)
+        return clcnn_fail(CLCNN_ERROR_ALLOCATION, "check: out of host memory");
+    CLCNN_TRY(clcnn_buffer_read(c->context, buffer, 0, got, (count + CANARY_COUNT) * sizeof(float)));
+    if (tolerance_abs > c->row.tolerance_abs)
+        c->row.tolerance_abs = tolerance_abs;
+    if (tolerance_rel > c->row.tolerance_rel)
+        c->row.tolerance_rel = tolerance_rel;
+    for (size_t i = 0; i < count; i++) {
+        double g = got[i], r = reference[i];
+        if (isnan(g) && isnan(r))
+            continue;
+        double error = fabs(g - r);
+        if (!(error <= tolerance_abs + tolerance_rel * fabs(r))) {
+            if (c->row.passed || strlen(c->row.mismatches) < 300)
+                note_mismatch(c, name, i, g, r);
+            c->row.passed = false;
+        }
+        if (isnan(error))
+            error = INFINITY;
+        if (error > c->row.max_abs_error)
+            c->row.max_abs_error = error;
+        if (fabs(r) > 1e-6 && error / fabs(r) > c->row.max_rel_error)
+            c->row.max_rel_error = error / fabs(r);
+    }
+    for (size_t i = count; i < count + CANARY_COUNT; i++) {
+        uint32_t bits;
+        memcpy(&bits, &got[i], sizeof bits);
+        if (bits != CANARY_BITS)
+            c->row.canaries_intact = false;
+    }
+    return CLCNN_OK;
+}
+
+static clcnn_status compare_ints(checker *c, const char *name, const clcnn_buffer *buffer,
+                                 const int32_t *reference, size_t count)
+{
+    float *as_float = array(c, count, sizeof(float));
+    int32_t *got = array(c, count + CANARY_COUNT, sizeof(int32_t));
+    if (!as_float || !got)
+        return clcnn_fail(CLCNN_ERROR_ALLOCATION, "check: out of host memory");
+    CLCNN_TRY(clcnn_buffer_read(c->context, buffer, 0, got, (count + CANARY_COUNT) * sizeof(int32_t)));
+    for (size_t i = 0; i < count; i++) {
+        if (got[i] != reference[i]) {
+            if (c->row.passed || strlen(c->row.mismatches) < 300)
+                note_mismatch(c, name, i, got[i], reference[i]);
+            c->row.passed = false;
+            double error = fabs((double)got[i] - reference[i]);
+            if (error > c->row.max_abs_error)
+                c->row.max_abs_error = error;
+        }
+    }
+    for (size_t i = count; i < count + CANARY_COUNT; i++)
+        if ((uint32_t)got[i] != CANARY_BITS)
+            c->row.canaries_intact = false;
+    return CLCNN_OK;
+}
+
+/* Runs the dispatch twice (the first builds kernels and warms caches) and times the second. */
+#define TIMED(c, call)                                                                       \
+    for (int run_ = 0; run_ < 2; run_++) {                                                   \
+        double start_ = now_ms();                                                            \
+        CLCNN_TRY(call);                                                                     \
+        CLCNN_TRY(clcnn_context_finish((c)->context));                                       \
+        (c)->row.device_ms = now_ms() - start_;                                              \
+    }
+
+/* ---- cases ------------------------------------------------------------------------------ */
+
+static clcnn_status check_conv2d(checker *c, int N, int C, int H, int W, int OC, int KH, int KW,
+                                 int stride, clcnn_padding padding)
+{
+    clcnn_conv2d_shape s;
+    CLCNN_TRY(clcnn_conv2d_shape_make(N, C, H, W, OC, KH, KW, stride, stride, padding, &s));
+    char shape[96];
+    snprintf(shape, sizeof shape, "%dx%dx%dx%d k%dx%d/%d %s ->%d", N, C, H, W, KH, KW, stride,
+             padding == CLCNN_PADDING_SAME ? "same" : "valid", OC);
+    size_t x_count = (size_t)N * C * H * W, w_count = (size_t)OC * C * KH * KW;
+    size_t y_count = (size_t)N * OC * s.OH * s.OW;
+    float *x, *w, *b, *dy, *y_ref, *dx_ref, *dw_ref, *db_ref;
+    CLCNN_TRY(random_floats(c, x_count, -1.0f, 1.0f, &x));
+    CLCNN_TRY(random_floats(c, w_count, -0.5f, 0.5f, &w));
+    CLCNN_TRY(random_floats(c, (size_t)OC, -0.5f, 0.5f, &b));
+    CLCNN_TRY(random_floats(c, y_count, -1.0f, 1.0f, &dy));
+    CLCNN_TRY(host_array(c, y_count, sizeof(float), (void **)&y_ref));
+    CLCNN_TRY(host_array(c, x_count, sizeof(float), (void **)&dx_ref));
+    CLCNN_TRY(host_array(c, w_count, sizeof(float), (void **)&dw_ref));
+    CLCNN_TRY(host_array(c, (size_t)OC, sizeof(float), (void **)&db_ref));
+    clcnn_ref_conv2d_forward(&s, x, w, b, y_ref);
+    clcnn_ref_conv2d_backward_data(&s, dy, w, dx_ref);
+    clcnn_ref_conv2d_backward_weights(&s, x, dy, dw_ref);
+    clcnn_ref_conv2d_backward_bias(&s, dy, db_ref);
+
+    clcnn_buffer *X, *Wt, *B, *DY, *Y, *DX, *DW, *DB;
+    CLCNN_TRY(upload(c, x, x_count * sizeof(float), &X));
+    CLCNN_TRY(upload(c, w, w_count * sizeof(float), &Wt));
+    CLCNN_TRY(upload(c, b, (size_t)OC * sizeof(float), &B));
+    CLCNN_TRY(upload(c, dy, y_count * sizeof(float), &DY));
+    CLCNN_TRY(output(c, y_count, &Y));
+    CLCNN_TRY(output(c, x_count, &DX));
+    CLCNN_TRY(output(c, w_count, &DW));
+    CLCNN_TRY(output(c, (size_t)OC, &DB));
+
+    begin_row(c, "conv2d", "forward", shape);
+    TIMED(c, clcnn_conv2d_forward(c->context, &s, X, Wt, B, Y));
+    CLCNN_TRY(compare(c, "y", Y, y_ref, y_count,
+                      sum_tolerance((size_t)C * KH * KW + 1, y_ref, y_count), 2 * FLT_EPSILON));
+    end_row(c);
+
+    begin_row(c, "conv2d", "backward_data", shape);
+    TIMED(c, clcnn_conv2d_backward_data(c->context, &s, DY, Wt, DX));
+    CLCNN_TRY(compare(c, "dx", DX, dx_ref, x_count,
+                      sum_tolerance((size_t)OC * KH * KW, dx_ref, x_count), 2 * FLT_EPSILON));
+    end_row(c);
+
+    begin_row(c, "conv2d", "backward_weights", shape);
+    TIMED(c, clcnn_conv2d_backward_weights(c->context, &s, X, DY, DW));
+    CLCNN_TRY(compare(c, "dw", DW, dw_ref, w_count,
+                      sum_tolerance((size_t)N * s.OH * s.OW, dw_ref, w_count), 2 * FLT_EPSILON));
+    end_row(c);
+
+    begin_row(c, "conv2d", "backward_bias", shape);
+    TIMED(c, clcnn_conv2d_backward_bias(c->context, &s, DY, DB));
+    CLCNN_TRY(compare(c, "db", DB, db_ref, (size_t)OC,
+                      sum_tolerance((size_t)N * s.OH * s.OW, db_ref, (size_t)OC), 2 * FLT_EPSILON));
+    end_row(c);
+    return CLCNN_OK;
+}
+
+static clcnn_status check_maxpool2d(checker *c, int N, int C, int H, int W, int size, int stride,
+                                    clcnn_padding padding, bool ties)
+{
+    clcnn_pool2d_shape s;
+    CLCNN_TRY(clcnn_pool2d_shape_make(N, C, H, W, size, size, stride, stride, padding, &s));
+    char shape[96];
+    snprintf(shape, sizeof shape, "%dx%dx%dx%d p%dx%d/%d %s%s", N, C, H, W, size, size, stride,
+             padding == CLCNN_PADDING_SAME ? "same" : "valid", ties ? " ties" : "");
+    size_t x_count = (size_t)N * C * H * W, y_count = (size_t)N * C * s.OH * s.OW;
+    float *x, *dy, *y_ref, *dx_ref;
+    int32_t *argmax_ref;
+    if (ties)
+        CLCNN_TRY(tied_floats(c, x_count, &x));
+    else
+        CLCNN_TRY(random_floats(c, x_count, -1.0f, 1.0f, &x));
+    CLCNN_TRY(random_floats(c, y_count, -1.0f, 1.0f, &dy));
+    CLCNN_TRY(host_array(c, y_count, sizeof(float), (void **)&y_ref));
+    CLCNN_TRY(host_array(c, y_count, sizeof(int32_t), (void **)&argmax_ref));
+    CLCNN_TRY(host_array(c, x_count, sizeof(float), (void **)&dx_ref));
+    clcnn_ref_maxpool2d_forward(&s, x, y_ref, argmax_ref);
+    clcnn_ref_maxpool2d_backward(&s, dy, argmax_ref, dx_ref);
+
+    clcnn_buffer *X, *DY, *Y, *ARGMAX, *ARGMAX_REF, *DX;
+    CLCNN_TRY(upload(c, x, x_count * sizeof(float), &X));
+    CLCNN_TRY(upload(c, dy, y_count * sizeof(float), &DY));
+    CLCNN_TRY(upload(c, argmax_ref, y_count * sizeof(int32_t), &ARGMAX_REF));
+    CLCNN_TRY(output(c, y_count, &Y));
+    CLCNN_TRY(output(c, y_count, &ARGMAX));
+    CLCNN_TRY(output(c, x_count, &DX));
+
+    begin_row(c, "maxpool2d", "forward", shape);
+    TIMED(c, clcnn_maxpool2d_forward(c->context, &s, X, Y, ARGMAX));
+    CLCNN_TRY(compare(c, "y", Y, y_ref, y_count, 0.0, 0.0));
+    CLCNN_TRY(compare_ints(c, "argmax", ARGMAX, argmax_ref, y_count));
+    end_row(c);
+
+    /* backward from the reference's argmax, so a forward bug cannot mask a backward one */
+    begin_row(c, "maxpool2d", "backward", shape);
+    TIMED(c, clcnn_maxpool2d_backward(c->context, &s, DY, ARGMAX_REF, DX));
+    size_t overlap = (size_t)((size + stride - 1) / stride) * ((size + stride - 1) / stride);
+    CLCNN_TRY(compare(c, "dx", DX, dx_ref, x_count, sum_tolerance(overlap, dx_ref, x_count), 0.0));
+    end_row(c);
+    return CLCNN_OK;
+}
+
+static clcnn_status check_activation(checker *c, clcnn_activation kind, int count)
+{
+    const float alpha = 0.3f; /* Keras LeakyReLU's default slope */
+    char shape[96];
+    snprintf(shape, sizeof shape, "%d elements", count);
+    float *x, *dy, *y_ref, *dx_ref;
+    CLCNN_TRY(random_floats(c, (size_t)count, -4.0f, 4.0f, &x));
+    CLCNN_TRY(random_floats(c, (size_t)count, -1.0f, 1.0f, &dy));
+    CLCNN_TRY(host_array(c, (size_t)count, sizeof(float), (void **)&y_ref));
+    CLCNN_TRY(host_array(c, (size_t)count, sizeof(float), (void **)&dx_ref));
+    clcnn_ref_activation_forward(kind, alpha, count, x, y_ref);
+    clcnn_ref_activation_backward(kind, alpha, count, y_ref, dy, dx_ref);
+    bool exact = kind == CLCNN_ACTIVATION_RELU || kind == CLCNN_ACTIVATION_LEAKY_RELU;
+    double tolerance_rel = exact ? 0.0 : 16 * FLT_EPSILON;
+    double tolerance_abs = exact ? 0.0 : 16 * FLT_EPSILON * FLT_EPSILON;
+
+    clcnn_buffer *X, *DY, *Y_REF, *Y, *DX;
+    CLCNN_TRY(upload(c, x, (size_t)count * sizeof(float), &X));
+    CLCNN_TRY(upload(c, dy, (size_t)count * sizeof(float), &DY));
+    CLCNN_TRY(upload(c, y_ref, (size_t)count * sizeof(float), &Y_REF));
+    CLCNN_TRY(output(c, (size_t)count, &Y));
+    CLCNN_TRY(output(c, (size_t)count, &DX));
+
+    begin_row(c, clcnn_activation_name(kind), "forward", shape);
+    TIMED(c, clcnn_activation_forward(c->context, kind, alpha, count, X, Y));
+    CLCNN_TRY(compare(c, "y", Y, y_ref, (size_t)count, tolerance_abs, tolerance_rel));
+    end_row(c);
+
+    begin_row(c, clcnn_activation_name(kind), "backward", shape);
+    TIMED(c, clcnn_activation_backward(c->context, kind, alpha, count, Y_REF, DY, DX));
+    CLCNN_TRY(compare(c, "dx", DX, dx_ref, (size_t)count, tolerance_abs, tolerance_rel));
+    end_row(c);
+    return CLCNN_OK;
+}
+
+static clcnn_status check_dense(checker *c, int N, int I, int O)
+{
+    const clcnn_dense_shape s = {N, I, O};
+    char shape[96];
+    snprintf(shape, sizeof shape, "%dx%d -> %d", N, I, O);
+    size_t x_count = (size_t)N * I, w_count = (size_t)I * O, y_count = (size_t)N * O;
+    float *x, *w, *b, *dy, *y_ref, *dx_ref, *dw_ref, *db_ref;
+    CLCNN_TRY(random_floats(c, x_count, -1.0f, 1.0f, &x));
+    CLCNN_TRY(random_floats(c, w_count, -0.5f, 0.5f, &w));
+    CLCNN_TRY(random_floats(c, (size_t)O, -0.5f, 0.5f, &b));
+    CLCNN_TRY(random_floats(c, y_count, -1.0f, 1.0f, &dy));
+    CLCNN_TRY(host_array(c, y_count, sizeof(float), (void **)&y_ref));
+    CLCNN_TRY(host_array(c, x_count, sizeof(float), (void **)&dx_ref));
+    CLCNN_TRY(host_array(c, w_count, sizeof(float), (void **)&dw_ref));
+    CLCNN_TRY(host_array(c, (size_t)O, sizeof(float), (void **)&db_ref));
+    clcnn_ref_dense_forward(&s, x, w, b, y_ref);
+    clcnn_ref_dense_backward_data(&s, dy, w, dx_ref);
+    clcnn_ref_dense_backward_weights(&s, x, dy, dw_ref);
+    clcnn_ref_dense_backward_bias(&s, dy, db_ref);
+
+    clcnn_buffer *X, *Wt, *B, *DY, *Y, *DX, *DW, *DB;
+    CLCNN_TRY(upload(c, x, x_count * sizeof(float), &X));
+    CLCNN_TRY(upload(c, w, w_count * sizeof(float), &Wt));
+    CLCNN_TRY(upload(c, b, (size_t)O * sizeof(float), &B));
+    CLCNN_TRY(upload(c, dy, y_count * sizeof(float), &DY));
+    CLCNN_TRY(output(c, y_count, &Y));
+    CLCNN_TRY(output(c, x_count, &DX));
+    CLCNN_TRY(output(c, w_count, &DW));
+    CLCNN_TRY(output(c, (size_t)O, &DB));
+    CLCNN_TRY(clcnn_dense_reserve(c->context, &s));
+
+    begin_row(c, "dense", "forward", shape);
+    TIMED(c, clcnn_dense_forward(c->context, &s, X, Wt, B, Y));
+    CLCNN_TRY(compare(c, "y", Y, y_ref, y_count, sum_tolerance((size_t)I + 1, y_ref, y_count),
+                      2 * FLT_EPSILON));
+    end_row(c);
+
+    begin_row(c, "dense", "backward_data", shape);
+    TIMED(c, clcnn_dense_backward_data(c->context, &s, DY, Wt, DX));
+    CLCNN_TRY(compare(c, "dx", DX, dx_ref, x_count, sum_tolerance((size_t)O, dx_ref, x_count),
+                      2 * FLT_EPSILON));
+    end_row(c);
+
+    begin_row(c, "dense", "backward_weights", shape);
+    TIMED(c, clcnn_dense_backward_weights(c->context, &s, X, DY, DW));
+    CLCNN_TRY(compare(c, "dw", DW, dw_ref, w_count, sum_tolerance((size_t)N, dw_ref, w_count),
+                      2 * FLT_EPSILON));
+    end_row(c);
+
+    begin_row(c, "dense", "backward_bias", shape);
+    TIMED(c, clcnn_dense_backward_bias(c->context, &s, DY, DB));
+    CLCNN_TRY(compare(c, "db", DB, db_ref, (size_t)O, sum_tolerance((size_t)N, db_ref, (size_t)O),
+                      2 * FLT_EPSILON));
+    end_row(c);
+    return CLCNN_OK;
+}
+
+static clcnn_status check_dropout(checker *c, int count, float rate, uint64_t step, uint32_t layer)
+{
+    const clcnn_dropout_params p = {count, rate, 0x5eed5eed12345678ULL, step, layer};
+    char shape[96];
+    snprintf(shape, sizeof shape, "%d elements rate %.2f step %llu", count, (double)rate,
+             (unsigned long long)step);
+    float *x, *dy, *y_ref, *dx_ref;
+    CLCNN_TRY(random_floats(c, (size_t)count, -1.0f, 1.0f, &x));
+    CLCNN_TRY(random_floats(c, (size_t)count, -1.0f, 1.0f, &dy));
+    CLCNN_TRY(host_array(c, (size_t)count, sizeof(float), (void **)&y_ref));
+    CLCNN_TRY(host_array(c, (size_t)count, sizeof(float), (void **)&dx_ref));
+    clcnn_ref_dropout_forward(&p, x, y_ref);
+    clcnn_ref_dropout_backward(&p, dy, dx_ref);
+
+    clcnn_buffer *X, *DY, *Y, *DX;
+    CLCNN_TRY(upload(c, x, (size_t)count * sizeof(float), &X));
+    CLCNN_TRY(upload(c, dy, (size_t)count * sizeof(float), &DY));
+    CLCNN_TRY(output(c, (size_t)count, &Y));
+    CLCNN_TRY(output(c, (size_t)count, &DX));
+
+    begin_row(c, "dropout", "forward", shape);
+    TIMED(c, clcnn_dropout_forward(c->context, &p, X, Y));
+    CLCNN_TRY(compare(c, "y", Y, y_ref, (size_t)count, 0.0, 0.0));
+    end_row(c);
+
+    begin_row(c, "dropout", "backward", shape);
+    TIMED(c, clcnn_dropout_backward(c->context, &p, DY, DX));
+    CLCNN_TRY(compare(c, "dx", DX, dx_ref, (size_t)count, 0.0, 0.0));
+    end_row(c);
+    return CLCNN_OK;
+}
+
+/* Softmax cross-entropy, then metrics and argmax on the same logits and labels. invalid
+ * puts an out-of-range label at both ends of the batch. */
+static clcnn_status check_softmax_and_metrics(checker *c, int N, int C, bool ties, bool invalid)
+{
+    char shape[96];
+    snprintf(shape, sizeof shape, "%dx%d%s%s", N, C, ties ? " ties" : "",
+             invalid ? " bad labels" : "");
+    size_t count = (size_t)N * C;
+    float *logits, *dlogits_ref, *loss_ref, totals_ref[3];
+    int32_t *labels, *predictions_ref;
+    if (ties)
+        CLCNN_TRY(tied_floats(c, count, &logits));
+    else
+        CLCNN_TRY(random_floats(c, count, -8.0f, 8.0f, &logits));
+    CLCNN_TRY(random_labels(c, N, C, &labels));
+    if (invalid) {
+        labels[0] = C;
+        labels[N - 1] = -1;
+    }
+    CLCNN_TRY(host_array(c, count, sizeof(float), (void **)&dlogits_ref));
+    CLCNN_TRY(host_array(c, (size_t)N, sizeof(float), (void **)&loss_ref));
+    CLCNN_TRY(host_array(c, (size_t)N, sizeof(int32_t), (void **)&predictions_ref));
+    clcnn_ref_softmax_cross_entropy(N, C, logits, labels, dlogits_ref, loss_ref);
+    clcnn_ref_metrics_reduce(N, C, logits, labels, loss_ref, totals_ref);
+    clcnn_ref_argmax(N, C, logits, predictions_ref);
+
+    clcnn_buffer *LOGITS, *LABELS, *LOSS_REF, *DLOGITS, *LOSS, *TOTALS, *PREDICTIONS;
+    CLCNN_TRY(upload(c, logits, count * sizeof(float), &LOGITS));
+    CLCNN_TRY(upload(c, labels, (size_t)N * sizeof(int32_t), &LABELS));
+    CLCNN_TRY(upload(c, loss_ref, (size_t)N * sizeof(float), &LOSS_REF));
+    CLCNN_TRY(output(c, count, &DLOGITS));
+    CLCNN_TRY(output(c, (size_t)N, &LOSS));
+    CLCNN_TRY(output(c, 3, &TOTALS));
+    CLCNN_TRY(output(c, (size_t)N, &PREDICTIONS));
+
+    begin_row(c, "softmax_xent", "forward+grad", shape);
+    TIMED(c, clcnn_softmax_cross_entropy(c->context, N, C, LOGITS, LABELS, DLOGITS, LOSS));
+    CLCNN_TRY(compare(c, "loss", LOSS, loss_ref, (size_t)N,
+                      16 * FLT_EPSILON * (max_abs(loss_ref, (size_t)N) + 1), 16 * FLT_EPSILON));
+    CLCNN_TRY(compare(c, "dlogits", DLOGITS, dlogits_ref, count, 16 * FLT_EPSILON / N,
+                      16 * FLT_EPSILON));
+    end_row(c);
+
+    /* totals from the reference's per-sample loss, so only the reduction is under test */
+    begin_row(c, "metrics", "reduce", shape);
+    TIMED(c, clcnn_metrics_reduce(c->context, N, C, LOGITS, LABELS, LOSS_REF, TOTALS));
+    CLCNN_TRY(compare(c, "totals", TOTALS, totals_ref, 3, sum_tolerance((size_t)N, totals_ref, 1),
+                      2 * FLT_EPSILON));
+    end_row(c);
+
+    begin_row(c, "metrics", "argmax", shape);
+    TIMED(c, clcnn_argmax(c->context, N, C, LOGITS, PREDICTIONS));
+    CLCNN_TRY(compare_ints(c, "predictions", PREDICTIONS, predictions_ref, (size_t)N));
+    end_row(c);
+    return CLCNN_OK;
+}
+
+static clcnn_status check_optimizers(checker *c, int count, uint64_t t)
+{
+    char shape[96];
+    snprintf(shape, sizeof shape, "%d parameters t=%llu", count, (unsigned long long)t);
+    const clcnn_adam_step adam = {clcnn_adam_alpha(1e-3, 0.9, 0.999, t), 0.9f, 0.999f, 1e-7f};
+    const float learning_rate = 0.01f, momentum = 0.9f;
+    size_t bytes = (size_t)count * sizeof(float);
+    float *param, *grad, *m, *v, *velocity;
+    CLCNN_TRY(random_floats(c, (size_t)count, -1.0f, 1.0f, &param));
+    CLCNN_TRY(random_floats(c, (size_t)count, -0.1f, 0.1f, &grad));
+    CLCNN_TRY(random_floats(c, (size_t)count, -0.01f, 0.01f, &m));
+    CLCNN_TRY(random_floats(c, (size_t)count, 0.0f, 1e-4f, &v));
+    CLCNN_TRY(random_floats(c, (size_t)count, -0.01f, 0.01f, &velocity));
+    clcnn_buffer *PARAM, *GRAD, *M, *V, *PARAM2, *VELOCITY;
+    CLCNN_TRY(upload_in_out(c, param, (size_t)count, &PARAM));
+    CLCNN_TRY(upload(c, grad, bytes, &GRAD));
+    CLCNN_TRY(upload_in_out(c, m, (size_t)count, &M));
+    CLCNN_TRY(upload_in_out(c, v, (size_t)count, &V));
+    CLCNN_TRY(upload_in_out(c, param, (size_t)count, &PARAM2));
+    CLCNN_TRY(upload_in_out(c, velocity, (size_t)count, &VELOCITY));
+
+    /* updates work in place: one timed run, kernels already built by clcnn_check_run */
+    begin_row(c, "adam", "update", shape);
+    double start = now_ms();
+    CLCNN_TRY(clcnn_adam_update(c->context, &adam, count, PARAM, GRAD, M, V));
+    CLCNN_TRY(clcnn_context_finish(c->context));
+    c->row.device_ms = now_ms() - start;
+    float *param_ref, *m_ref, *v_ref;
+    CLCNN_TRY(host_array(c, (size_t)count, sizeof(float), (void **)&param_ref));
+    CLCNN_TRY(host_array(c, (size_t)count, sizeof(float), (void **)&m_ref));
+    CLCNN_TRY(host_array(c, (size_t)count, sizeof(float), (void **)&v_ref));
+    memcpy(param_ref, param, bytes);
+    memcpy(m_ref, m, bytes);
+    memcpy(v_ref, v, bytes);
+    clcnn_ref_adam_update(&adam, count, param_ref, grad, m_ref, v_ref);
+    /* m and v are differences of terms as large as g and g*g: their rounding is relative to
+     * those, not to the (possibly much smaller) result */
+    double largest_grad = max_abs(grad, (size_t)count), largest_step = 0.0;
+    for (int i = 0; i < count; i++)
+        largest_step = fmax(largest_step, fabs((double)param_ref[i] - param[i]));
+    /* param - step: rounding of the step is relative to the step, not to param */
+    CLCNN_TRY(compare(c, "param", PARAM, param_ref, (size_t)count, 4 * FLT_EPSILON * largest_step,
+                      4 * FLT_EPSILON));
+    CLCNN_TRY(compare(c, "m", M, m_ref, (size_t)count, 4 * FLT_EPSILON * largest_grad,
+                      4 * FLT_EPSILON));
+    CLCNN_TRY(compare(c, "v", V, v_ref, (size_t)count,
+                      4 * FLT_EPSILON * largest_grad * largest_grad, 4 * FLT_EPSILON));
+    end_row(c);
+
+    begin_row(c, "sgd_momentum", "update", shape);
+    start = now_ms();
+    CLCNN_TRY(clcnn_sgd_momentum_update(c->context, learning_rate, momentum, count, PARAM2, GRAD,
+                                        VELOCITY));
+    CLCNN_TRY(clcnn_context_finish(c->context));
+    c->row.device_ms = now_ms() - start;
+    memcpy(param_ref, param, bytes);
+    float *velocity_ref = m_ref;
+    memcpy(velocity_ref, velocity, bytes);
+    clcnn_ref_sgd_momentum_update(learning_rate, momentum, count, param_ref, grad, velocity_ref);
+    /* velocity = momentum * velocity - lr * g cancels: tolerance from the two terms */
+    double velocity_terms = momentum * max_abs(velocity, (size_t)count) + learning_rate * largest_grad;
+    CLCNN_TRY(compare(c, "param", PARAM2, param_ref, (size_t)count, 4 * FLT_EPSILON * velocity_terms,
+                      4 * FLT_EPSILON));
+    CLCNN_TRY(compare(c, "velocity", VELOCITY, velocity_ref, (size_t)count,
+                      4 * FLT_EPSILON * velocity_terms, 4 * FLT_EPSILON));
+    end_row(c);
+    return CLCNN_OK;
+}
+
+/* ---- shape sets -------------------------------------------------------------------------- */
+
+#define RUN_CASE(c, call)                                                                    \
+    do {                                                                                     \
+        clcnn_status case_status_ = (call);                                                  \
+        release_case(c);                                                                     \
+        if (case_status_ != CLCNN_OK)                                                        \
+            return case_status_;                                                             \
+    } while (0)
+
+static clcnn_status run_small(checker *c)
+{
+    /* batch 1, odd H and W, channel counts off 4/8/16, strides, 'valid' and 'same' */
+    RUN_CASE(c, check_conv2d(c, 1, 3, 7, 7, 5, 3, 3, 1, CLCNN_PADDING_SAME));
+    RUN_CASE(c, check_conv2d(c, 2, 3, 13, 13, 6, 3, 3, 2, CLCNN_PADDING_VALID));
+    RUN_CASE(c, check_conv2d(c, 3, 5, 7, 13, 7, 5, 5, 2, CLCNN_PADDING_SAME));
+    RUN_CASE(c, check_conv2d(c, 2, 1, 6, 5, 3, 1, 1, 1, CLCNN_PADDING_VALID));
+    RUN_CASE(c, check_maxpool2d(c, 1, 3, 7, 7, 2, 2, CLCNN_PADDING_VALID, false));
+    RUN_CASE(c, check_maxpool2d(c, 2, 5, 13, 13, 3, 2, CLCNN_PADDING_VALID, false));
+    RUN_CASE(c, check_maxpool2d(c, 2, 3, 7, 13, 3, 1, CLCNN_PADDING_SAME, false));
+    RUN_CASE(c, check_maxpool2d(c, 2, 3, 8, 7, 2, 2, CLCNN_PADDING_VALID, true));
+    const clcnn_activation kinds[] = {CLCNN_ACTIVATION_RELU, CLCNN_ACTIVATION_SIGMOID,
+                                      CLCNN_ACTIVATION_TANH, CLCNN_ACTIVATION_LEAKY_RELU};
+    for (int k = 0; k < 4; k++) {
+        RUN_CASE(c, check_activation(c, kinds[k], 1));
+        RUN_CASE(c, check_activation(c, kinds[k], 4099));
+    }
+    RUN_CASE(c, check_dense(c, 1, 7, 3));
+    RUN_CASE(c, check_dense(c, 5, 130, 10));
+    RUN_CASE(c, check_dropout(c, 1, 0.5f, 0, 0));
+    RUN_CASE(c, check_dropout(c, 4099, 0.5f, 7, 2));
+    RUN_CASE(c, check_dropout(c, 1000, 0.0f, 1ULL << 33, 5));
+    RUN_CASE(c, check_softmax_and_metrics(c, 1, 10, false, false));
+    RUN_CASE(c, check_softmax_and_metrics(c, 300, 10, false, false));
+    RUN_CASE(c, check_softmax_and_metrics(c, 67, 3, true, true));
+    RUN_CASE(c, check_optimizers(c, 1, 1));
+    RUN_CASE(c, check_optimizers(c, 1025, 1000));
+    return CLCNN_OK;
+}
+
+/* The tutorial model at batch 64: conv 3->32, 32->64, 64->128 on 32, 16, 8 pixels, each
+ * followed by ReLU and 2x2 pooling; dense 2048->128 (ReLU, dropout 0.5) and 128->10. */
+static clcnn_status run_seed(checker *c)
+{
+    const int channels[4] = {3, 32, 64, 128}, sizes[3] = {32, 16, 8};
+    for (int layer = 0; layer < 3; layer++) {
+        RUN_CASE(c, check_conv2d(c, 64, channels[layer], sizes[layer], sizes[layer],
+                               channels[layer + 1], 3, 3, 1, CLCNN_PADDING_SAME));
+        RUN_CASE(c, check_activation(c, CLCNN_ACTIVATION_RELU,
+                                   64 * channels[layer + 1] * sizes[layer] * sizes[layer]));
+        RUN_CASE(c, check_maxpool2d(c, 64, channels[layer + 1], sizes[layer], sizes[layer], 2, 2,
+                                  CLCNN_PADDING_VALID, false));
+    }
+    RUN_CASE(c, check_dense(c, 64, 2048, 128));
+    RUN_CASE(c, check_activation(c, CLCNN_ACTIVATION_RELU, 64 * 128));
+    RUN_CASE(c, check_dropout(c, 64 * 128, 0.5f, 1234, 7));
+    RUN_CASE(c, check_dense(c, 64, 128, 10));
+    RUN_CASE(c, check_softmax_and_metrics(c, 64, 10, false, false));
+    RUN_CASE(c, check_optimizers(c, 2048 * 128, 10));
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_check_run(clcnn_context *context, clcnn_check_shapes shapes, uint64_t seed,
+                             clcnn_check_callback callback, void *user_data, int *failures)
+{
+    checker c = {.context = context, .random_state = seed, .callback = callback,
+                 .user_data = user_data};
+    *failures = 0;
+    clcnn_status status = clcnn_context_build_all(context);
+    if (status == CLCNN_OK && (shapes & CLCNN_CHECK_SHAPES_SMALL))
+        status = run_small(&c);
+    if (status == CLCNN_OK && (shapes & CLCNN_CHECK_SHAPES_SEED))
+        status = run_seed(&c);
+    *failures = c.failures;
+    return status;
+}

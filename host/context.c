@@ -1,0 +1,177 @@
+/* The context: one device, one in-order queue, its programs, kernels and scratch. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+clcnn_status clcnn_device_handles(const clcnn_device_info *info, cl_platform_id *platform,
+                                  cl_device_id *device);
+
+static void CL_CALLBACK on_context_notify(const char *message, const void *private_info,
+                                          size_t private_size, void *user_data)
+{
+    (void)private_info;
+    (void)private_size;
+    clcnn_context *context = user_data;
+    if (!context)
+        return; /* Oclgrind 21.10 calls back with user_data == NULL */
+    pthread_mutex_lock(&context->notify_lock);
+    snprintf(context->notify_message, sizeof context->notify_message, "%s", message);
+    pthread_mutex_unlock(&context->notify_lock);
+}
+
+static size_t largest_power_of_two_at_most(size_t limit)
+{
+    size_t size = 1;
+    while (size * 2 <= limit)
+        size *= 2;
+    return size;
+}
+
+static clcnn_status open_device(clcnn_context *context, const clcnn_context_options *options)
+{
+    CLCNN_TRY(clcnn_device_handles(&context->device, &context->platform_id, &context->device_id));
+    cl_context_properties properties[] = {CL_CONTEXT_PLATFORM,
+                                          (cl_context_properties)context->platform_id, 0};
+    cl_int code = CL_SUCCESS;
+    context->cl = clCreateContext(properties, 1, &context->device_id, on_context_notify, context,
+                                  &code);
+    CLCNN_CL_CHECK(context, code);
+    context->profiling = options && options->profiling;
+    cl_command_queue_properties queue_properties =
+        context->profiling ? CL_QUEUE_PROFILING_ENABLE : 0;
+    context->queue = clCreateCommandQueue(context->cl, context->device_id, queue_properties, &code);
+    CLCNN_CL_CHECK(context, code);
+    size_t limit = context->device.max_work_group_size;
+    if (limit > CLCNN_REDUCE_WG_MAX)
+        limit = CLCNN_REDUCE_WG_MAX;
+    context->reduce_work_group = largest_power_of_two_at_most(limit ? limit : 1);
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_context_create(const char *spec, const clcnn_context_options *options,
+                                  clcnn_context **out)
+{
+    *out = NULL;
+    clcnn_context *context = calloc(1, sizeof *context);
+    if (!context)
+        return clcnn_fail(CLCNN_ERROR_ALLOCATION, "out of host memory creating a context");
+    pthread_mutex_init(&context->notify_lock, NULL);
+
+    if (spec && !strcasecmp(spec, "ref")) {
+        context->reference = true;
+        context->device = clcnn_reference_device_info();
+        *out = context;
+        return CLCNN_OK;
+    }
+    clcnn_device_info *devices = NULL;
+    int count = 0, chosen = 0;
+    clcnn_status status = clcnn_list_devices(&devices, &count);
+    if (status == CLCNN_OK)
+        status = clcnn_select_device(spec, devices, count, &chosen);
+    if (status == CLCNN_OK) {
+        context->device = devices[chosen];
+        status = open_device(context, options);
+    }
+    free(devices);
+    if (status != CLCNN_OK) {
+        clcnn_context_destroy(context);
+        return status;
+    }
+    *out = context;
+    return CLCNN_OK;
+}
+
+void clcnn_context_destroy(clcnn_context *context)
+{
+    if (!context)
+        return;
+    for (int i = 0; i < CLCNN_KERNEL_COUNT; i++)
+        if (context->kernels[i])
+            clReleaseKernel(context->kernels[i]);
+    for (int i = 0; i < CLCNN_PROGRAM_COUNT; i++)
+        if (context->programs[i])
+            clReleaseProgram(context->programs[i]);
+    if (context->gemm_temp)
+        clReleaseMemObject(context->gemm_temp);
+    if (context->queue)
+        clReleaseCommandQueue(context->queue);
+    if (context->cl)
+        clReleaseContext(context->cl);
+    pthread_mutex_destroy(&context->notify_lock);
+    free(context);
+}
+
+const clcnn_device_info *clcnn_context_device(const clcnn_context *context)
+{
+    return &context->device;
+}
+
+clcnn_build_stats clcnn_context_build_stats(const clcnn_context *context) { return context->stats; }
+
+clcnn_status clcnn_context_finish(clcnn_context *context)
+{
+    if (context->reference)
+        return CLCNN_OK;
+    CLCNN_CL_CHECK(context, clFinish(context->queue));
+    return CLCNN_OK;
+}
+
+static const char *const program_files[CLCNN_PROGRAM_COUNT] = {
+#define FILE_OF(id, file) file,
+    CLCNN_PROGRAMS(FILE_OF)
+#undef FILE_OF
+};
+
+static const struct {
+    clcnn_program_id program;
+    const char *name;
+} kernel_table[CLCNN_KERNEL_COUNT] = {
+#define ENTRY(id, program, name) {CLCNN_PROGRAM_##program, name},
+    CLCNN_KERNELS(ENTRY)
+#undef ENTRY
+};
+
+/* Builds a program and creates all its kernels before the binary is cached (inside
+ * clcnn_program_build), since some drivers compile only when a kernel is created. */
+static clcnn_status load_program(clcnn_context *context, clcnn_program_id program)
+{
+    char *source = NULL;
+    size_t length = 0;
+    CLCNN_TRY(clcnn_kernel_source(program_files[program], &source, &length));
+    char options[128];
+    snprintf(options, sizeof options, "-DREDUCE_WG=%zu", context->reduce_work_group);
+    clcnn_status status = clcnn_program_build(context, program_files[program], source, length,
+                                              options, &context->programs[program]);
+    free(source);
+    CLCNN_TRY(status);
+    for (int k = 0; k < CLCNN_KERNEL_COUNT; k++) {
+        if (kernel_table[k].program != program)
+            continue;
+        cl_int code = CL_SUCCESS;
+        context->kernels[k] = clCreateKernel(context->programs[program], kernel_table[k].name, &code);
+        if (code != CL_SUCCESS)
+            return clcnn_fail_cl(context, code, "clCreateKernel", __FILE__, __LINE__);
+    }
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_kernel(clcnn_context *context, clcnn_kernel_id id, cl_kernel *kernel)
+{
+    if (!context->kernels[id])
+        CLCNN_TRY(load_program(context, kernel_table[id].program));
+    *kernel = context->kernels[id];
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_context_build_all(clcnn_context *context)
+{
+    if (context->reference)
+        return CLCNN_OK;
+    for (int p = 0; p < CLCNN_PROGRAM_COUNT; p++)
+        if (!context->programs[p])
+            CLCNN_TRY(load_program(context, (clcnn_program_id)p));
+    return CLCNN_OK;
+}

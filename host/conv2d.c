@@ -1,0 +1,128 @@
+/* conv2d dispatch: shapes as Keras defines them, kernels in cl/conv2d.cl, reference twin in
+ * ref/conv2d.c.
+ *
+ * Design (measured, see README "Ops"): direct kernels, one work-item per output element for
+ * forward and dX, one work-group per weight for dW. im2col + CLBlast was not taken: CLBlast
+ * SGEMM on PoCL reaches only 7-31 GFLOP/s on this network's shapes. */
+#include "ops.h"
+
+bool clcnn_keras_output_size(int in, int window, int stride, clcnn_padding padding, int *out,
+                             int *pad_before)
+{
+    if (padding == CLCNN_PADDING_SAME) {
+        *out = (in + stride - 1) / stride;
+        int total = (*out - 1) * stride + window - in;
+        *pad_before = total > 0 ? total / 2 : 0;
+        return true;
+    }
+    *pad_before = 0;
+    *out = (in - window) / stride + 1;
+    return window <= in;
+}
+
+clcnn_status clcnn_conv2d_shape_make(int N, int C, int H, int W, int OC, int KH, int KW,
+                                     int stride_h, int stride_w, clcnn_padding padding,
+                                     clcnn_conv2d_shape *s)
+{
+    if (N <= 0 || C <= 0 || H <= 0 || W <= 0 || OC <= 0 || KH <= 0 || KW <= 0 || stride_h <= 0 ||
+        stride_w <= 0)
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
+                          "conv2d: every size and stride must be positive (N=%d C=%d H=%d W=%d "
+                          "OC=%d KH=%d KW=%d stride=%dx%d)",
+                          N, C, H, W, OC, KH, KW, stride_h, stride_w);
+    *s = (clcnn_conv2d_shape){.N = N, .C = C, .H = H, .W = W, .OC = OC, .KH = KH, .KW = KW,
+                              .stride_h = stride_h, .stride_w = stride_w};
+    if (!clcnn_keras_output_size(H, KH, stride_h, padding, &s->OH, &s->pad_top) ||
+        !clcnn_keras_output_size(W, KW, stride_w, padding, &s->OW, &s->pad_left))
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
+                          "conv2d: a %dx%d kernel does not fit a %dx%d input with 'valid' padding",
+                          KH, KW, H, W);
+    return CLCNN_OK;
+}
+
+static size_t input_count(const clcnn_conv2d_shape *s) { return (size_t)s->N * s->C * s->H * s->W; }
+static size_t output_count(const clcnn_conv2d_shape *s) { return (size_t)s->N * s->OC * s->OH * s->OW; }
+static size_t weight_count(const clcnn_conv2d_shape *s) { return (size_t)s->OC * s->C * s->KH * s->KW; }
+
+/* Buffers first (`buffers` cl_mem pointers), then the 13 shape integers of CONV2D_SHAPE_ARGUMENTS. */
+static clcnn_status launch_conv2d(clcnn_context *context, clcnn_kernel_id id,
+                                  const clcnn_conv2d_shape *s, cl_mem a, cl_mem b, cl_mem c,
+                                  cl_mem d, size_t items)
+{
+    cl_kernel kernel;
+    CLCNN_TRY(clcnn_kernel(context, id, &kernel));
+    const cl_mem buffers[4] = {a, b, c, d};
+    int count = d ? 4 : 3;
+    for (int i = 0; i < count; i++)
+        CLCNN_CL_CHECK(context, clSetKernelArg(kernel, (cl_uint)i, sizeof(cl_mem), &buffers[i]));
+    const int shape[13] = {s->N, s->C, s->H, s->W, s->OC, s->KH, s->KW, s->OH, s->OW,
+                           s->stride_h, s->stride_w, s->pad_top, s->pad_left};
+    for (int i = 0; i < 13; i++)
+        CLCNN_CL_CHECK(context, clSetKernelArg(kernel, (cl_uint)(count + i), sizeof(int), &shape[i]));
+    if (id == CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS)
+        return clcnn_launch_groups(context, kernel, items, context->reduce_work_group);
+    return clcnn_launch_items(context, kernel, items, CLCNN_ELEMENTWISE_WG);
+}
+
+clcnn_status clcnn_conv2d_forward(clcnn_context *context, const clcnn_conv2d_shape *s,
+                                  const clcnn_buffer *x, const clcnn_buffer *w,
+                                  const clcnn_buffer *b, clcnn_buffer *y)
+{
+    CLCNN_TRY(clcnn_require_bytes("conv2d_forward", "x", x, input_count(s), sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("conv2d_forward", "w", w, weight_count(s), sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("conv2d_forward", "b", b, (size_t)s->OC, sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("conv2d_forward", "y", y, output_count(s), sizeof(float)));
+    if (context->reference) {
+        clcnn_ref_conv2d_forward(s, x->host, w->host, b->host, y->host);
+        return CLCNN_OK;
+    }
+    return launch_conv2d(context, CLCNN_KERNEL_CONV2D_FORWARD, s, x->mem, w->mem, b->mem, y->mem,
+                         output_count(s));
+}
+
+clcnn_status clcnn_conv2d_backward_data(clcnn_context *context, const clcnn_conv2d_shape *s,
+                                        const clcnn_buffer *dy, const clcnn_buffer *w,
+                                        clcnn_buffer *dx)
+{
+    CLCNN_TRY(clcnn_require_bytes("conv2d_backward_data", "dy", dy, output_count(s), sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("conv2d_backward_data", "w", w, weight_count(s), sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("conv2d_backward_data", "dx", dx, input_count(s), sizeof(float)));
+    if (context->reference) {
+        clcnn_ref_conv2d_backward_data(s, dy->host, w->host, dx->host);
+        return CLCNN_OK;
+    }
+    return launch_conv2d(context, CLCNN_KERNEL_CONV2D_BACKWARD_DATA, s, dy->mem, w->mem, dx->mem,
+                         NULL, input_count(s));
+}
+
+clcnn_status clcnn_conv2d_backward_weights(clcnn_context *context, const clcnn_conv2d_shape *s,
+                                           const clcnn_buffer *x, const clcnn_buffer *dy,
+                                           clcnn_buffer *dw)
+{
+    CLCNN_TRY(clcnn_require_bytes("conv2d_backward_weights", "x", x, input_count(s), sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("conv2d_backward_weights", "dy", dy, output_count(s), sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("conv2d_backward_weights", "dw", dw, weight_count(s), sizeof(float)));
+    if (context->reference) {
+        clcnn_ref_conv2d_backward_weights(s, x->host, dy->host, dw->host);
+        return CLCNN_OK;
+    }
+    return launch_conv2d(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS, s, x->mem, dy->mem,
+                         dw->mem, NULL, weight_count(s));
+}
+
+clcnn_status clcnn_conv2d_backward_bias(clcnn_context *context, const clcnn_conv2d_shape *s,
+                                        const clcnn_buffer *dy, clcnn_buffer *db)
+{
+    CLCNN_TRY(clcnn_require_bytes("conv2d_backward_bias", "dy", dy, output_count(s), sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("conv2d_backward_bias", "db", db, (size_t)s->OC, sizeof(float)));
+    if (context->reference) {
+        clcnn_ref_conv2d_backward_bias(s, dy->host, db->host);
+        return CLCNN_OK;
+    }
+    cl_kernel kernel;
+    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_BACKWARD_BIAS, &kernel));
+    CLCNN_TRY(clcnn_set_args(context, kernel, 6, sizeof(cl_mem), &dy->mem, sizeof(cl_mem), &db->mem,
+                             sizeof(int), &s->N, sizeof(int), &s->OC, sizeof(int), &s->OH,
+                             sizeof(int), &s->OW));
+    return clcnn_launch_groups(context, kernel, (size_t)s->OC, context->reduce_work_group);
+}

@@ -1,0 +1,145 @@
+/* Dense (fully connected) dispatch: matrix products through CLBlast SGEMM with a scratch
+ * buffer the context owns (CLBlast would otherwise allocate one per call), bias add and bias
+ * gradient in cl/dense.cl; reference twin in ref/dense.c.
+ * x: [N, I], w: [I, O], b: [O], y: [N, O], all row-major. */
+#include <clblast_c.h>
+
+#include "ops.h"
+
+typedef struct gemm {
+    CLBlastTranspose a_transpose, b_transpose;
+    size_t m, n, k, a_ld, b_ld, c_ld;
+} gemm;
+
+/* y[N,O] = x[N,I] w[I,O] */
+static gemm forward_gemm(const clcnn_dense_shape *s)
+{
+    return (gemm){CLBlastTransposeNo, CLBlastTransposeNo, (size_t)s->N, (size_t)s->O, (size_t)s->I,
+                  (size_t)s->I, (size_t)s->O, (size_t)s->O};
+}
+/* dx[N,I] = dy[N,O] w[I,O]^T */
+static gemm data_gemm(const clcnn_dense_shape *s)
+{
+    return (gemm){CLBlastTransposeNo, CLBlastTransposeYes, (size_t)s->N, (size_t)s->I, (size_t)s->O,
+                  (size_t)s->O, (size_t)s->O, (size_t)s->I};
+}
+/* dw[I,O] = x[N,I]^T dy[N,O] */
+static gemm weights_gemm(const clcnn_dense_shape *s)
+{
+    return (gemm){CLBlastTransposeYes, CLBlastTransposeNo, (size_t)s->I, (size_t)s->O, (size_t)s->N,
+                  (size_t)s->I, (size_t)s->O, (size_t)s->O};
+}
+
+static clcnn_status clblast_failed(clcnn_context *context, CLBlastStatusCode code,
+                                   const char *call, int line)
+{
+    return clcnn_fail_cl(context, (cl_int)code, call, __FILE__, line);
+}
+
+static clcnn_status reserve_gemm(clcnn_context *context, const gemm *g)
+{
+    size_t bytes = 0;
+    CLBlastStatusCode code = CLBlastSGemmTempBufferSize(
+        CLBlastLayoutRowMajor, g->a_transpose, g->b_transpose, g->m, g->n, g->k, 0, g->a_ld, 0,
+        g->b_ld, 0, g->c_ld, &context->queue, &bytes);
+    if (code != CLBlastSuccess)
+        return clblast_failed(context, code, "CLBlastSGemmTempBufferSize", __LINE__);
+    if (bytes <= context->gemm_temp_bytes)
+        return CLCNN_OK;
+    clcnn_buffer grown;
+    CLCNN_TRY(clcnn_buffer_create(context, bytes, &grown));
+    if (context->gemm_temp)
+        clReleaseMemObject(context->gemm_temp);
+    context->gemm_temp = grown.mem;
+    context->gemm_temp_bytes = bytes;
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_dense_reserve(clcnn_context *context, const clcnn_dense_shape *s)
+{
+    if (context->reference)
+        return CLCNN_OK;
+    const gemm all[3] = {forward_gemm(s), data_gemm(s), weights_gemm(s)};
+    for (int i = 0; i < 3; i++)
+        CLCNN_TRY(reserve_gemm(context, &all[i]));
+    return CLCNN_OK;
+}
+
+/* c = a b (beta 0) on the context's queue. */
+static clcnn_status run_gemm(clcnn_context *context, const gemm *g, cl_mem a, cl_mem b, cl_mem c)
+{
+    CLCNN_TRY(reserve_gemm(context, g));
+    CLBlastStatusCode code = CLBlastSgemmWithTempBuffer(
+        CLBlastLayoutRowMajor, g->a_transpose, g->b_transpose, g->m, g->n, g->k, 1.0f, a, 0,
+        g->a_ld, b, 0, g->b_ld, 0.0f, c, 0, g->c_ld, &context->queue, NULL, context->gemm_temp);
+    if (code != CLBlastSuccess)
+        return clblast_failed(context, code, "CLBlastSgemmWithTempBuffer", __LINE__);
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_dense_forward(clcnn_context *context, const clcnn_dense_shape *s,
+                                 const clcnn_buffer *x, const clcnn_buffer *w,
+                                 const clcnn_buffer *b, clcnn_buffer *y)
+{
+    CLCNN_TRY(clcnn_require_bytes("dense_forward", "x", x, (size_t)s->N * s->I, sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("dense_forward", "w", w, (size_t)s->I * s->O, sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("dense_forward", "b", b, (size_t)s->O, sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("dense_forward", "y", y, (size_t)s->N * s->O, sizeof(float)));
+    if (context->reference) {
+        clcnn_ref_dense_forward(s, x->host, w->host, b->host, y->host);
+        return CLCNN_OK;
+    }
+    const gemm g = forward_gemm(s);
+    CLCNN_TRY(run_gemm(context, &g, x->mem, w->mem, y->mem));
+    cl_kernel kernel;
+    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_DENSE_BIAS_ADD, &kernel));
+    CLCNN_TRY(clcnn_set_args(context, kernel, 4, sizeof(cl_mem), &y->mem, sizeof(cl_mem), &b->mem,
+                             sizeof(int), &s->N, sizeof(int), &s->O));
+    return clcnn_launch_items(context, kernel, (size_t)s->N * s->O, CLCNN_ELEMENTWISE_WG);
+}
+
+clcnn_status clcnn_dense_backward_data(clcnn_context *context, const clcnn_dense_shape *s,
+                                       const clcnn_buffer *dy, const clcnn_buffer *w,
+                                       clcnn_buffer *dx)
+{
+    CLCNN_TRY(clcnn_require_bytes("dense_backward_data", "dy", dy, (size_t)s->N * s->O, sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("dense_backward_data", "w", w, (size_t)s->I * s->O, sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("dense_backward_data", "dx", dx, (size_t)s->N * s->I, sizeof(float)));
+    if (context->reference) {
+        clcnn_ref_dense_backward_data(s, dy->host, w->host, dx->host);
+        return CLCNN_OK;
+    }
+    const gemm g = data_gemm(s);
+    return run_gemm(context, &g, dy->mem, w->mem, dx->mem);
+}
+
+clcnn_status clcnn_dense_backward_weights(clcnn_context *context, const clcnn_dense_shape *s,
+                                          const clcnn_buffer *x, const clcnn_buffer *dy,
+                                          clcnn_buffer *dw)
+{
+    CLCNN_TRY(clcnn_require_bytes("dense_backward_weights", "x", x, (size_t)s->N * s->I, sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("dense_backward_weights", "dy", dy, (size_t)s->N * s->O, sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("dense_backward_weights", "dw", dw, (size_t)s->I * s->O, sizeof(float)));
+    if (context->reference) {
+        clcnn_ref_dense_backward_weights(s, x->host, dy->host, dw->host);
+        return CLCNN_OK;
+    }
+    const gemm g = weights_gemm(s);
+    return run_gemm(context, &g, x->mem, dy->mem, dw->mem);
+}
+
+clcnn_status clcnn_dense_backward_bias(clcnn_context *context, const clcnn_dense_shape *s,
+                                       const clcnn_buffer *dy, clcnn_buffer *db)
+{
+    CLCNN_TRY(clcnn_require_bytes("dense_backward_bias", "dy", dy, (size_t)s->N * s->O, sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("dense_backward_bias", "db", db, (size_t)s->O, sizeof(float)));
+    if (context->reference) {
+        clcnn_ref_dense_backward_bias(s, dy->host, db->host);
+        return CLCNN_OK;
+    }
+    cl_kernel kernel;
+    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_DENSE_BACKWARD_BIAS, &kernel));
+    CLCNN_TRY(clcnn_set_args(context, kernel, 4, sizeof(cl_mem), &dy->mem, sizeof(cl_mem), &db->mem,
+                             sizeof(int), &s->N, sizeof(int), &s->O));
+    return clcnn_launch_items(context, kernel, (size_t)s->O, CLCNN_ELEMENTWISE_WG);
+}

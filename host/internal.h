@@ -1,0 +1,193 @@
+/* Library-internal declarations: the context, error helpers, the kernel registry and
+ * device buffers. Nothing here is exported from the shared library. */
+#ifndef CLCNN_INTERNAL_H
+#define CLCNN_INTERNAL_H
+
+#define CL_TARGET_OPENCL_VERSION 120
+#include <CL/cl.h>
+#include <pthread.h>
+#include <stdarg.h>
+
+#include "clcnn/device.h"
+#include "clcnn/status.h"
+
+#define CLCNN_VERSION_STRING "0.1.0"
+
+/* ---- errors ------------------------------------------------------------------------ */
+
+/* Sets this thread's error message (printf-style) and returns status. */
+clcnn_status clcnn_fail(clcnn_status status, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Formats a failed OpenCL call: its name, the error's name and code, the device, the
+ * source line, and what the driver said through the context callback, if anything. */
+clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char *call,
+                           const char *file, int line);
+
+#define CLCNN_CL_CHECK(context, call)                                                        \
+    do {                                                                                     \
+        cl_int check_code_ = (call);                                                         \
+        if (check_code_ != CL_SUCCESS)                                                       \
+            return clcnn_fail_cl((context), check_code_, #call, __FILE__, __LINE__);         \
+    } while (0)
+
+#define CLCNN_TRY(expression)                                                                \
+    do {                                                                                     \
+        clcnn_status try_status_ = (expression);                                             \
+        if (try_status_ != CLCNN_OK)                                                         \
+            return try_status_;                                                              \
+    } while (0)
+
+/* ---- kernel registry ----------------------------------------------------------------- */
+
+/* One program per op family, one file per program in cl/. */
+#define CLCNN_PROGRAMS(X)                                                                    \
+    X(CONV2D, "conv2d.cl")                                                                   \
+    X(MAXPOOL2D, "maxpool2d.cl")                                                             \
+    X(ACTIVATION, "activation.cl")                                                           \
+    X(DENSE, "dense.cl")                                                                     \
+    X(DROPOUT, "dropout.cl")                                                                 \
+    X(SOFTMAX_CROSS_ENTROPY, "softmax_cross_entropy.cl")                                     \
+    X(OPTIMIZER, "optimizer.cl")                                                             \
+    X(METRICS, "metrics.cl")
+
+/* kernel id, program id, function name in the .cl file */
+#define CLCNN_KERNELS(X)                                                                     \
+    X(CONV2D_FORWARD, CONV2D, "conv2d_forward")                                              \
+    X(CONV2D_BACKWARD_DATA, CONV2D, "conv2d_backward_data")                                  \
+    X(CONV2D_BACKWARD_WEIGHTS, CONV2D, "conv2d_backward_weights")                            \
+    X(CONV2D_BACKWARD_BIAS, CONV2D, "conv2d_backward_bias")                                  \
+    X(MAXPOOL2D_FORWARD, MAXPOOL2D, "maxpool2d_forward")                                     \
+    X(MAXPOOL2D_BACKWARD, MAXPOOL2D, "maxpool2d_backward")                                   \
+    X(ACTIVATION_FORWARD, ACTIVATION, "activation_forward")                                  \
+    X(ACTIVATION_BACKWARD, ACTIVATION, "activation_backward")                                \
+    X(DENSE_BIAS_ADD, DENSE, "dense_bias_add")                                               \
+    X(DENSE_BACKWARD_BIAS, DENSE, "dense_backward_bias")                                     \
+    X(DROPOUT_FORWARD, DROPOUT, "dropout_forward")                                           \
+    X(DROPOUT_BACKWARD, DROPOUT, "dropout_backward")                                         \
+    X(SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY, "softmax_cross_entropy")                 \
+    X(ADAM_UPDATE, OPTIMIZER, "adam_update")                                                 \
+    X(SGD_MOMENTUM_UPDATE, OPTIMIZER, "sgd_momentum_update")                                 \
+    X(METRICS_REDUCE, METRICS, "metrics_reduce")                                             \
+    X(ARGMAX, METRICS, "argmax")
+
+#define CLCNN_ENUM_PROGRAM(id, file) CLCNN_PROGRAM_##id,
+typedef enum { CLCNN_PROGRAMS(CLCNN_ENUM_PROGRAM) CLCNN_PROGRAM_COUNT } clcnn_program_id;
+#undef CLCNN_ENUM_PROGRAM
+
+#define CLCNN_ENUM_KERNEL(id, program, name) CLCNN_KERNEL_##id,
+typedef enum { CLCNN_KERNELS(CLCNN_ENUM_KERNEL) CLCNN_KERNEL_COUNT } clcnn_kernel_id;
+#undef CLCNN_ENUM_KERNEL
+
+/* Work-group size of the reduction kernels (a power of two the device supports); passed to
+ * every program as -DREDUCE_WG so that kernels can size their local arrays. */
+#define CLCNN_REDUCE_WG_MAX 256
+
+/* ---- the context ------------------------------------------------------------------- */
+
+struct clcnn_context {
+    clcnn_device_info device;
+    bool reference; /* the plain-C path: no OpenCL objects below are created */
+    cl_platform_id platform_id;
+    cl_device_id device_id;
+    cl_context cl;
+    cl_command_queue queue;
+    bool profiling;
+    size_t reduce_work_group;
+    cl_program programs[CLCNN_PROGRAM_COUNT];
+    cl_kernel kernels[CLCNN_KERNEL_COUNT];
+    clcnn_build_stats stats;
+    /* CLBlast's GEMM scratch, owned here so that CLBlast never allocates per call. */
+    cl_mem gemm_temp;
+    size_t gemm_temp_bytes;
+    /* Filled by the driver's context callback (NVIDIA explains most errors there). */
+    pthread_mutex_t notify_lock;
+    char notify_message[1024];
+};
+
+/* The kernel, building its program on first use. */
+clcnn_status clcnn_kernel(clcnn_context *context, clcnn_kernel_id id, cl_kernel *kernel);
+
+/* Builds one program from source for the context's device, through the binary cache.
+ * name is the .cl file name, named in messages; the source is passed unmodified so that the
+ * line numbers in a build log are the file's own. */
+clcnn_status clcnn_program_build(clcnn_context *context, const char *name, const char *source,
+                                 size_t source_length, const char *extra_options,
+                                 cl_program *program);
+
+/* The text of cl/<name>: from CLCNN_KERNEL_DIR when set, else embedded at build time.
+ * *source is malloc'ed and NUL-terminated. */
+clcnn_status clcnn_kernel_source(const char *name, char **source, size_t *length);
+
+typedef struct clcnn_embedded_file {
+    const char *name;
+    const unsigned char *bytes;
+    size_t length;
+} clcnn_embedded_file;
+extern const clcnn_embedded_file clcnn_embedded_kernels[];
+extern const size_t clcnn_embedded_kernel_count;
+
+/* ---- the program binary cache -------------------------------------------------------- */
+
+/* The cache folder ($CLCNN_CACHE_DIR, else $XDG_CACHE_HOME/clcnn, else ~/.cache/clcnn);
+ * NULL when CLCNN_CACHE=0. Returns a static buffer. */
+const char *clcnn_cache_dir(void);
+
+/* Everything a compiled binary depends on, as one string (the entry stores it whole, so a
+ * hash collision cannot hand back a foreign binary). */
+void clcnn_cache_key(const clcnn_context *context, const char *source, size_t source_length,
+                     const char *options, char *key, size_t key_size);
+
+/* Loads the binary stored under key. CLCNN_OK with *binary == NULL: no entry. A corrupt,
+ * truncated or foreign entry also gives *binary == NULL and sets *rejected. */
+clcnn_status clcnn_cache_load(const char *key, unsigned char **binary, size_t *length,
+                              bool *rejected);
+
+/* Stores the binary atomically: a temporary file in the cache folder, then rename(). */
+clcnn_status clcnn_cache_store(const char *key, const unsigned char *binary, size_t length);
+
+/* The path of the entry for key (for tests that corrupt entries on purpose). */
+void clcnn_cache_entry_path(const char *key, char *path, size_t path_size);
+
+uint64_t clcnn_fnv1a64(const void *data, size_t length, uint64_t hash);
+#define CLCNN_FNV1A64_INIT 0xcbf29ce484222325ULL
+
+/* ---- buffers ------------------------------------------------------------------------- */
+
+/* A tensor's storage on either path: cl_mem on an OpenCL device, host memory on the
+ * reference path. Shapes live with the ops, not here. */
+typedef struct clcnn_buffer {
+    cl_mem mem;
+    void *host;
+    size_t bytes;
+} clcnn_buffer;
+
+/* Allocates and zero-fills (the fill makes lazily allocating drivers fail here, with a
+ * clear message, rather than at first use). bytes is checked against the device's
+ * maximum allocation before the call. */
+clcnn_status clcnn_buffer_create(clcnn_context *context, size_t bytes, clcnn_buffer *buffer);
+void clcnn_buffer_release(clcnn_buffer *buffer);
+clcnn_status clcnn_buffer_write(clcnn_context *context, clcnn_buffer *buffer, size_t offset,
+                                const void *data, size_t bytes);
+clcnn_status clcnn_buffer_read(clcnn_context *context, const clcnn_buffer *buffer, size_t offset,
+                               void *data, size_t bytes);
+clcnn_status clcnn_buffer_copy(clcnn_context *context, const clcnn_buffer *source,
+                               clcnn_buffer *destination, size_t bytes);
+
+/* ---- dispatch helpers ------------------------------------------------------------------ */
+
+/* Sets kernel arguments from (size, pointer) pairs: clcnn_set_args(ctx, k, 3, sizeof(cl_mem),
+ * &x, sizeof(int), &n, ...). Names the kernel and argument index on failure. */
+clcnn_status clcnn_set_args(clcnn_context *context, cl_kernel kernel, int count, ...);
+
+/* Enqueues a 1-D launch of at least `items` work-items in groups of local_size (rounded up;
+ * kernels bound-check), or a launch of exactly `groups` work-groups of local_size. */
+clcnn_status clcnn_launch_items(clcnn_context *context, cl_kernel kernel, size_t items,
+                                size_t local_size);
+clcnn_status clcnn_launch_groups(clcnn_context *context, cl_kernel kernel, size_t groups,
+                                 size_t local_size);
+
+/* Work-group size for element-wise kernels. */
+#define CLCNN_ELEMENTWISE_WG 64
+
+#endif

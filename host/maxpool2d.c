@@ -1,0 +1,68 @@
+/* Max pooling dispatch; kernels in cl/maxpool2d.cl, reference twin in ref/maxpool2d.c. */
+#include "ops.h"
+
+clcnn_status clcnn_pool2d_shape_make(int N, int C, int H, int W, int KH, int KW, int stride_h,
+                                     int stride_w, clcnn_padding padding, clcnn_pool2d_shape *s)
+{
+    if (N <= 0 || C <= 0 || H <= 0 || W <= 0 || KH <= 0 || KW <= 0 || stride_h <= 0 ||
+        stride_w <= 0)
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
+                          "maxpool2d: every size and stride must be positive (N=%d C=%d H=%d "
+                          "W=%d pool=%dx%d stride=%dx%d)",
+                          N, C, H, W, KH, KW, stride_h, stride_w);
+    *s = (clcnn_pool2d_shape){.N = N, .C = C, .H = H, .W = W, .KH = KH, .KW = KW,
+                              .stride_h = stride_h, .stride_w = stride_w};
+    if (!clcnn_keras_output_size(H, KH, stride_h, padding, &s->OH, &s->pad_top) ||
+        !clcnn_keras_output_size(W, KW, stride_w, padding, &s->OW, &s->pad_left))
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
+                          "maxpool2d: a %dx%d window does not fit a %dx%d input", KH, KW, H, W);
+    return CLCNN_OK;
+}
+
+static size_t input_count(const clcnn_pool2d_shape *s) { return (size_t)s->N * s->C * s->H * s->W; }
+static size_t output_count(const clcnn_pool2d_shape *s) { return (size_t)s->N * s->C * s->OH * s->OW; }
+
+static clcnn_status launch_pool(clcnn_context *context, clcnn_kernel_id id,
+                                const clcnn_pool2d_shape *s, cl_mem a, cl_mem b, cl_mem c,
+                                size_t items)
+{
+    cl_kernel kernel;
+    CLCNN_TRY(clcnn_kernel(context, id, &kernel));
+    const cl_mem buffers[3] = {a, b, c};
+    for (int i = 0; i < 3; i++)
+        CLCNN_CL_CHECK(context, clSetKernelArg(kernel, (cl_uint)i, sizeof(cl_mem), &buffers[i]));
+    const int shape[12] = {s->N, s->C, s->H, s->W, s->KH, s->KW, s->OH, s->OW,
+                           s->stride_h, s->stride_w, s->pad_top, s->pad_left};
+    for (int i = 0; i < 12; i++)
+        CLCNN_CL_CHECK(context, clSetKernelArg(kernel, (cl_uint)(3 + i), sizeof(int), &shape[i]));
+    return clcnn_launch_items(context, kernel, items, CLCNN_ELEMENTWISE_WG);
+}
+
+clcnn_status clcnn_maxpool2d_forward(clcnn_context *context, const clcnn_pool2d_shape *s,
+                                     const clcnn_buffer *x, clcnn_buffer *y, clcnn_buffer *argmax)
+{
+    CLCNN_TRY(clcnn_require_bytes("maxpool2d_forward", "x", x, input_count(s), sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("maxpool2d_forward", "y", y, output_count(s), sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("maxpool2d_forward", "argmax", argmax, output_count(s), sizeof(int32_t)));
+    if (context->reference) {
+        clcnn_ref_maxpool2d_forward(s, x->host, y->host, argmax->host);
+        return CLCNN_OK;
+    }
+    return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_FORWARD, s, x->mem, y->mem, argmax->mem,
+                       output_count(s));
+}
+
+clcnn_status clcnn_maxpool2d_backward(clcnn_context *context, const clcnn_pool2d_shape *s,
+                                      const clcnn_buffer *dy, const clcnn_buffer *argmax,
+                                      clcnn_buffer *dx)
+{
+    CLCNN_TRY(clcnn_require_bytes("maxpool2d_backward", "dy", dy, output_count(s), sizeof(float)));
+    CLCNN_TRY(clcnn_require_bytes("maxpool2d_backward", "argmax", argmax, output_count(s), sizeof(int32_t)));
+    CLCNN_TRY(clcnn_require_bytes("maxpool2d_backward", "dx", dx, input_count(s), sizeof(float)));
+    if (context->reference) {
+        clcnn_ref_maxpool2d_backward(s, dy->host, argmax->host, dx->host);
+        return CLCNN_OK;
+    }
+    return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_BACKWARD, s, dy->mem, argmax->mem, dx->mem,
+                       input_count(s));
+}

@@ -1,0 +1,225 @@
+/* The training ops, each with an OpenCL dispatch (host/<op>.c, kernels in cl/<op>.cl) and a
+ * plain-C reference twin (host/ref/<op>.c) taking the same arguments in the same order.
+ * A dispatch on a reference context runs the twin on host memory, so the reference is a
+ * complete backend. All tensors are float32 and NCHW unless a comment says otherwise. */
+#ifndef CLCNN_OPS_H
+#define CLCNN_OPS_H
+
+#include <stdint.h>
+
+#include "internal.h"
+
+/* ---- conv2d ---------------------------------------------------------------------------- */
+
+typedef enum clcnn_padding { CLCNN_PADDING_VALID, CLCNN_PADDING_SAME } clcnn_padding;
+
+/* One spatial axis as Keras sizes it: 'valid' gives floor((in - window) / stride) + 1 and no
+ * padding; 'same' gives ceil(in / stride), padding split with the odd element after. Returns
+ * false when a 'valid' window does not fit. */
+bool clcnn_keras_output_size(int in, int window, int stride, clcnn_padding padding, int *out,
+                             int *pad_before);
+
+/* x: [N, C, H, W], w: [OC, C, KH, KW], b: [OC], y: [N, OC, OH, OW] */
+typedef struct clcnn_conv2d_shape {
+    int N, C, H, W;
+    int OC, KH, KW;
+    int OH, OW;
+    int stride_h, stride_w;
+    int pad_top, pad_left; /* Keras 'same' puts the odd extra row/column at the bottom/right */
+} clcnn_conv2d_shape;
+
+/* Fills OH, OW and padding as Keras defines 'valid' and 'same'. Fails on non-positive sizes
+ * or a kernel larger than a 'valid' input. */
+clcnn_status clcnn_conv2d_shape_make(int N, int C, int H, int W, int OC, int KH, int KW,
+                                     int stride_h, int stride_w, clcnn_padding padding,
+                                     clcnn_conv2d_shape *shape);
+
+clcnn_status clcnn_conv2d_forward(clcnn_context *context, const clcnn_conv2d_shape *shape,
+                                  const clcnn_buffer *x, const clcnn_buffer *w,
+                                  const clcnn_buffer *b, clcnn_buffer *y);
+/* dx: [N, C, H, W] from dy: [N, OC, OH, OW] */
+clcnn_status clcnn_conv2d_backward_data(clcnn_context *context, const clcnn_conv2d_shape *shape,
+                                        const clcnn_buffer *dy, const clcnn_buffer *w,
+                                        clcnn_buffer *dx);
+/* dw: [OC, C, KH, KW], a sum over N*OH*OW terms */
+clcnn_status clcnn_conv2d_backward_weights(clcnn_context *context,
+                                           const clcnn_conv2d_shape *shape,
+                                           const clcnn_buffer *x, const clcnn_buffer *dy,
+                                           clcnn_buffer *dw);
+/* db: [OC] */
+clcnn_status clcnn_conv2d_backward_bias(clcnn_context *context, const clcnn_conv2d_shape *shape,
+                                        const clcnn_buffer *dy, clcnn_buffer *db);
+
+void clcnn_ref_conv2d_forward(const clcnn_conv2d_shape *shape, const float *x, const float *w,
+                              const float *b, float *y);
+void clcnn_ref_conv2d_backward_data(const clcnn_conv2d_shape *shape, const float *dy,
+                                    const float *w, float *dx);
+void clcnn_ref_conv2d_backward_weights(const clcnn_conv2d_shape *shape, const float *x,
+                                       const float *dy, float *dw);
+void clcnn_ref_conv2d_backward_bias(const clcnn_conv2d_shape *shape, const float *dy, float *db);
+
+/* ---- maxpool2d ------------------------------------------------------------------------ */
+
+/* x: [N, C, H, W], y and argmax: [N, C, OH, OW]; argmax holds ih * W + iw (int) */
+typedef struct clcnn_pool2d_shape {
+    int N, C, H, W;
+    int KH, KW;
+    int OH, OW;
+    int stride_h, stride_w;
+    int pad_top, pad_left;
+} clcnn_pool2d_shape;
+
+/* Keras MaxPooling2D: 'valid' floors odd sizes; 'same' pads to ceil(H / stride). */
+clcnn_status clcnn_pool2d_shape_make(int N, int C, int H, int W, int KH, int KW, int stride_h,
+                                     int stride_w, clcnn_padding padding,
+                                     clcnn_pool2d_shape *shape);
+
+clcnn_status clcnn_maxpool2d_forward(clcnn_context *context, const clcnn_pool2d_shape *shape,
+                                     const clcnn_buffer *x, clcnn_buffer *y, clcnn_buffer *argmax);
+clcnn_status clcnn_maxpool2d_backward(clcnn_context *context, const clcnn_pool2d_shape *shape,
+                                      const clcnn_buffer *dy, const clcnn_buffer *argmax,
+                                      clcnn_buffer *dx);
+
+void clcnn_ref_maxpool2d_forward(const clcnn_pool2d_shape *shape, const float *x, float *y,
+                                 int32_t *argmax);
+void clcnn_ref_maxpool2d_backward(const clcnn_pool2d_shape *shape, const float *dy,
+                                  const int32_t *argmax, float *dx);
+
+/* ---- activations ------------------------------------------------------------------------- */
+
+/* Values match the kinds in cl/activation.cl. */
+typedef enum clcnn_activation {
+    CLCNN_ACTIVATION_RELU = 0,
+    CLCNN_ACTIVATION_SIGMOID = 1,
+    CLCNN_ACTIVATION_TANH = 2,
+    CLCNN_ACTIVATION_LEAKY_RELU = 3,
+} clcnn_activation;
+
+const char *clcnn_activation_name(clcnn_activation kind);
+
+/* x, y, dy, dx: `count` elements, any layout; alpha is leaky ReLU's slope (Keras: 0.3) */
+clcnn_status clcnn_activation_forward(clcnn_context *context, clcnn_activation kind, float alpha,
+                                      int count, const clcnn_buffer *x, clcnn_buffer *y);
+/* dx from the forward output y and dy */
+clcnn_status clcnn_activation_backward(clcnn_context *context, clcnn_activation kind,
+                                       float alpha, int count, const clcnn_buffer *y,
+                                       const clcnn_buffer *dy, clcnn_buffer *dx);
+
+void clcnn_ref_activation_forward(clcnn_activation kind, float alpha, int count, const float *x,
+                                  float *y);
+void clcnn_ref_activation_backward(clcnn_activation kind, float alpha, int count, const float *y,
+                                   const float *dy, float *dx);
+
+/* ---- dense --------------------------------------------------------------------------------- */
+
+/* x: [N, I], w: [I, O] (Keras's kernel layout), b: [O], y: [N, O]; all row-major */
+typedef struct clcnn_dense_shape {
+    int N, I, O;
+} clcnn_dense_shape;
+
+/* y = x w + b (CLBlast SGEMM, then a bias kernel) */
+clcnn_status clcnn_dense_forward(clcnn_context *context, const clcnn_dense_shape *shape,
+                                 const clcnn_buffer *x, const clcnn_buffer *w,
+                                 const clcnn_buffer *b, clcnn_buffer *y);
+/* dx = dy w^T: [N, I] */
+clcnn_status clcnn_dense_backward_data(clcnn_context *context, const clcnn_dense_shape *shape,
+                                       const clcnn_buffer *dy, const clcnn_buffer *w,
+                                       clcnn_buffer *dx);
+/* dw = x^T dy: [I, O], a sum over N terms */
+clcnn_status clcnn_dense_backward_weights(clcnn_context *context, const clcnn_dense_shape *shape,
+                                          const clcnn_buffer *x, const clcnn_buffer *dy,
+                                          clcnn_buffer *dw);
+/* db = sum over n of dy: [O] */
+clcnn_status clcnn_dense_backward_bias(clcnn_context *context, const clcnn_dense_shape *shape,
+                                       const clcnn_buffer *dy, clcnn_buffer *db);
+
+/* Grows the context's CLBlast scratch to fit every GEMM of this shape; call at set-up so
+ * steps never allocate. */
+clcnn_status clcnn_dense_reserve(clcnn_context *context, const clcnn_dense_shape *shape);
+
+void clcnn_ref_dense_forward(const clcnn_dense_shape *shape, const float *x, const float *w,
+                             const float *b, float *y);
+void clcnn_ref_dense_backward_data(const clcnn_dense_shape *shape, const float *dy,
+                                   const float *w, float *dx);
+void clcnn_ref_dense_backward_weights(const clcnn_dense_shape *shape, const float *x,
+                                      const float *dy, float *dw);
+void clcnn_ref_dense_backward_bias(const clcnn_dense_shape *shape, const float *dy, float *db);
+
+/* ---- dropout --------------------------------------------------------------------------------- */
+
+/* The mask of element i is a pure function of (seed, step, layer, i): see cl/dropout.cl. */
+typedef struct clcnn_dropout_params {
+    int count;     /* elements, any layout */
+    float rate;    /* fraction dropped, in [0, 1) */
+    uint64_t seed;
+    uint64_t step;
+    uint32_t layer;
+} clcnn_dropout_params;
+
+clcnn_status clcnn_dropout_forward(clcnn_context *context, const clcnn_dropout_params *params,
+                                   const clcnn_buffer *x, clcnn_buffer *y);
+clcnn_status clcnn_dropout_backward(clcnn_context *context, const clcnn_dropout_params *params,
+                                    const clcnn_buffer *dy, clcnn_buffer *dx);
+
+void clcnn_ref_dropout_forward(const clcnn_dropout_params *params, const float *x, float *y);
+void clcnn_ref_dropout_backward(const clcnn_dropout_params *params, const float *dy, float *dx);
+
+/* Philox-4x32-10 (Salmon et al., SC'11), the generator behind dropout and shuffling. */
+void clcnn_philox4x32_10(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]);
+/* The kernel's keep threshold and scale for a rate: keep when (bits >> 8) >= threshold. */
+uint32_t clcnn_dropout_threshold(float rate);
+float clcnn_dropout_scale(float rate);
+
+/* ---- softmax + sparse categorical cross-entropy ------------------------------------------------ */
+
+/* logits: [N, C], labels: [N] int32, dlogits: [N, C] or NULL (no gradient), loss: [N] */
+clcnn_status clcnn_softmax_cross_entropy(clcnn_context *context, int N, int C,
+                                         const clcnn_buffer *logits, const clcnn_buffer *labels,
+                                         clcnn_buffer *dlogits, clcnn_buffer *loss);
+void clcnn_ref_softmax_cross_entropy(int N, int C, const float *logits, const int32_t *labels,
+                                     float *dlogits, float *loss);
+
+/* ---- optimizers -------------------------------------------------------------------------------- */
+
+typedef struct clcnn_adam_step {
+    float alpha; /* lr * sqrt(1 - beta2^t) / (1 - beta1^t), from clcnn_adam_alpha() */
+    float beta1, beta2, epsilon;
+} clcnn_adam_step;
+
+/* Keras's bias-corrected step size for step t (1-based), computed in double. */
+float clcnn_adam_alpha(double learning_rate, double beta1, double beta2, uint64_t t);
+
+/* param, grad, m, v: `count` floats */
+clcnn_status clcnn_adam_update(clcnn_context *context, const clcnn_adam_step *step, int count,
+                               clcnn_buffer *param, const clcnn_buffer *grad, clcnn_buffer *m,
+                               clcnn_buffer *v);
+clcnn_status clcnn_sgd_momentum_update(clcnn_context *context, float learning_rate,
+                                       float momentum, int count, clcnn_buffer *param,
+                                       const clcnn_buffer *grad, clcnn_buffer *velocity);
+
+void clcnn_ref_adam_update(const clcnn_adam_step *step, int count, float *param,
+                           const float *grad, float *m, float *v);
+void clcnn_ref_sgd_momentum_update(float learning_rate, float momentum, int count, float *param,
+                                   const float *grad, float *velocity);
+
+/* ---- metrics ------------------------------------------------------------------------------------ */
+
+/* totals: [3] floats = {sum of loss, correct predictions, labels outside 0..C-1} */
+clcnn_status clcnn_metrics_reduce(clcnn_context *context, int N, int C,
+                                  const clcnn_buffer *logits, const clcnn_buffer *labels,
+                                  const clcnn_buffer *loss, clcnn_buffer *totals);
+/* predictions: [N] int32, first maximum of each row */
+clcnn_status clcnn_argmax(clcnn_context *context, int N, int C, const clcnn_buffer *logits,
+                          clcnn_buffer *predictions);
+
+void clcnn_ref_metrics_reduce(int N, int C, const float *logits, const int32_t *labels,
+                              const float *loss, float *totals);
+void clcnn_ref_argmax(int N, int C, const float *logits, int32_t *predictions);
+
+/* ---- shared checks --------------------------------------------------------------------------------- */
+
+/* Fails with a message naming the op and argument when the buffer is smaller than needed. */
+clcnn_status clcnn_require_bytes(const char *op, const char *argument, const clcnn_buffer *buffer,
+                                 size_t elements, size_t element_size);
+
+#endif

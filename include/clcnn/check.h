@@ -1,0 +1,51 @@
+/* Cross-checking a device against the plain-C reference: every op and direction, on random
+ * data, at chosen shapes. This is what `clcnn check` runs and what the test suite asserts. */
+#ifndef CLCNN_CHECK_H
+#define CLCNN_CHECK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "clcnn/device.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum clcnn_check_shapes {
+    CLCNN_CHECK_SHAPES_SMALL = 1, /* odd sizes, batch 1, counts off every work-group multiple */
+    CLCNN_CHECK_SHAPES_SEED = 2,  /* the tutorial model's real shapes at batch 64 */
+    CLCNN_CHECK_SHAPES_ALL = 3,
+} clcnn_check_shapes;
+
+/* One op, direction and shape compared on one device. A row passes when every output element
+ * satisfies |device - reference| <= tolerance_abs + tolerance_rel * |reference| and the
+ * canary elements written past the end of every output buffer are untouched. */
+typedef struct clcnn_check_row {
+    char op[32];
+    char direction[24];
+    char shape[96];
+    double max_abs_error;
+    double max_rel_error; /* over elements with |reference| > 1e-6 */
+    double tolerance_abs;
+    double tolerance_rel;
+    bool canaries_intact;
+    bool passed;
+    double device_ms;        /* one timed run after a warm-up, queue drained */
+    char mismatches[512];    /* the first mismatching elements with their values, or "" */
+} clcnn_check_row;
+
+typedef void (*clcnn_check_callback)(const clcnn_check_row *row, void *user_data);
+
+/* Runs every case of the shape set on the context's device, calling back once per row.
+ * *failures counts rows that did not pass. Returns an error only when the device itself
+ * failed (build, allocation, launch); a numerical mismatch is a failed row, not an error. */
+CLCNN_API clcnn_status clcnn_check_run(clcnn_context *context, clcnn_check_shapes shapes,
+                                       uint64_t seed, clcnn_check_callback callback,
+                                       void *user_data, int *failures);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

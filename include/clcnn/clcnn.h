@@ -1,0 +1,10 @@
+/* clcnn: train convolutional neural networks on any OpenCL device, every result provable
+ * against a built-in plain-C reference. This header includes the whole public API. */
+#ifndef CLCNN_H
+#define CLCNN_H
+
+#include "clcnn/check.h"
+#include "clcnn/device.h"
+#include "clcnn/status.h"
+
+#endif

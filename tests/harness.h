@@ -1,0 +1,32 @@
+/* Shared test harness. Suites run without fork (CK_NOFORK): an OpenCL context created in
+ * Check's parent process hangs in a forked child, and Check's per-test timeouts (which
+ * only apply when forking) are far below a cold PoCL kernel build. */
+#ifndef CLCNN_TEST_HARNESS_H
+#define CLCNN_TEST_HARNESS_H
+
+#include <check.h>
+#include <stddef.h>
+
+#include "internal.h"
+
+/* Runs the suite without fork; returns the process exit status. */
+int run_suite(Suite *suite);
+
+/* The device the OpenCL tests run on: CLCNN_DEVICE, else the default (PoCL here). */
+const char *test_device_spec(void);
+
+/* A fresh, empty folder under the build tree's temporary area; returns a static buffer. */
+const char *make_temp_dir(const char *name);
+
+/* Writes `length` bytes to path; returns false on failure. */
+bool write_file(const char *path, const void *data, size_t length);
+
+/* Fails the current test with the library's last error when status is not CLCNN_OK. */
+#define ck_assert_ok(expression)                                                             \
+    do {                                                                                     \
+        clcnn_status ok_status_ = (expression);                                              \
+        ck_assert_msg(ok_status_ == CLCNN_OK, "%s returned %s: %s", #expression,             \
+                      clcnn_status_name(ok_status_), clcnn_last_error());                    \
+    } while (0)
+
+#endif

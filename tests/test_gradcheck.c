@@ -1,0 +1,432 @@
+/* Every reference backward against central finite differences of its forward, in double, and
+ * the whole-network loss (conv, ReLU, pooling, dense, dropout, softmax cross-entropy) against
+ * a sample of the weights of every layer. Also Philox-4x32-10's published answers.
+ *
+ * Each op's loss is L = sum(y * r) for a fixed random r, so dL/dy = r is fed to backward.
+ * Step h = 1e-2: float rounding in the forward contributes about 1e-7 |L| / h to the
+ * difference, far under the tolerance 2e-3 + 1e-2 |analytic|. Inputs keep clear of the kinks
+ * of ReLU and max pooling by more than h, so the differences never straddle one. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "ops.h"
+
+#define STEP 1e-2f
+#define SAMPLES 12
+
+static uint64_t random_state = 12345;
+
+static double uniform(double low, double high)
+{
+    random_state = random_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return low + (high - low) * (double)(random_state >> 11) * 0x1p-53;
+}
+
+/* Values in [-1, 1] at least 0.05 from zero (ReLU's kink). */
+static float *random_away_from_zero(size_t count)
+{
+    float *values = malloc(count * sizeof *values);
+    for (size_t i = 0; i < count; i++) {
+        double magnitude = uniform(0.05, 1.0);
+        values[i] = (float)(uniform(0, 1) < 0.5 ? -magnitude : magnitude);
+    }
+    return values;
+}
+
+/* A shuffled ladder of distinct values 0.1 apart: no two pooling candidates are within 2h. */
+static float *random_distinct(size_t count)
+{
+    float *values = malloc(count * sizeof *values);
+    for (size_t i = 0; i < count; i++)
+        values[i] = 0.1f * (float)i - 0.05f * (float)count;
+    for (size_t i = count - 1; i > 0; i--) {
+        size_t j = (size_t)uniform(0, (double)i + 1);
+        float t = values[i];
+        values[i] = values[j];
+        values[j] = t;
+    }
+    return values;
+}
+
+static double dot(const float *a, const float *b, size_t count)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < count; i++)
+        sum += (double)a[i] * b[i];
+    return sum;
+}
+
+typedef double (*loss_function)(void *state);
+
+/* Compares analytic[i] with the central difference of loss() in param[i] at SAMPLES indices. */
+static void check_gradient(const char *name, float *param, const float *analytic, size_t count,
+                           loss_function loss, void *state)
+{
+    size_t samples = count < SAMPLES ? count : SAMPLES;
+    for (size_t s = 0; s < samples; s++) {
+        size_t i = s * count / samples;
+        float saved = param[i];
+        float plus = saved + STEP, minus = saved - STEP;
+        param[i] = plus;
+        double loss_plus = loss(state);
+        param[i] = minus;
+        double loss_minus = loss(state);
+        param[i] = saved;
+        double numeric = (loss_plus - loss_minus) / ((double)plus - (double)minus);
+        double tolerance = 2e-3 + 1e-2 * fabs(analytic[i]);
+        ck_assert_msg(fabs(numeric - analytic[i]) <= tolerance,
+                      "%s[%zu]: analytic %.6g, finite difference %.6g", name, i, analytic[i],
+                      numeric);
+    }
+}
+
+/* ---- conv2d ---------------------------------------------------------------------------- */
+
+typedef struct conv_state {
+    clcnn_conv2d_shape s;
+    float *x, *w, *b, *y, *r;
+} conv_state;
+
+static double conv_loss(void *p)
+{
+    conv_state *c = p;
+    clcnn_ref_conv2d_forward(&c->s, c->x, c->w, c->b, c->y);
+    return dot(c->y, c->r, (size_t)c->s.N * c->s.OC * c->s.OH * c->s.OW);
+}
+
+static void check_conv2d(int N, int C, int H, int W, int OC, int K, int stride, clcnn_padding padding)
+{
+    conv_state c;
+    ck_assert_ok(clcnn_conv2d_shape_make(N, C, H, W, OC, K, K, stride, stride, padding, &c.s));
+    size_t x_count = (size_t)N * C * H * W, w_count = (size_t)OC * C * K * K;
+    size_t y_count = (size_t)N * OC * c.s.OH * c.s.OW;
+    c.x = random_away_from_zero(x_count);
+    c.w = random_away_from_zero(w_count);
+    c.b = random_away_from_zero((size_t)OC);
+    c.r = random_away_from_zero(y_count);
+    c.y = malloc(y_count * sizeof(float));
+    float *dx = malloc(x_count * sizeof(float)), *dw = malloc(w_count * sizeof(float));
+    float *db = malloc((size_t)OC * sizeof(float));
+    clcnn_ref_conv2d_backward_data(&c.s, c.r, c.w, dx);
+    clcnn_ref_conv2d_backward_weights(&c.s, c.x, c.r, dw);
+    clcnn_ref_conv2d_backward_bias(&c.s, c.r, db);
+    check_gradient("conv2d dx", c.x, dx, x_count, conv_loss, &c);
+    check_gradient("conv2d dw", c.w, dw, w_count, conv_loss, &c);
+    check_gradient("conv2d db", c.b, db, (size_t)OC, conv_loss, &c);
+    free(c.x), free(c.w), free(c.b), free(c.r), free(c.y), free(dx), free(dw), free(db);
+}
+
+START_TEST(conv2d_gradients)
+{
+    check_conv2d(2, 3, 5, 6, 4, 3, 1, CLCNN_PADDING_SAME);
+    check_conv2d(1, 2, 7, 7, 3, 3, 2, CLCNN_PADDING_VALID);
+    check_conv2d(2, 1, 6, 5, 2, 2, 2, CLCNN_PADDING_SAME);
+}
+END_TEST
+
+/* ---- maxpool2d ------------------------------------------------------------------------- */
+
+typedef struct pool_state {
+    clcnn_pool2d_shape s;
+    float *x, *y, *r;
+    int32_t *argmax;
+} pool_state;
+
+static double pool_loss(void *p)
+{
+    pool_state *c = p;
+    clcnn_ref_maxpool2d_forward(&c->s, c->x, c->y, c->argmax);
+    return dot(c->y, c->r, (size_t)c->s.N * c->s.C * c->s.OH * c->s.OW);
+}
+
+START_TEST(maxpool2d_gradients)
+{
+    const int configurations[3][3] = {{2, 2, 0}, {3, 2, 0}, {3, 1, 1}}; /* size, stride, same */
+    for (int k = 0; k < 3; k++) {
+        pool_state c;
+        ck_assert_ok(clcnn_pool2d_shape_make(2, 3, 7, 6, configurations[k][0], configurations[k][0],
+                                             configurations[k][1], configurations[k][1],
+                                             configurations[k][2] ? CLCNN_PADDING_SAME
+                                                                  : CLCNN_PADDING_VALID,
+                                             &c.s));
+        size_t x_count = 2 * 3 * 7 * 6, y_count = (size_t)2 * 3 * c.s.OH * c.s.OW;
+        c.x = random_distinct(x_count);
+        c.r = random_away_from_zero(y_count);
+        c.y = malloc(y_count * sizeof(float));
+        c.argmax = malloc(y_count * sizeof(int32_t));
+        float *dx = malloc(x_count * sizeof(float));
+        pool_loss(&c);
+        clcnn_ref_maxpool2d_backward(&c.s, c.r, c.argmax, dx);
+        check_gradient("maxpool2d dx", c.x, dx, x_count, pool_loss, &c);
+        free(c.x), free(c.r), free(c.y), free(c.argmax), free(dx);
+    }
+}
+END_TEST
+
+/* ---- activations ----------------------------------------------------------------------- */
+
+typedef struct activation_state {
+    clcnn_activation kind;
+    int count;
+    float *x, *y, *r;
+} activation_state;
+
+static double activation_loss(void *p)
+{
+    activation_state *c = p;
+    clcnn_ref_activation_forward(c->kind, 0.3f, c->count, c->x, c->y);
+    return dot(c->y, c->r, (size_t)c->count);
+}
+
+START_TEST(activation_gradients)
+{
+    const clcnn_activation kinds[] = {CLCNN_ACTIVATION_RELU, CLCNN_ACTIVATION_SIGMOID,
+                                      CLCNN_ACTIVATION_TANH, CLCNN_ACTIVATION_LEAKY_RELU};
+    for (int k = 0; k < 4; k++) {
+        activation_state c = {kinds[k], 50, random_away_from_zero(50), malloc(50 * sizeof(float)),
+                              random_away_from_zero(50)};
+        float *dx = malloc(50 * sizeof(float));
+        activation_loss(&c);
+        clcnn_ref_activation_backward(c.kind, 0.3f, c.count, c.y, c.r, dx);
+        check_gradient(clcnn_activation_name(c.kind), c.x, dx, 50, activation_loss, &c);
+        free(c.x), free(c.y), free(c.r), free(dx);
+    }
+}
+END_TEST
+
+/* ---- dense ------------------------------------------------------------------------------- */
+
+typedef struct dense_state {
+    clcnn_dense_shape s;
+    float *x, *w, *b, *y, *r;
+} dense_state;
+
+static double dense_loss(void *p)
+{
+    dense_state *c = p;
+    clcnn_ref_dense_forward(&c->s, c->x, c->w, c->b, c->y);
+    return dot(c->y, c->r, (size_t)c->s.N * c->s.O);
+}
+
+START_TEST(dense_gradients)
+{
+    dense_state c = {.s = {3, 7, 5}};
+    c.x = random_away_from_zero(21);
+    c.w = random_away_from_zero(35);
+    c.b = random_away_from_zero(5);
+    c.r = random_away_from_zero(15);
+    c.y = malloc(15 * sizeof(float));
+    float dx[21], dw[35], db[5];
+    clcnn_ref_dense_backward_data(&c.s, c.r, c.w, dx);
+    clcnn_ref_dense_backward_weights(&c.s, c.x, c.r, dw);
+    clcnn_ref_dense_backward_bias(&c.s, c.r, db);
+    check_gradient("dense dx", c.x, dx, 21, dense_loss, &c);
+    check_gradient("dense dw", c.w, dw, 35, dense_loss, &c);
+    check_gradient("dense db", c.b, db, 5, dense_loss, &c);
+    free(c.x), free(c.w), free(c.b), free(c.r), free(c.y);
+}
+END_TEST
+
+/* ---- dropout, softmax cross-entropy -------------------------------------------------------- */
+
+typedef struct dropout_state {
+    clcnn_dropout_params p;
+    float *x, *y, *r;
+} dropout_state;
+
+static double dropout_loss(void *p)
+{
+    dropout_state *c = p;
+    clcnn_ref_dropout_forward(&c->p, c->x, c->y);
+    return dot(c->y, c->r, (size_t)c->p.count);
+}
+
+START_TEST(dropout_gradient_and_mask)
+{
+    dropout_state c = {{100, 0.5f, 99, 3, 1}, random_away_from_zero(100), malloc(400),
+                       random_away_from_zero(100)};
+    float dx[100];
+    clcnn_ref_dropout_backward(&c.p, c.r, dx);
+    check_gradient("dropout dx", c.x, dx, 100, dropout_loss, &c);
+    int kept = 0;
+    dropout_loss(&c);
+    for (int i = 0; i < 100; i++) {
+        ck_assert(c.y[i] == 0.0f || c.y[i] == c.x[i] * 2.0f);
+        kept += c.y[i] != 0.0f;
+    }
+    ck_assert_int_gt(kept, 30); /* rate 0.5 of 100: about 50 kept */
+    ck_assert_int_lt(kept, 70);
+    free(c.x), free(c.y), free(c.r);
+}
+END_TEST
+
+typedef struct softmax_state {
+    int N, C;
+    float *logits, *loss;
+    int32_t *labels;
+} softmax_state;
+
+static double softmax_loss(void *p)
+{
+    softmax_state *c = p;
+    clcnn_ref_softmax_cross_entropy(c->N, c->C, c->logits, c->labels, NULL, c->loss);
+    double sum = 0.0;
+    for (int n = 0; n < c->N; n++)
+        sum += c->loss[n];
+    return sum / c->N;
+}
+
+START_TEST(softmax_cross_entropy_gradient)
+{
+    softmax_state c = {4, 10, random_away_from_zero(40), malloc(4 * sizeof(float)), NULL};
+    int32_t labels[4] = {0, 9, 3, 3};
+    c.labels = labels;
+    float dlogits[40];
+    clcnn_ref_softmax_cross_entropy(c.N, c.C, c.logits, c.labels, dlogits, c.loss);
+    check_gradient("softmax dlogits", c.logits, dlogits, 40, softmax_loss, &c);
+    free(c.logits), free(c.loss);
+}
+END_TEST
+
+/* ---- the whole network ----------------------------------------------------------------------
+ * x [2,3,8,8] -> conv 3x3 same (4) -> ReLU -> maxpool 2 -> flatten [2,64] -> dense 6 -> ReLU
+ *   -> dropout 0.5 -> dense 3 -> softmax cross-entropy (mean over the batch) */
+
+typedef struct network {
+    clcnn_conv2d_shape conv;
+    clcnn_pool2d_shape pool;
+    clcnn_dense_shape dense1, dense2;
+    clcnn_dropout_params dropout;
+    float *x, *conv_w, *conv_b, *dense1_w, *dense1_b, *dense2_w, *dense2_b;
+    float conv_y[2 * 4 * 8 * 8], pool_y[2 * 64], dense1_y[12], relu2_y[12], drop_y[12],
+        logits[6], loss[2];
+    int32_t argmax[2 * 64], labels[2];
+} network;
+
+static double network_loss(void *p)
+{
+    network *n = p;
+    clcnn_ref_conv2d_forward(&n->conv, n->x, n->conv_w, n->conv_b, n->conv_y);
+    clcnn_ref_activation_forward(CLCNN_ACTIVATION_RELU, 0, 2 * 4 * 64, n->conv_y, n->conv_y);
+    clcnn_ref_maxpool2d_forward(&n->pool, n->conv_y, n->pool_y, n->argmax);
+    clcnn_ref_dense_forward(&n->dense1, n->pool_y, n->dense1_w, n->dense1_b, n->dense1_y);
+    clcnn_ref_activation_forward(CLCNN_ACTIVATION_RELU, 0, 12, n->dense1_y, n->relu2_y);
+    clcnn_ref_dropout_forward(&n->dropout, n->relu2_y, n->drop_y);
+    clcnn_ref_dense_forward(&n->dense2, n->drop_y, n->dense2_w, n->dense2_b, n->logits);
+    clcnn_ref_softmax_cross_entropy(2, 3, n->logits, n->labels, NULL, n->loss);
+    return ((double)n->loss[0] + n->loss[1]) / 2;
+}
+
+START_TEST(whole_network_gradients)
+{
+    network n = {.dense1 = {2, 64, 6}, .dense2 = {2, 6, 3}, .dropout = {12, 0.5f, 7, 1, 3},
+                 .labels = {1, 2}};
+    ck_assert_ok(clcnn_conv2d_shape_make(2, 3, 8, 8, 4, 3, 3, 1, 1, CLCNN_PADDING_SAME, &n.conv));
+    ck_assert_ok(clcnn_pool2d_shape_make(2, 4, 8, 8, 2, 2, 2, 2, CLCNN_PADDING_VALID, &n.pool));
+    n.x = random_distinct(2 * 3 * 64);
+    for (int i = 0; i < 2 * 3 * 64; i++)
+        n.x[i] *= 0.05f;
+    n.conv_w = random_away_from_zero(4 * 3 * 9);
+    n.conv_b = random_away_from_zero(4);
+    n.dense1_w = random_away_from_zero(64 * 6);
+    n.dense1_b = random_away_from_zero(6);
+    n.dense2_w = random_away_from_zero(6 * 3);
+    n.dense2_b = random_away_from_zero(3);
+    network_loss(&n);
+
+    float dlogits[6], d_drop[12], d_relu2[12], d_dense1[12], d_pool[128], d_conv[512];
+    float g_conv_w[108], g_conv_b[4], g_dense1_w[384], g_dense1_b[6], g_dense2_w[18], g_dense2_b[3];
+    clcnn_ref_softmax_cross_entropy(2, 3, n.logits, n.labels, dlogits, n.loss);
+    clcnn_ref_dense_backward_weights(&n.dense2, n.drop_y, dlogits, g_dense2_w);
+    clcnn_ref_dense_backward_bias(&n.dense2, dlogits, g_dense2_b);
+    clcnn_ref_dense_backward_data(&n.dense2, dlogits, n.dense2_w, d_drop);
+    clcnn_ref_dropout_backward(&n.dropout, d_drop, d_relu2);
+    clcnn_ref_activation_backward(CLCNN_ACTIVATION_RELU, 0, 12, n.relu2_y, d_relu2, d_dense1);
+    clcnn_ref_dense_backward_weights(&n.dense1, n.pool_y, d_dense1, g_dense1_w);
+    clcnn_ref_dense_backward_bias(&n.dense1, d_dense1, g_dense1_b);
+    clcnn_ref_dense_backward_data(&n.dense1, d_dense1, n.dense1_w, d_pool);
+    clcnn_ref_maxpool2d_backward(&n.pool, d_pool, n.argmax, d_conv);
+    clcnn_ref_activation_backward(CLCNN_ACTIVATION_RELU, 0, 512, n.conv_y, d_conv, d_conv);
+    clcnn_ref_conv2d_backward_weights(&n.conv, n.x, d_conv, g_conv_w);
+    clcnn_ref_conv2d_backward_bias(&n.conv, d_conv, g_conv_b);
+
+    check_gradient("network dense2 w", n.dense2_w, g_dense2_w, 18, network_loss, &n);
+    check_gradient("network dense2 b", n.dense2_b, g_dense2_b, 3, network_loss, &n);
+    check_gradient("network dense1 w", n.dense1_w, g_dense1_w, 384, network_loss, &n);
+    check_gradient("network dense1 b", n.dense1_b, g_dense1_b, 6, network_loss, &n);
+    check_gradient("network conv w", n.conv_w, g_conv_w, 108, network_loss, &n);
+    check_gradient("network conv b", n.conv_b, g_conv_b, 4, network_loss, &n);
+    free(n.x), free(n.conv_w), free(n.conv_b), free(n.dense1_w), free(n.dense1_b);
+    free(n.dense2_w), free(n.dense2_b);
+}
+END_TEST
+
+/* ---- Philox-4x32-10 known answers (Random123's kat_vectors) ------------------------------------ */
+
+START_TEST(philox_known_answers)
+{
+    const uint32_t counters[3][4] = {{0, 0, 0, 0},
+                                     {0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff},
+                                     {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}};
+    const uint32_t keys[3][2] = {{0, 0}, {0xffffffff, 0xffffffff}, {0xa4093822, 0x299f31d0}};
+    const uint32_t expected[3][4] = {{0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8},
+                                     {0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd},
+                                     {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}};
+    for (int k = 0; k < 3; k++) {
+        uint32_t out[4];
+        clcnn_philox4x32_10(counters[k], keys[k], out);
+        for (int i = 0; i < 4; i++)
+            ck_assert_msg(out[i] == expected[k][i], "vector %d word %d: %08x, expected %08x", k, i,
+                          out[i], expected[k][i]);
+    }
+}
+END_TEST
+
+START_TEST(keras_output_sizes)
+{
+    clcnn_conv2d_shape s;
+    ck_assert_ok(clcnn_conv2d_shape_make(1, 1, 7, 8, 1, 3, 3, 2, 2, CLCNN_PADDING_SAME, &s));
+    ck_assert_int_eq(s.OH, 4); /* ceil(7 / 2) */
+    ck_assert_int_eq(s.OW, 4);
+    ck_assert_int_eq(s.pad_top, 1); /* total 2: one on each side */
+    ck_assert_int_eq(s.pad_left, 0); /* total 1: the odd one goes right */
+    ck_assert_ok(clcnn_conv2d_shape_make(1, 1, 7, 7, 1, 3, 3, 2, 2, CLCNN_PADDING_VALID, &s));
+    ck_assert_int_eq(s.OH, 3);
+    clcnn_pool2d_shape p;
+    ck_assert_ok(clcnn_pool2d_shape_make(1, 1, 7, 7, 2, 2, 2, 2, CLCNN_PADDING_VALID, &p));
+    ck_assert_int_eq(p.OH, 3); /* floor for odd sizes */
+    ck_assert_int_eq(clcnn_conv2d_shape_make(1, 1, 2, 2, 1, 3, 3, 1, 1, CLCNN_PADDING_VALID, &s),
+                     CLCNN_ERROR_INVALID_ARGUMENT);
+    ck_assert_int_eq(clcnn_conv2d_shape_make(0, 1, 2, 2, 1, 1, 1, 1, 1, CLCNN_PADDING_SAME, &s),
+                     CLCNN_ERROR_INVALID_ARGUMENT);
+}
+END_TEST
+
+START_TEST(adam_step_size_matches_keras)
+{
+    /* lr sqrt(1 - 0.999^t) / (1 - 0.9^t): at t=1 that is lr * sqrt(0.001) / 0.1 */
+    ck_assert_double_eq_tol(clcnn_adam_alpha(1e-3, 0.9, 0.999, 1), 1e-3 * sqrt(0.001) / 0.1, 1e-9);
+    ck_assert_double_eq_tol(clcnn_adam_alpha(1e-3, 0.9, 0.999, 100000), 1e-3, 1e-8);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *suite = suite_create("gradcheck");
+    TCase *tc = tcase_create("reference");
+    tcase_add_test(tc, conv2d_gradients);
+    tcase_add_test(tc, maxpool2d_gradients);
+    tcase_add_test(tc, activation_gradients);
+    tcase_add_test(tc, dense_gradients);
+    tcase_add_test(tc, dropout_gradient_and_mask);
+    tcase_add_test(tc, softmax_cross_entropy_gradient);
+    tcase_add_test(tc, whole_network_gradients);
+    tcase_add_test(tc, philox_known_answers);
+    tcase_add_test(tc, keras_output_sizes);
+    tcase_add_test(tc, adam_step_size_matches_keras);
+    suite_add_tcase(suite, tc);
+    return run_suite(suite);
+}

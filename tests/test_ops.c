@@ -1,0 +1,110 @@
+/* Every op and direction on the test device against the reference (the same cases as
+ * `clcnn check`), and proof that the comparison catches a wrong kernel.
+ * CLCNN_TEST_SHAPES=small|all picks the shape set (Oclgrind runs the small one). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clcnn/check.h"
+#include "harness.h"
+
+typedef struct tally {
+    int rows;
+    int failed_rows;
+    char failed_ops[1024];
+} tally;
+
+static void record_row(const clcnn_check_row *row, void *user_data)
+{
+    tally *t = user_data;
+    t->rows++;
+    if (row->passed)
+        return;
+    t->failed_rows++;
+    fprintf(stderr, "FAIL %s %s [%s]: max abs %.3g, max rel %.3g, tolerance %.3g + %.3g|ref|%s; %s\n",
+            row->op, row->direction, row->shape, row->max_abs_error, row->max_rel_error,
+            row->tolerance_abs, row->tolerance_rel,
+            row->canaries_intact ? "" : ", canaries overwritten", row->mismatches);
+    size_t used = strlen(t->failed_ops);
+    snprintf(t->failed_ops + used, sizeof t->failed_ops - used, "%s/%s ", row->op, row->direction);
+}
+
+static clcnn_check_shapes shapes_from_environment(void)
+{
+    const char *shapes = getenv("CLCNN_TEST_SHAPES");
+    return shapes && !strcmp(shapes, "all") ? CLCNN_CHECK_SHAPES_ALL : CLCNN_CHECK_SHAPES_SMALL;
+}
+
+START_TEST(every_op_matches_the_reference)
+{
+    clcnn_context *context = NULL;
+    ck_assert_ok(clcnn_context_create(test_device_spec(), NULL, &context));
+    fprintf(stderr, "checking on %s\n", context->device.name);
+    tally t = {0};
+    int failures = 0;
+    ck_assert_ok(clcnn_check_run(context, shapes_from_environment(), 42, record_row, &t, &failures));
+    clcnn_context_destroy(context);
+    ck_assert_int_gt(t.rows, 60);
+    ck_assert_msg(failures == 0 && t.failed_rows == 0, "%d rows failed: %s", t.failed_rows,
+                  t.failed_ops);
+}
+END_TEST
+
+/* A ReLU kernel with a slightly wrong slope and a conv2d that skips the last input channel
+ * must both be caught, and nothing else may be blamed. */
+START_TEST(a_wrong_kernel_is_caught)
+{
+    const char *dir = make_temp_dir("mutant-kernels");
+    for (size_t i = 0; i < clcnn_embedded_kernel_count; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, clcnn_embedded_kernels[i].name);
+        char *text = strndup((const char *)clcnn_embedded_kernels[i].bytes,
+                             clcnn_embedded_kernels[i].length);
+        const char *from = NULL, *to = NULL;
+        if (!strcmp(clcnn_embedded_kernels[i].name, "activation.cl")) {
+            from = "case ACTIVATION_RELU: out = v > 0.0f ? v : 0.0f;";
+            to = "case ACTIVATION_RELU: out = v > 0.0f ? v * 1.0001f : 0.0f;";
+        } else if (!strcmp(clcnn_embedded_kernels[i].name, "conv2d.cl")) {
+            from = "for (int c = 0; c < C; c++) {\n        __global const float *x_plane";
+            to = "for (int c = 0; c < C - 1; c++) {\n        __global const float *x_plane";
+        }
+        char *mutated = text;
+        if (from) {
+            char *at = strstr(text, from);
+            ck_assert_msg(at != NULL, "mutation site not found in %s", clcnn_embedded_kernels[i].name);
+            size_t prefix = (size_t)(at - text);
+            mutated = malloc(strlen(text) + strlen(to) + 1);
+            memcpy(mutated, text, prefix);
+            strcpy(mutated + prefix, to);
+            strcat(mutated, at + strlen(from));
+        }
+        ck_assert(write_file(path, mutated, strlen(mutated)));
+        if (mutated != text)
+            free(mutated);
+        free(text);
+    }
+    setenv("CLCNN_KERNEL_DIR", dir, 1);
+    clcnn_context *context = NULL;
+    ck_assert_ok(clcnn_context_create(test_device_spec(), NULL, &context));
+    tally t = {0};
+    int failures = 0;
+    ck_assert_ok(clcnn_check_run(context, CLCNN_CHECK_SHAPES_SMALL, 42, record_row, &t, &failures));
+    clcnn_context_destroy(context);
+    unsetenv("CLCNN_KERNEL_DIR");
+    ck_assert_ptr_nonnull(strstr(t.failed_ops, "relu/forward"));
+    ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/forward"));
+    ck_assert_ptr_null(strstr(t.failed_ops, "dense"));
+    ck_assert_ptr_null(strstr(t.failed_ops, "maxpool2d"));
+    ck_assert_int_eq(failures, t.failed_rows);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *suite = suite_create("ops");
+    TCase *tc = tcase_create("ops");
+    tcase_add_test(tc, every_op_matches_the_reference);
+    tcase_add_test(tc, a_wrong_kernel_is_caught);
+    suite_add_tcase(suite, tc);
+    return run_suite(suite);
+}

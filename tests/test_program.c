@@ -1,0 +1,281 @@
+/* Run-time kernel compilation, build errors, the binary cache and the embedded sources. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static const char *const tiny_source =
+    "__kernel void saxpy(__global const float *x, __global float *y, const float a,\n"
+    "                    const int count)\n"
+    "{\n"
+    "    const int i = (int)get_global_id(0);\n"
+    "    if (i < count)\n"
+    "        y[i] += a * x[i];\n"
+    "}\n";
+
+static clcnn_context *open_context(void)
+{
+    clcnn_context *context = NULL;
+    ck_assert_ok(clcnn_context_create(test_device_spec(), NULL, &context));
+    return context;
+}
+
+static void use_cache_dir(const char *name)
+{
+    ck_assert_int_eq(setenv("CLCNN_CACHE_DIR", make_temp_dir(name), 1), 0);
+    unsetenv("CLCNN_CACHE");
+}
+
+START_TEST(a_tiny_kernel_builds_runs_and_computes)
+{
+    use_cache_dir("tiny");
+    clcnn_context *context = open_context();
+    cl_program program;
+    ck_assert_ok(clcnn_program_build(context, "tiny.cl", tiny_source, strlen(tiny_source), "",
+                                     &program));
+    cl_int code;
+    cl_kernel kernel = clCreateKernel(program, "saxpy", &code);
+    ck_assert_int_eq(code, CL_SUCCESS);
+    enum { COUNT = 1000 }; /* not a multiple of the work-group size */
+    float x[COUNT], y[COUNT];
+    for (int i = 0; i < COUNT; i++) {
+        x[i] = (float)i;
+        y[i] = 1.0f;
+    }
+    clcnn_buffer X, Y;
+    ck_assert_ok(clcnn_buffer_create(context, sizeof x, &X));
+    ck_assert_ok(clcnn_buffer_create(context, sizeof y, &Y));
+    ck_assert_ok(clcnn_buffer_write(context, &X, 0, x, sizeof x));
+    ck_assert_ok(clcnn_buffer_write(context, &Y, 0, y, sizeof y));
+    float a = 0.5f;
+    int count = COUNT;
+    ck_assert_ok(clcnn_set_args(context, kernel, 4, sizeof(cl_mem), &X.mem, sizeof(cl_mem), &Y.mem,
+                                sizeof(float), &a, sizeof(int), &count));
+    ck_assert_ok(clcnn_launch_items(context, kernel, COUNT, 64));
+    ck_assert_ok(clcnn_buffer_read(context, &Y, 0, y, sizeof y));
+    for (int i = 0; i < COUNT; i++)
+        ck_assert_float_eq(y[i], 1.0f + 0.5f * (float)i);
+    clcnn_buffer_release(&X);
+    clcnn_buffer_release(&Y);
+    clReleaseKernel(kernel);
+    clReleaseProgram(program);
+    clcnn_context_destroy(context);
+}
+END_TEST
+
+START_TEST(a_syntax_error_fails_with_the_log_and_line)
+{
+    use_cache_dir("syntax");
+    clcnn_context *context = open_context();
+    const char *broken = "__kernel void broken(__global float *y)\n"
+                         "{\n"
+                         "    y[0] = 1.0f +;\n"
+                         "}\n";
+    cl_program program = NULL;
+    ck_assert_int_eq(clcnn_program_build(context, "broken.cl", broken, strlen(broken), "", &program),
+                     CLCNN_ERROR_BUILD);
+    const char *message = clcnn_last_error();
+    ck_assert_ptr_nonnull(strstr(message, "broken.cl"));
+    ck_assert_ptr_nonnull(strstr(message, context->device.name));
+    ck_assert_ptr_nonnull(strstr(message, "build log"));
+    /* PoCL writes "<source>:3:18", Oclgrind "input.cl:3:18": line 3 of broken.cl either way */
+    ck_assert_msg(strstr(message, ":3:") != NULL, "the log should point at line 3: %s", message);
+    clcnn_context_destroy(context);
+}
+END_TEST
+
+START_TEST(a_failed_call_names_the_call_the_error_and_the_device)
+{
+    use_cache_dir("failed-call");
+    clcnn_context *context = open_context();
+    cl_kernel kernel;
+    ck_assert_ok(clcnn_kernel(context, CLCNN_KERNEL_METRICS_REDUCE, &kernel));
+    /* metrics_reduce requires exactly REDUCE_WG items per group */
+    clcnn_status status = clcnn_launch_groups(context, kernel, 1, context->reduce_work_group / 2);
+    ck_assert_int_lt(status, 0);
+    const char *message = clcnn_last_error();
+    ck_assert_ptr_nonnull(strstr(message, "clEnqueueNDRangeKernel"));
+    ck_assert_ptr_nonnull(strstr(message, "CL_INVALID_WORK_GROUP_SIZE"));
+    ck_assert_ptr_nonnull(strstr(message, context->device.name));
+    ck_assert_ptr_nonnull(strstr(message, "metrics_reduce"));
+    ck_assert_ptr_nonnull(strstr(message, ".c:"));
+    clcnn_context_destroy(context);
+}
+END_TEST
+
+static clcnn_build_stats build_tiny_in_new_context(void)
+{
+    clcnn_context *context = open_context();
+    cl_program program;
+    ck_assert_ok(clcnn_program_build(context, "tiny.cl", tiny_source, strlen(tiny_source),
+                                     "-DUNUSED=1", &program));
+    clReleaseProgram(program);
+    clcnn_build_stats stats = clcnn_context_build_stats(context);
+    clcnn_context_destroy(context);
+    return stats;
+}
+
+static void tiny_entry_path(char *path, size_t size)
+{
+    clcnn_context *context = open_context();
+    char key[2048];
+    clcnn_cache_key(context, tiny_source, strlen(tiny_source), "-cl-std=CL1.2 -DUNUSED=1", key,
+                    sizeof key);
+    clcnn_cache_entry_path(key, path, size);
+    clcnn_context_destroy(context);
+}
+
+START_TEST(the_second_build_is_served_from_the_cache)
+{
+    use_cache_dir("cache-hit");
+    clcnn_build_stats first = build_tiny_in_new_context();
+    ck_assert_int_eq(first.built_from_source, 1);
+    ck_assert_int_eq(first.loaded_from_cache, 0);
+    char path[4200];
+    tiny_entry_path(path, sizeof path);
+    struct stat info;
+    ck_assert_msg(stat(path, &info) == 0, "no cache entry at %s", path);
+    clcnn_build_stats second = build_tiny_in_new_context();
+    ck_assert_int_eq(second.built_from_source, 0);
+    ck_assert_int_eq(second.loaded_from_cache, 1);
+}
+END_TEST
+
+/* Damages the entry with `damage`, then checks that the next build rejects it, rebuilds from
+ * source, and leaves a good entry behind. */
+static void check_damaged_entry_is_rebuilt(void (*damage)(const char *path))
+{
+    build_tiny_in_new_context();
+    char path[4200];
+    tiny_entry_path(path, sizeof path);
+    damage(path);
+    clcnn_build_stats rebuilt = build_tiny_in_new_context();
+    ck_assert_int_eq(rebuilt.cache_rejected, 1);
+    ck_assert_int_eq(rebuilt.built_from_source, 1);
+    clcnn_build_stats again = build_tiny_in_new_context();
+    ck_assert_int_eq(again.loaded_from_cache, 1);
+}
+
+static void flip_last_byte(const char *path)
+{
+    FILE *file = fopen(path, "r+b");
+    ck_assert_ptr_nonnull(file);
+    fseek(file, -1, SEEK_END);
+    int byte = fgetc(file);
+    fseek(file, -1, SEEK_END);
+    fputc(byte ^ 0x5a, file);
+    fclose(file);
+}
+
+static void truncate_to_half(const char *path)
+{
+    struct stat info;
+    ck_assert_int_eq(stat(path, &info), 0);
+    ck_assert_int_eq(truncate(path, info.st_size / 2), 0);
+}
+
+static void replace_with_foreign_entry(const char *path)
+{
+    /* a well-formed entry whose key belongs to another device */
+    char key[] = "clcnn program cache format 1\nsomething else entirely\n";
+    unsigned char binary[16] = {1, 2, 3};
+    ck_assert_ok(clcnn_cache_store(key, binary, sizeof binary));
+    char foreign[4200];
+    clcnn_cache_entry_path(key, foreign, sizeof foreign);
+    ck_assert_int_eq(rename(foreign, path), 0);
+}
+
+START_TEST(a_corrupt_entry_is_rebuilt)
+{
+    use_cache_dir("cache-corrupt");
+    check_damaged_entry_is_rebuilt(flip_last_byte);
+}
+END_TEST
+
+START_TEST(a_truncated_entry_is_rebuilt)
+{
+    use_cache_dir("cache-truncated");
+    check_damaged_entry_is_rebuilt(truncate_to_half);
+}
+END_TEST
+
+START_TEST(a_foreign_entry_is_rebuilt)
+{
+    use_cache_dir("cache-foreign");
+    check_damaged_entry_is_rebuilt(replace_with_foreign_entry);
+}
+END_TEST
+
+START_TEST(the_cache_can_be_turned_off)
+{
+    use_cache_dir("cache-off");
+    setenv("CLCNN_CACHE", "0", 1);
+    clcnn_build_stats first = build_tiny_in_new_context();
+    clcnn_build_stats second = build_tiny_in_new_context();
+    unsetenv("CLCNN_CACHE");
+    ck_assert_int_eq(first.built_from_source + second.built_from_source, 2);
+    ck_assert_int_eq(second.loaded_from_cache, 0);
+}
+END_TEST
+
+START_TEST(embedded_kernels_match_the_files_in_cl)
+{
+    ck_assert_uint_eq(clcnn_embedded_kernel_count, CLCNN_PROGRAM_COUNT);
+    for (size_t i = 0; i < clcnn_embedded_kernel_count; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/cl/%s", CLCNN_SOURCE_DIR, clcnn_embedded_kernels[i].name);
+        FILE *file = fopen(path, "rb");
+        ck_assert_msg(file != NULL, "cannot open %s", path);
+        unsigned char *bytes = malloc(clcnn_embedded_kernels[i].length + 1);
+        size_t got = fread(bytes, 1, clcnn_embedded_kernels[i].length + 1, file);
+        fclose(file);
+        ck_assert_uint_eq(got, clcnn_embedded_kernels[i].length);
+        ck_assert_msg(memcmp(bytes, clcnn_embedded_kernels[i].bytes, got) == 0,
+                      "embedded %s differs from %s", clcnn_embedded_kernels[i].name, path);
+        free(bytes);
+    }
+}
+END_TEST
+
+START_TEST(the_kernel_dir_overrides_the_embedded_sources)
+{
+    const char *dir = make_temp_dir("kernel-dir");
+    const char *text = "/* from disk */\n";
+    char path[4200];
+    snprintf(path, sizeof path, "%s/conv2d.cl", dir);
+    ck_assert(write_file(path, text, strlen(text)));
+    setenv("CLCNN_KERNEL_DIR", dir, 1);
+    char *source = NULL;
+    size_t length = 0;
+    ck_assert_ok(clcnn_kernel_source("conv2d.cl", &source, &length));
+    ck_assert_str_eq(source, text);
+    free(source);
+    ck_assert_int_eq(clcnn_kernel_source("maxpool2d.cl", &source, &length), CLCNN_ERROR_IO);
+    ck_assert_ptr_nonnull(strstr(clcnn_last_error(), "maxpool2d.cl"));
+    unsetenv("CLCNN_KERNEL_DIR");
+    ck_assert_ok(clcnn_kernel_source("maxpool2d.cl", &source, &length));
+    ck_assert_ptr_nonnull(strstr(source, "maxpool2d_forward"));
+    free(source);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *suite = suite_create("program");
+    TCase *tc = tcase_create("program");
+    tcase_add_test(tc, a_tiny_kernel_builds_runs_and_computes);
+    tcase_add_test(tc, a_syntax_error_fails_with_the_log_and_line);
+    tcase_add_test(tc, a_failed_call_names_the_call_the_error_and_the_device);
+    tcase_add_test(tc, the_second_build_is_served_from_the_cache);
+    tcase_add_test(tc, a_corrupt_entry_is_rebuilt);
+    tcase_add_test(tc, a_truncated_entry_is_rebuilt);
+    tcase_add_test(tc, a_foreign_entry_is_rebuilt);
+    tcase_add_test(tc, the_cache_can_be_turned_off);
+    tcase_add_test(tc, embedded_kernels_match_the_files_in_cl);
+    tcase_add_test(tc, the_kernel_dir_overrides_the_embedded_sources);
+    suite_add_tcase(suite, tc);
+    return run_suite(suite);
+}

@@ -1,0 +1,45 @@
+/* clcnn build [--device SPEC]: compiles every kernel program for the device (or loads it
+ * from the program cache) and reports what happened; run once to warm the cache. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli.h"
+
+int command_build(int argc, char **argv)
+{
+    static const struct option options[] = {{"device", required_argument, NULL, 'd'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    const char *device_flag = NULL;
+    int option;
+    while ((option = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (option) {
+        case 'd': device_flag = optarg; break;
+        case 'h':
+            printf("usage: clcnn build [--device SPEC]\nCompiles every kernel program for the "
+                   "device, through the program cache\n($CLCNN_CACHE_DIR, else "
+                   "$XDG_CACHE_HOME/clcnn; CLCNN_CACHE=0 turns it off).\n");
+            return 0;
+        default: return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "clcnn build: unexpected argument '%s'\n", argv[optind]);
+        return EXIT_USAGE;
+    }
+    clcnn_context *context = NULL;
+    clcnn_status status = clcnn_context_create(device_spec(device_flag), NULL, &context);
+    if (status != CLCNN_OK)
+        return report_failure(status, "opening the device");
+    print_device_header(clcnn_context_device(context));
+    status = clcnn_context_build_all(context);
+    clcnn_build_stats stats = clcnn_context_build_stats(context);
+    clcnn_context_destroy(context);
+    if (status != CLCNN_OK)
+        return report_failure(status, "building the kernels");
+    printf("%d programs built from source, %d loaded from the cache, %d cache entries rejected; "
+           "%.3f s\n",
+           stats.built_from_source, stats.loaded_from_cache, stats.cache_rejected,
+           stats.build_seconds);
+    return 0;
+}

@@ -1,0 +1,44 @@
+/* clcnn: train, check and benchmark CNNs on any OpenCL device. Git-style subcommands. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"devices", command_devices, "list every OpenCL platform and device"},
+    {"build", command_build, "compile every kernel program for a device (fills the cache)"},
+    {"check", command_check, "cross-check every op on a device against the reference"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: clcnn <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'clcnn <command> --help' describes a command's options.\n"
+                 "Device selection: --device SPEC or CLCNN_DEVICE=SPEC (an index, cpu, gpu, "
+                 "platform:device, a name substring, or ref).\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "clcnn: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs everything clcnn needs to build and test on Debian 12 / Ubuntu 22.04 or newer.
+# Run as root (or with sudo). Every package is Debian's own; README.md says why each is used.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends \
+    gcc make cmake pkg-config \
+    ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo \
+    libclblast-dev \
+    check \
+    libjson-c-dev \
+    oclgrind
