@@ -8,13 +8,25 @@ const char *clcnn_activation_name(clcnn_activation kind)
     case CLCNN_ACTIVATION_SIGMOID: return "sigmoid";
     case CLCNN_ACTIVATION_TANH: return "tanh";
     case CLCNN_ACTIVATION_LEAKY_RELU: return "leaky_relu";
+    case CLCNN_ACTIVATION_SOFTMAX: return "softmax";
+    case CLCNN_ACTIVATION_NONE: return "linear";
     }
     return "?";
+}
+
+static clcnn_status check_kind(clcnn_activation kind)
+{
+    if (kind < CLCNN_ACTIVATION_RELU || kind > CLCNN_ACTIVATION_LEAKY_RELU)
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
+                          "activation: %s has no element-wise kernel (softmax is fused into the "
+                          "loss)", clcnn_activation_name(kind));
+    return CLCNN_OK;
 }
 
 clcnn_status clcnn_activation_forward(clcnn_context *context, clcnn_activation kind, float alpha,
                                       int count, const clcnn_buffer *x, clcnn_buffer *y)
 {
+    CLCNN_TRY(check_kind(kind));
     CLCNN_TRY(clcnn_require_bytes("activation_forward", "x", x, (size_t)count, sizeof(float)));
     CLCNN_TRY(clcnn_require_bytes("activation_forward", "y", y, (size_t)count, sizeof(float)));
     if (context->reference) {
@@ -33,6 +45,7 @@ clcnn_status clcnn_activation_backward(clcnn_context *context, clcnn_activation 
                                        int count, const clcnn_buffer *y, const clcnn_buffer *dy,
                                        clcnn_buffer *dx)
 {
+    CLCNN_TRY(check_kind(kind));
     CLCNN_TRY(clcnn_require_bytes("activation_backward", "y", y, (size_t)count, sizeof(float)));
     CLCNN_TRY(clcnn_require_bytes("activation_backward", "dy", dy, (size_t)count, sizeof(float)));
     CLCNN_TRY(clcnn_require_bytes("activation_backward", "dx", dx, (size_t)count, sizeof(float)));

@@ -7,11 +7,10 @@
 
 #include <stdint.h>
 
+#include "clcnn/model.h"
 #include "internal.h"
 
 /* ---- conv2d ---------------------------------------------------------------------------- */
-
-typedef enum clcnn_padding { CLCNN_PADDING_VALID, CLCNN_PADDING_SAME } clcnn_padding;
 
 /* One spatial axis as Keras sizes it: 'valid' gives floor((in - window) / stride) + 1 and no
  * padding; 'same' gives ceil(in / stride), padding split with the odd element after. Returns
@@ -87,16 +86,7 @@ void clcnn_ref_maxpool2d_backward(const clcnn_pool2d_shape *shape, const float *
 
 /* ---- activations ------------------------------------------------------------------------- */
 
-/* Values match the kinds in cl/activation.cl. */
-typedef enum clcnn_activation {
-    CLCNN_ACTIVATION_RELU = 0,
-    CLCNN_ACTIVATION_SIGMOID = 1,
-    CLCNN_ACTIVATION_TANH = 2,
-    CLCNN_ACTIVATION_LEAKY_RELU = 3,
-} clcnn_activation;
-
-const char *clcnn_activation_name(clcnn_activation kind);
-
+/* kind: RELU, SIGMOID, TANH or LEAKY_RELU (clcnn_activation in include/clcnn/model.h). */
 /* x, y, dy, dx: `count` elements, any layout; alpha is leaky ReLU's slope (Keras: 0.3) */
 clcnn_status clcnn_activation_forward(clcnn_context *context, clcnn_activation kind, float alpha,
                                       int count, const clcnn_buffer *x, clcnn_buffer *y);

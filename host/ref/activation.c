@@ -15,6 +15,7 @@ void clcnn_ref_activation_forward(clcnn_activation kind, float alpha, int count,
         case CLCNN_ACTIVATION_SIGMOID: y[i] = (float)(1.0 / (1.0 + exp(-v))); break;
         case CLCNN_ACTIVATION_TANH: y[i] = (float)tanh(v); break;
         case CLCNN_ACTIVATION_LEAKY_RELU: y[i] = v > 0 ? (float)v : (float)(alpha * v); break;
+        default: y[i] = (float)v; break; /* NONE; SOFTMAX is fused into the loss */
         }
     }
 }
@@ -29,6 +30,7 @@ void clcnn_ref_activation_backward(clcnn_activation kind, float alpha, int count
         case CLCNN_ACTIVATION_SIGMOID: derivative = out * (1.0 - out); break;
         case CLCNN_ACTIVATION_TANH: derivative = 1.0 - out * out; break;
         case CLCNN_ACTIVATION_LEAKY_RELU: derivative = out > 0 ? 1.0 : alpha; break;
+        default: derivative = 1.0; break;
         }
         dx[i] = (float)(dy[i] * derivative);
     }

@@ -4,7 +4,11 @@
 #define CLCNN_H
 
 #include "clcnn/check.h"
+#include "clcnn/checkpoint.h"
+#include "clcnn/cifar10.h"
 #include "clcnn/device.h"
+#include "clcnn/model.h"
 #include "clcnn/status.h"
+#include "clcnn/train.h"
 
 #endif

@@ -5,6 +5,7 @@
 
 #include <clcnn/clcnn.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 /* Exit statuses: 0 success, 1 failure, 2 bad usage or no such device. */
 enum { EXIT_USAGE = 2 };
@@ -12,6 +13,10 @@ enum { EXIT_USAGE = 2 };
 int command_devices(int argc, char **argv);
 int command_check(int argc, char **argv);
 int command_build(int argc, char **argv);
+int command_summary(int argc, char **argv);
+int command_train(int argc, char **argv);
+int command_eval(int argc, char **argv);
+int command_predict(int argc, char **argv);
 
 /* Prints "clcnn: <message>" and the library's last error to stderr; returns 1, or
  * EXIT_USAGE for CLCNN_ERROR_NO_DEVICE and CLCNN_ERROR_INVALID_ARGUMENT. */
@@ -26,5 +31,38 @@ void print_device_header(const clcnn_device_info *device);
 /* Parses a whole positive integer in [minimum, maximum]; on failure prints an error naming
  * the flag and returns false. */
 bool parse_int_flag(const char *flag, const char *text, long minimum, long maximum, long *value);
+
+/* Parses a finite number in [minimum, maximum]; on failure prints an error naming the flag. */
+bool parse_double_flag(const char *flag, const char *text, double minimum, double maximum,
+                       double *value);
+
+/* Creates the folder and its parents; prints why not and returns false on failure. */
+bool make_output_dir(const char *path);
+
+/* A Keras-style model summary: layer (type), output shape as (None, H, W, C), parameters. */
+void print_model_summary(FILE *out, const clcnn_model *model);
+
+/* Forward passes over images[first .. first+count) in batches, dropout off: mean loss,
+ * accuracy and (optionally) every prediction. */
+clcnn_status evaluate_range(clcnn_trainer *trainer, const clcnn_images *images, int first,
+                            int count, int batch, double *loss, double *accuracy,
+                            int32_t *predictions);
+
+/* scikit-learn's classification report, then the confusion matrix as counts. */
+void confusion_counts(const uint8_t *labels, const int32_t *predictions, int count,
+                      long matrix[CLCNN_CIFAR10_CLASSES][CLCNN_CIFAR10_CLASSES]);
+void print_report(FILE *out, const char names[CLCNN_CIFAR10_CLASSES][32], const uint8_t *labels,
+                  const int32_t *predictions, int count);
+bool write_report_file(const char *path, const char names[CLCNN_CIFAR10_CLASSES][32],
+                       const uint8_t *labels, const int32_t *predictions, int count,
+                       const char *heading);
+
+/* accuracy.png (history), confusion.png (test predictions; skipped when NULL) and
+ * samples.png (the first 25 training images) in folder, drawn with cairo. */
+bool draw_figures(const char *folder, const clcnn_cifar10 *data, const clcnn_history_row *history,
+                  int history_count, const int32_t *predictions);
+bool draw_confusion(const char *path, const clcnn_cifar10 *data, const int32_t *predictions);
+
+double seconds_now(void);
 
 #endif

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -41,4 +42,90 @@ bool parse_int_flag(const char *flag, const char *text, long minimum, long maxim
     }
     *value = parsed;
     return true;
+}
+
+bool parse_double_flag(const char *flag, const char *text, double minimum, double maximum,
+                       double *value)
+{
+    char *end = NULL;
+    errno = 0;
+    double parsed = strtod(text, &end);
+    if (end == text || *end != '\0' || errno == ERANGE || !(parsed >= minimum && parsed <= maximum)) {
+        fprintf(stderr, "clcnn: %s expects a number from %g to %g, got '%s'\n", flag, minimum,
+                maximum, text);
+        return false;
+    }
+    *value = parsed;
+    return true;
+}
+
+static const char *layer_type_name(clcnn_layer_type type)
+{
+    switch (type) {
+    case CLCNN_LAYER_CONV2D: return "Conv2D";
+    case CLCNN_LAYER_MAXPOOL2D: return "MaxPooling2D";
+    case CLCNN_LAYER_FLATTEN: return "Flatten";
+    case CLCNN_LAYER_DENSE: return "Dense";
+    case CLCNN_LAYER_DROPOUT: return "Dropout";
+    case CLCNN_LAYER_ACTIVATION: return "Activation";
+    }
+    return "?";
+}
+
+static void thousands(size_t value, char *out, size_t size)
+{
+    char digits[32];
+    int length = snprintf(digits, sizeof digits, "%zu", value);
+    size_t at = 0;
+    for (int i = 0; i < length && at + 2 < size; i++) {
+        if (i > 0 && (length - i) % 3 == 0)
+            out[at++] = ',';
+        out[at++] = digits[i];
+    }
+    out[at] = '\0';
+}
+
+void print_model_summary(FILE *out, const clcnn_model *model)
+{
+    const char *rule = "-----------------------------------------------------------------------";
+    fprintf(out, "Model: \"sequential\"\n%s\n%-34s %-24s %11s\n%s\n", rule, "Layer (type)",
+            "Output Shape", "Param #", rule);
+    for (int i = 0; i < clcnn_model_layer_count(model); i++) {
+        const clcnn_layer *layer = clcnn_model_layer(model, i);
+        char name[80], shape[48], parameters[32];
+        snprintf(name, sizeof name, "%s (%s)", layer->name, layer_type_name(layer->type));
+        if (layer->out_h == 1 && layer->out_w == 1 && layer->type != CLCNN_LAYER_CONV2D &&
+            layer->type != CLCNN_LAYER_MAXPOOL2D)
+            snprintf(shape, sizeof shape, "(None, %d)", layer->out_c);
+        else
+            snprintf(shape, sizeof shape, "(None, %d, %d, %d)", layer->out_h, layer->out_w,
+                     layer->out_c);
+        thousands(layer->weight_count + layer->bias_count, parameters, sizeof parameters);
+        fprintf(out, "%-34s %-24s %11s\n", name, shape, parameters);
+    }
+    char total[32];
+    size_t count = clcnn_model_parameter_count(model);
+    thousands(count, total, sizeof total);
+    fprintf(out, "%s\n Total params: %s (%.2f MB)\n Trainable params: %s (%.2f MB)\n"
+                 " Non-trainable params: 0 (0.00 B)\n",
+            rule, total, count * 4.0 / 1048576.0, total, count * 4.0 / 1048576.0);
+}
+
+int command_summary(int argc, char **argv)
+{
+    if (argc > 1) {
+        bool help = !strcmp(argv[1], "--help");
+        fprintf(help ? stdout : stderr, "usage: clcnn summary\nPrints the tutorial model's "
+                                        "layers, output shapes and parameter counts.\n");
+        return help ? 0 : EXIT_USAGE;
+    }
+    clcnn_model *model = clcnn_model_seed();
+    if (clcnn_model_status(model) != CLCNN_OK) {
+        fprintf(stderr, "clcnn: %s\n", clcnn_model_error(model));
+        clcnn_model_destroy(model);
+        return 1;
+    }
+    print_model_summary(stdout, model);
+    clcnn_model_destroy(model);
+    return 0;
 }

@@ -13,6 +13,10 @@ static const struct {
     {"devices", command_devices, "list every OpenCL platform and device"},
     {"build", command_build, "compile every kernel program for a device (fills the cache)"},
     {"check", command_check, "cross-check every op on a device against the reference"},
+    {"summary", command_summary, "print the tutorial model's layers and parameter counts"},
+    {"train", command_train, "train the tutorial's CIFAR-10 CNN (reports, checkpoints, figures)"},
+    {"eval", command_eval, "evaluate a checkpoint on the test set: report and confusion figure"},
+    {"predict", command_predict, "classify PNG images with a checkpoint: top 3 classes"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,93 @@
+/* Training and evaluation of a sequential model on one context (an OpenCL device or the
+ * reference path). Every tensor lives on the device; a step uploads the input batch and
+ * labels and reads back three floats (loss sum, correct count, bad labels). */
+#ifndef CLCNN_TRAIN_H
+#define CLCNN_TRAIN_H
+
+#include <stdint.h>
+
+#include "clcnn/cifar10.h"
+#include "clcnn/device.h"
+#include "clcnn/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct clcnn_train_options {
+    int batch_size;       /* Keras default 32; the tutorial uses 64 */
+    double learning_rate; /* Adam, Keras defaults: 1e-3 */
+    double beta1, beta2;  /* 0.9, 0.999 */
+    double epsilon;       /* 1e-7 */
+    uint64_t seed;        /* weights, shuffling and dropout masks all derive from it */
+} clcnn_train_options;
+
+CLCNN_API clcnn_train_options clcnn_train_defaults(void);
+
+typedef struct clcnn_batch_totals {
+    double loss_sum; /* sum over the batch of the per-sample cross-entropy */
+    int correct;     /* argmax == label */
+    int count;       /* samples */
+} clcnn_batch_totals;
+
+typedef struct clcnn_trainer clcnn_trainer;
+
+/* Allocates every buffer a step needs, once. The model must end in softmax and take
+ * 3x32x32 inputs (CIFAR-10 images). Weights start as clcnn_trainer_initialize() leaves them. */
+CLCNN_API clcnn_status clcnn_trainer_create(clcnn_context *context, const clcnn_model *model,
+                                            const clcnn_train_options *options,
+                                            clcnn_trainer **trainer);
+CLCNN_API void clcnn_trainer_destroy(clcnn_trainer *trainer);
+
+/* Glorot-uniform kernels (as Keras initialises them) drawn from the seed, zero biases, zero
+ * Adam moments, step 0. */
+CLCNN_API clcnn_status clcnn_trainer_initialize(clcnn_trainer *trainer);
+
+/* One Adam step on images[indices[0..count)], count <= batch size, dropout active. */
+CLCNN_API clcnn_status clcnn_trainer_train_step(clcnn_trainer *trainer, const clcnn_images *images,
+                                                const int32_t *indices, int count,
+                                                clcnn_batch_totals *totals);
+
+/* Forward only, dropout off, on images[indices[0..count)]. predictions ([count] classes)
+ * and probabilities ([count, classes] softmax) are optional host outputs. */
+CLCNN_API clcnn_status clcnn_trainer_evaluate(clcnn_trainer *trainer, const clcnn_images *images,
+                                              const int32_t *indices, int count,
+                                              clcnn_batch_totals *totals, int32_t *predictions,
+                                              float *probabilities);
+
+/* Steps taken so far (Adam's t and the dropout counter). */
+CLCNN_API uint64_t clcnn_trainer_steps(const clcnn_trainer *trainer);
+
+/* Parameters and Adam moments, each clcnn_model_parameter_count() floats in layer order
+ * (kernel, then bias, for each layer that has them). m and v may be NULL. */
+CLCNN_API clcnn_status clcnn_trainer_get_state(clcnn_trainer *trainer, float *parameters,
+                                               float *m, float *v);
+CLCNN_API clcnn_status clcnn_trainer_set_state(clcnn_trainer *trainer, const float *parameters,
+                                               const float *m, const float *v, uint64_t steps);
+
+typedef struct clcnn_crosscheck_report {
+    char worst_tensor[96]; /* "conv2d_1 dW", the tensor furthest from the reference */
+    double worst_error;    /* its ||device - reference|| / ||reference|| */
+    double tolerance;
+    int tensors;           /* tensors compared */
+    bool passed;
+    char lines[2048];      /* one line per tensor above a tenth of the tolerance */
+} clcnn_crosscheck_report;
+
+/* Copies the trainer's state into reference (a trainer of the same model on the reference
+ * path), runs the same step on both, and compares every layer's activations and gradients
+ * and every updated parameter tensor. The trainer ends as if it had taken the step alone. */
+CLCNN_API clcnn_status clcnn_trainer_crosscheck(clcnn_trainer *trainer, clcnn_trainer *reference,
+                                                const clcnn_images *images, const int32_t *indices,
+                                                int count, clcnn_batch_totals *totals,
+                                                clcnn_crosscheck_report *report);
+
+/* A permutation of 0..count-1 for an epoch: Fisher-Yates driven by Philox(seed, epoch), so
+ * a resumed run shuffles exactly as an uninterrupted one. */
+CLCNN_API void clcnn_shuffle(uint64_t seed, uint64_t epoch, int32_t *indices, int count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

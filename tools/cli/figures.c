@@ -1,0 +1,246 @@
+/* The seed's three figures, drawn with cairo (Debian's libcairo2: a mature 2-D library with
+ * anti-aliased lines, text and PNG output, far less code than plotting by hand, and no
+ * Python in the loop):
+ *   accuracy.png   train and validation accuracy per epoch (the seed's history plot)
+ *   confusion.png  confusion matrix normalised by predicted class (normalize='pred'), as a
+ *                  heat map with a colour bar
+ *   samples.png    the first 25 training images in a 5x5 grid with their class names */
+#include <cairo.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static bool save(cairo_surface_t *surface, const char *folder, const char *name)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", folder, name);
+    cairo_status_t status = cairo_surface_write_to_png(surface, path);
+    cairo_surface_destroy(surface);
+    if (status != CAIRO_STATUS_SUCCESS) {
+        fprintf(stderr, "clcnn: cannot write %s: %s\n", path, cairo_status_to_string(status));
+        return false;
+    }
+    return true;
+}
+
+static void text_at(cairo_t *cr, double x, double y, double size, const char *text,
+                    double align_x, double align_y)
+{
+    cairo_set_font_size(cr, size);
+    cairo_text_extents_t extents;
+    cairo_text_extents(cr, text, &extents);
+    cairo_move_to(cr, x - extents.width * align_x - extents.x_bearing,
+                  y - extents.height * align_y - extents.y_bearing);
+    cairo_show_text(cr, text);
+}
+
+static bool draw_accuracy(const char *folder, const clcnn_history_row *history, int count)
+{
+    const int width = 900, height = 600;
+    const double left = 90, right = 30, top = 30, bottom = 80;
+    cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height);
+    cairo_t *cr = cairo_create(surface);
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    double low = 1.0, high = 0.0;
+    for (int i = 0; i < count; i++) {
+        low = fmin(low, fmin(history[i].accuracy, history[i].val_accuracy));
+        high = fmax(high, fmax(history[i].accuracy, history[i].val_accuracy));
+    }
+    low = floor(low * 10 - 0.5) / 10;
+    high = ceil(high * 10 + 0.5) / 10;
+    if (low < 0)
+        low = 0;
+    if (high > 1)
+        high = 1;
+    if (high <= low)
+        high = low + 0.1;
+    double plot_w = width - left - right, plot_h = height - top - bottom;
+    double last_x = count > 1 ? count - 1 : 1;
+#define X(e) (left + (e) / last_x * plot_w)
+#define Y(a) (top + (1 - ((a) - low) / (high - low)) * plot_h)
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_set_line_width(cr, 1.5);
+    cairo_rectangle(cr, left, top, plot_w, plot_h);
+    cairo_stroke(cr);
+    char label[32];
+    for (double a = low; a <= high + 1e-9; a += 0.1) {
+        cairo_move_to(cr, left - 6, Y(a));
+        cairo_line_to(cr, left, Y(a));
+        cairo_stroke(cr);
+        snprintf(label, sizeof label, "%.1f", a);
+        text_at(cr, left - 10, Y(a), 18, label, 1.0, 0.5);
+    }
+    int tick = count > 12 ? 5 : count > 6 ? 2 : 1;
+    for (int e = 0; e < count; e += tick) {
+        cairo_move_to(cr, X(e), top + plot_h);
+        cairo_line_to(cr, X(e), top + plot_h + 6);
+        cairo_stroke(cr);
+        snprintf(label, sizeof label, "%d", e);
+        text_at(cr, X(e), top + plot_h + 12, 18, label, 0.5, 0.0);
+    }
+    text_at(cr, left + plot_w / 2, height - 12, 20, "epoch", 0.5, 1.0);
+    cairo_save(cr);
+    cairo_translate(cr, 24, top + plot_h / 2);
+    cairo_rotate(cr, -M_PI / 2);
+    text_at(cr, 0, 0, 20, "accuracy", 0.5, 0.5);
+    cairo_restore(cr);
+    const double colors[2][3] = {{0.12, 0.47, 0.71}, {1.0, 0.50, 0.05}}; /* matplotlib C0, C1 */
+    const char *names[2] = {"train", "validation"};
+    for (int series = 0; series < 2; series++) {
+        cairo_set_source_rgb(cr, colors[series][0], colors[series][1], colors[series][2]);
+        cairo_set_line_width(cr, 3);
+        for (int e = 0; e < count; e++) {
+            double a = series ? history[e].val_accuracy : history[e].accuracy;
+            if (e == 0)
+                cairo_move_to(cr, X(e), Y(a));
+            else
+                cairo_line_to(cr, X(e), Y(a));
+        }
+        if (count == 1)
+            cairo_arc(cr, X(0), Y(series ? history[0].val_accuracy : history[0].accuracy), 4, 0, 2 * M_PI);
+        cairo_stroke(cr);
+        /* legend, lower right as the seed puts it */
+        double legend_y = top + plot_h - 70 + series * 32;
+        cairo_move_to(cr, left + plot_w - 210, legend_y);
+        cairo_line_to(cr, left + plot_w - 170, legend_y);
+        cairo_stroke(cr);
+        cairo_set_source_rgb(cr, 0, 0, 0);
+        text_at(cr, left + plot_w - 160, legend_y, 18, names[series], 0.0, 0.5);
+    }
+#undef X
+#undef Y
+    cairo_destroy(cr);
+    return save(surface, folder, "accuracy.png");
+}
+
+/* viridis, sampled at 11 points and interpolated */
+static void viridis(double t, double rgb[3])
+{
+    static const double anchors[11][3] = {
+        {0.267, 0.005, 0.329}, {0.283, 0.141, 0.458}, {0.254, 0.265, 0.530}, {0.207, 0.372, 0.553},
+        {0.164, 0.471, 0.558}, {0.128, 0.567, 0.551}, {0.135, 0.659, 0.518}, {0.267, 0.749, 0.441},
+        {0.478, 0.821, 0.318}, {0.741, 0.873, 0.150}, {0.993, 0.906, 0.144}};
+    t = fmin(fmax(t, 0.0), 1.0) * 10;
+    int i = (int)t < 10 ? (int)t : 9;
+    double f = t - i;
+    for (int k = 0; k < 3; k++)
+        rgb[k] = anchors[i][k] * (1 - f) + anchors[i + 1][k] * f;
+}
+
+bool draw_confusion(const char *path, const clcnn_cifar10 *data, const int32_t *predictions)
+{
+    long matrix[CLCNN_CIFAR10_CLASSES][CLCNN_CIFAR10_CLASSES];
+    confusion_counts(data->test.labels, predictions, data->test.count, matrix);
+    const int cell = 48, left = 170, top = 30, size = cell * CLCNN_CIFAR10_CLASSES;
+    const int width = left + size + 140, height = top + size + 150;
+    cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height);
+    cairo_t *cr = cairo_create(surface);
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    for (int predicted = 0; predicted < CLCNN_CIFAR10_CLASSES; predicted++) {
+        long column = 0;
+        for (int truth = 0; truth < CLCNN_CIFAR10_CLASSES; truth++)
+            column += matrix[truth][predicted];
+        for (int truth = 0; truth < CLCNN_CIFAR10_CLASSES; truth++) {
+            double rgb[3];
+            viridis(column ? (double)matrix[truth][predicted] / column : 0.0, rgb);
+            cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+            cairo_rectangle(cr, left + predicted * cell, top + truth * cell, cell, cell);
+            cairo_fill(cr);
+        }
+    }
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    for (int k = 0; k < CLCNN_CIFAR10_CLASSES; k++) {
+        text_at(cr, left - 8, top + k * cell + cell / 2.0, 16, data->class_names[k], 1.0, 0.5);
+        cairo_save(cr);
+        cairo_translate(cr, left + k * cell + cell / 2.0, top + size + 8);
+        cairo_rotate(cr, -M_PI / 2);
+        text_at(cr, 0, 0, 16, data->class_names[k], 1.0, 0.5);
+        cairo_restore(cr);
+    }
+    text_at(cr, left + size / 2.0, height - 10, 18, "Predicted label", 0.5, 1.0);
+    cairo_save(cr);
+    cairo_translate(cr, 18, top + size / 2.0);
+    cairo_rotate(cr, -M_PI / 2);
+    text_at(cr, 0, 0, 18, "True label", 0.5, 0.5);
+    cairo_restore(cr);
+    /* colour bar: the fraction of each predicted class that was truly this class */
+    double bar_x = left + size + 30;
+    for (int y = 0; y < size; y++) {
+        double rgb[3];
+        viridis(1.0 - (double)y / size, rgb);
+        cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+        cairo_rectangle(cr, bar_x, top + y, 24, 1);
+        cairo_fill(cr);
+    }
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    for (int k = 0; k <= 4; k++) {
+        char label[8];
+        snprintf(label, sizeof label, "%.2f", k / 4.0);
+        text_at(cr, bar_x + 30, top + size * (1 - k / 4.0), 14, label, 0.0, 0.5);
+    }
+    cairo_destroy(cr);
+    cairo_status_t status = cairo_surface_write_to_png(surface, path);
+    cairo_surface_destroy(surface);
+    if (status != CAIRO_STATUS_SUCCESS) {
+        fprintf(stderr, "clcnn: cannot write %s: %s\n", path, cairo_status_to_string(status));
+        return false;
+    }
+    return true;
+}
+
+static bool draw_samples(const char *folder, const clcnn_cifar10 *data)
+{
+    const int scale = 4, image = 32 * scale, pad = 14, label = 28;
+    const int cell_w = image + 2 * pad, cell_h = image + label + pad;
+    cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 5 * cell_w, 5 * cell_h + pad);
+    cairo_t *cr = cairo_create(surface);
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    cairo_surface_flush(surface);
+    for (int i = 0; i < 25 && i < data->train.count; i++) {
+        cairo_surface_t *picture = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 32, 32);
+        unsigned char *pixels = cairo_image_surface_get_data(picture);
+        int stride = cairo_image_surface_get_stride(picture);
+        const uint8_t *planes = data->train.pixels + (size_t)i * CLCNN_CIFAR10_IMAGE_BYTES;
+        for (int y = 0; y < 32; y++)
+            for (int x = 0; x < 32; x++) {
+                uint32_t rgb = (uint32_t)planes[y * 32 + x] << 16 |
+                               (uint32_t)planes[1024 + y * 32 + x] << 8 | planes[2048 + y * 32 + x];
+                memcpy(pixels + y * stride + x * 4, &rgb, 4);
+            }
+        cairo_surface_mark_dirty(picture);
+        double x0 = (i % 5) * cell_w + pad, y0 = (i / 5) * cell_h + pad;
+        cairo_save(cr);
+        cairo_translate(cr, x0, y0);
+        cairo_scale(cr, scale, scale);
+        cairo_set_source_surface(cr, picture, 0, 0);
+        cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
+        cairo_paint(cr);
+        cairo_restore(cr);
+        cairo_surface_destroy(picture);
+        cairo_set_source_rgb(cr, 0, 0, 0);
+        text_at(cr, x0 + image / 2.0, y0 + image + 6, 16, data->class_names[data->train.labels[i]],
+                0.5, 0.0);
+    }
+    cairo_destroy(cr);
+    return save(surface, folder, "samples.png");
+}
+
+bool draw_figures(const char *folder, const clcnn_cifar10 *data, const clcnn_history_row *history,
+                  int history_count, const int32_t *predictions)
+{
+    bool ok = draw_accuracy(folder, history, history_count) && draw_samples(folder, data);
+    if (ok && predictions) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/confusion.png", folder);
+        ok = draw_confusion(path, data, predictions);
+    }
+    return ok;
+}

@@ -1,0 +1,553 @@
+/* clcnn train: the tutorial's recipe end to end. Loads CIFAR-10, holds out the last 20% of
+ * the training records for validation as Keras's validation_split=0.2 does (unshuffled), and
+ * reshuffles the first 80% every epoch; trains with Adam; after each epoch writes
+ * history.csv and the last and best checkpoints; at the end evaluates the test set into
+ * report.txt and draws the figures. Ctrl-C (or SIGTERM) finishes the step, saves, and says how
+ * to resume; --resume continues bit for bit. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define VALIDATION_SPLIT 0.2
+
+typedef struct train_config {
+    const char *data;
+    const char *out;
+    const char *device;
+    const char *resume;
+    long epochs, batch, seed, crosscheck_every;
+    double learning_rate;
+} train_config;
+
+typedef struct run {
+    train_config config;
+    clcnn_cifar10 data;
+    clcnn_model *model;
+    clcnn_context *context;
+    clcnn_trainer *trainer;
+    clcnn_context *reference_context;
+    clcnn_trainer *reference;
+    char out[4096];
+    clcnn_checkpoint progress; /* history, best, and progress inside the current epoch */
+    int train_count, validation_count;
+    int32_t *order; /* this epoch's permutation of 0..train_count-1 */
+    bool interactive;
+} run;
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int signal_number) { stop_requested = signal_number; }
+
+double seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* ---- flags ------------------------------------------------------------------------------------ */
+
+static void train_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: clcnn train [--data DIR] [--device SPEC] [--epochs N] [--batch N] [--lr X]\n"
+            "                   [--seed N] [--out DIR] [--resume DIR] [--crosscheck-every N]\n"
+            "Trains the tutorial's CNN on CIFAR-10 (defaults: 25 epochs, batch 64, Adam lr\n"
+            "0.001, seed 0, data from $CLCNN_DATA or data/cifar-10-batches-bin, output in a new\n"
+            "runs/<timestamp>/). --resume DIR continues the run saved in DIR with its own\n"
+            "settings. --crosscheck-every N reruns every Nth step on the plain-C reference and\n"
+            "stops if the device leaves tolerance.\n");
+}
+
+static bool parse_train_flags(int argc, char **argv, train_config *config, int *exit_status)
+{
+    static const struct option options[] = {
+        {"data", required_argument, NULL, 'D'},   {"device", required_argument, NULL, 'd'},
+        {"epochs", required_argument, NULL, 'e'}, {"batch", required_argument, NULL, 'b'},
+        {"lr", required_argument, NULL, 'l'},     {"seed", required_argument, NULL, 's'},
+        {"out", required_argument, NULL, 'o'},    {"resume", required_argument, NULL, 'r'},
+        {"crosscheck-every", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    *config = (train_config){.epochs = 25, .batch = 64, .learning_rate = 1e-3};
+    *exit_status = EXIT_USAGE;
+    int option;
+    opterr = 1;
+    while ((option = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (option) {
+        case 'D': config->data = optarg; break;
+        case 'd': config->device = optarg; break;
+        case 'o': config->out = optarg; break;
+        case 'r': config->resume = optarg; break;
+        case 'e':
+            if (!parse_int_flag("--epochs", optarg, 1, 100000, &config->epochs))
+                return false;
+            break;
+        case 'b':
+            if (!parse_int_flag("--batch", optarg, 1, 65536, &config->batch))
+                return false;
+            break;
+        case 's':
+            if (!parse_int_flag("--seed", optarg, 0, 2147483647L, &config->seed))
+                return false;
+            break;
+        case 'c':
+            if (!parse_int_flag("--crosscheck-every", optarg, 1, 1000000000L, &config->crosscheck_every))
+                return false;
+            break;
+        case 'l':
+            if (!parse_double_flag("--lr", optarg, 1e-12, 10.0, &config->learning_rate))
+                return false;
+            break;
+        case 'h': train_usage(stdout); *exit_status = 0; return false;
+        default: return false;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "clcnn train: unexpected argument '%s'\n", argv[optind]);
+        return false;
+    }
+    if (!config->data) {
+        const char *from_environment = getenv("CLCNN_DATA");
+        config->data = from_environment && *from_environment ? from_environment
+                                                             : "data/cifar-10-batches-bin";
+    }
+    return true;
+}
+
+/* ---- output files --------------------------------------------------------------------------------- */
+
+bool make_output_dir(const char *path)
+{
+    char partial[4096];
+    snprintf(partial, sizeof partial, "%s", path);
+    for (char *slash = partial + 1;; slash++) {
+        bool end = *slash == '\0';
+        if (*slash == '/' || end) {
+            *slash = '\0';
+            if (mkdir(partial, 0755) != 0 && errno != EEXIST) {
+                fprintf(stderr, "clcnn: cannot create output folder %s: %s\n", partial, strerror(errno));
+                return false;
+            }
+            if (end)
+                break;
+            *slash = '/';
+        }
+    }
+    struct stat info;
+    if (stat(path, &info) != 0 || !S_ISDIR(info.st_mode) || access(path, W_OK) != 0) {
+        fprintf(stderr, "clcnn: output folder %s is not a writable folder\n", path);
+        return false;
+    }
+    return true;
+}
+
+static bool write_history(const run *r)
+{
+    char path[4200], temporary[4300];
+    snprintf(path, sizeof path, "%s/history.csv", r->out);
+    snprintf(temporary, sizeof temporary, "%s.tmp", path);
+    FILE *file = fopen(temporary, "w");
+    if (!file) {
+        fprintf(stderr, "clcnn: cannot write %s: %s\n", temporary, strerror(errno));
+        return false;
+    }
+    fprintf(file, "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n");
+    for (int i = 0; i < r->progress.history_count; i++) {
+        const clcnn_history_row *row = &r->progress.history[i];
+        fprintf(file, "%d,%.6f,%.6f,%.6f,%.6f,%.3f\n", row->epoch, row->loss, row->accuracy,
+                row->val_loss, row->val_accuracy, row->seconds);
+    }
+    bool ok = fclose(file) == 0 && rename(temporary, path) == 0;
+    if (!ok)
+        fprintf(stderr, "clcnn: cannot write %s: %s\n", path, strerror(errno));
+    return ok;
+}
+
+static bool save_checkpoint(run *r, const char *name)
+{
+    size_t count = clcnn_model_parameter_count(r->model);
+    char description[4096];
+    clcnn_model_describe(r->model, description, sizeof description);
+    clcnn_checkpoint c = r->progress;
+    c.model_text = description;
+    c.steps = clcnn_trainer_steps(r->trainer);
+    c.seed = (uint64_t)r->config.seed;
+    c.learning_rate = r->config.learning_rate;
+    c.batch_size = (int)r->config.batch;
+    c.parameter_count = count;
+    c.parameters = malloc(3 * count * sizeof(float));
+    if (!c.parameters) {
+        fprintf(stderr, "clcnn: out of host memory saving a checkpoint\n");
+        return false;
+    }
+    c.m = c.parameters + count;
+    c.v = c.parameters + 2 * count;
+    clcnn_status status = clcnn_trainer_get_state(r->trainer, c.parameters, c.m, c.v);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", r->out, name);
+    if (status == CLCNN_OK)
+        status = clcnn_checkpoint_write(path, &c);
+    free(c.parameters);
+    if (status != CLCNN_OK) {
+        report_failure(status, "saving a checkpoint");
+        return false;
+    }
+    return true;
+}
+
+/* ---- progress ------------------------------------------------------------------------------------ */
+
+static void draw_bar(int done, int total, double elapsed, double loss_sum, long correct, long seen)
+{
+    const int width = 20;
+    int filled = total > 0 ? done * width / total : width;
+    char bar[width * 3 + 1];
+    size_t at = 0;
+    for (int i = 0; i < width; i++) {
+        const char *glyph = i < filled ? "\xe2\x94\x81" : "\xe2\x94\x80"; /* ━ and ─ */
+        memcpy(bar + at, glyph, 3);
+        at += 3;
+    }
+    bar[at] = '\0';
+    double per_step = done > 0 ? elapsed / done : 0.0;
+    fprintf(stderr, "\r%d/%d %s %.0fs %.0fms/step - accuracy: %.4f - loss: %.4f - ETA %.0fs   ",
+            done, total, bar, elapsed, per_step * 1e3, seen ? (double)correct / seen : 0.0,
+            seen ? loss_sum / seen : 0.0, per_step * (total - done));
+    fflush(stderr);
+}
+
+/* ---- evaluation -------------------------------------------------------------------------------------- */
+
+/* Forward passes over images[first .. first+count) in batches, dropout off. predictions
+ * (optional) receives every class; returns mean loss and accuracy. */
+clcnn_status evaluate_range(clcnn_trainer *trainer, const clcnn_images *images, int first,
+                            int count, int batch, double *loss, double *accuracy,
+                            int32_t *predictions)
+{
+    int32_t *indices = malloc((size_t)batch * sizeof(int32_t));
+    if (!indices)
+        return CLCNN_ERROR_ALLOCATION;
+    double loss_sum = 0.0;
+    long correct = 0;
+    clcnn_status status = CLCNN_OK;
+    for (int start = 0; start < count && status == CLCNN_OK; start += batch) {
+        int n = count - start < batch ? count - start : batch;
+        for (int k = 0; k < n; k++)
+            indices[k] = first + start + k;
+        clcnn_batch_totals totals;
+        status = clcnn_trainer_evaluate(trainer, images, indices, n, &totals,
+                                        predictions ? predictions + start : NULL, NULL);
+        loss_sum += totals.loss_sum;
+        correct += totals.correct;
+    }
+    free(indices);
+    *loss = count ? loss_sum / count : 0.0;
+    *accuracy = count ? (double)correct / count : 0.0;
+    return status;
+}
+
+/* ---- set-up ---------------------------------------------------------------------------------------- */
+
+static bool restore(run *r)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/checkpoint-last.ckpt", r->config.resume);
+    clcnn_checkpoint saved;
+    clcnn_status status = clcnn_checkpoint_read(path, &saved);
+    if (status != CLCNN_OK) {
+        report_failure(status, "reading the checkpoint to resume");
+        return false;
+    }
+    char description[4096];
+    clcnn_model_describe(r->model, description, sizeof description);
+    if (strcmp(description, saved.model_text) != 0 ||
+        saved.parameter_count != clcnn_model_parameter_count(r->model)) {
+        fprintf(stderr, "clcnn: %s holds a different model:\n%s\nexpected:\n%s", path,
+                saved.model_text, description);
+        clcnn_checkpoint_free(&saved);
+        return false;
+    }
+    r->config.seed = (long)saved.seed;
+    r->config.batch = saved.batch_size;
+    r->config.learning_rate = saved.learning_rate;
+    r->progress = saved;
+    return true;
+}
+
+static bool setup(run *r)
+{
+    clcnn_status status = clcnn_cifar10_load(r->config.data, &r->data);
+    if (status != CLCNN_OK) {
+        report_failure(status, "loading CIFAR-10");
+        return false;
+    }
+    if (r->data.test.count < CLCNN_CIFAR10_BATCH_RECORDS)
+        fprintf(stderr,
+                "clcnn: warning: %s/test_batch.bin holds %d images, not the official 10,000; "
+                "test accuracy will be measured on those %d\n",
+                r->config.data, r->data.test.count, r->data.test.count);
+    r->train_count = (int)floor(r->data.train.count * (1.0 - VALIDATION_SPLIT));
+    r->validation_count = r->data.train.count - r->train_count;
+    if (r->train_count < 1 || r->validation_count < 1) {
+        fprintf(stderr, "clcnn: %d training images cannot be split 80/20\n", r->data.train.count);
+        return false;
+    }
+    r->model = clcnn_model_seed();
+    if (r->config.resume) {
+        if (!restore(r))
+            return false;
+        snprintf(r->out, sizeof r->out, "%s", r->config.resume);
+    } else if (r->config.out) {
+        snprintf(r->out, sizeof r->out, "%s", r->config.out);
+    } else {
+        char stamp[32];
+        time_t now = time(NULL);
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+        snprintf(r->out, sizeof r->out, "runs/%s", stamp);
+    }
+    if (r->config.batch > r->train_count) {
+        fprintf(stderr, "clcnn: --batch %ld is larger than the %d training images\n",
+                r->config.batch, r->train_count);
+        return false;
+    }
+    if (!make_output_dir(r->out))
+        return false;
+    print_model_summary(stdout, r->model);
+    clcnn_context_options options = {0};
+    status = clcnn_context_create(device_spec(r->config.device), &options, &r->context);
+    if (status != CLCNN_OK) {
+        report_failure(status, "opening the device");
+        return false;
+    }
+    print_device_header(clcnn_context_device(r->context));
+    clcnn_train_options train = clcnn_train_defaults();
+    train.batch_size = (int)r->config.batch;
+    train.learning_rate = r->config.learning_rate;
+    train.seed = (uint64_t)r->config.seed;
+    status = clcnn_trainer_create(r->context, r->model, &train, &r->trainer);
+    if (status == CLCNN_OK && r->config.resume)
+        status = clcnn_trainer_set_state(r->trainer, r->progress.parameters, r->progress.m,
+                                         r->progress.v, r->progress.steps);
+    if (status == CLCNN_OK && r->config.crosscheck_every) {
+        status = clcnn_context_create("ref", NULL, &r->reference_context);
+        if (status == CLCNN_OK)
+            status = clcnn_trainer_create(r->reference_context, r->model, &train, &r->reference);
+    }
+    if (status != CLCNN_OK) {
+        report_failure(status, "preparing training");
+        return false;
+    }
+    r->order = malloc((size_t)r->train_count * sizeof(int32_t));
+    r->interactive = isatty(STDERR_FILENO);
+    printf("Training on %d images, validating on %d (the last 20%%), batch %ld, %ld epochs; "
+           "output in %s\n",
+           r->train_count, r->validation_count, r->config.batch, r->config.epochs, r->out);
+    fflush(stdout);
+    return r->order != NULL;
+}
+
+static void teardown(run *r)
+{
+    clcnn_trainer_destroy(r->reference);
+    clcnn_context_destroy(r->reference_context);
+    clcnn_trainer_destroy(r->trainer);
+    clcnn_context_destroy(r->context);
+    clcnn_model_destroy(r->model);
+    clcnn_cifar10_free(&r->data);
+    clcnn_checkpoint_free(&r->progress);
+    free(r->order);
+}
+
+/* ---- the loop -------------------------------------------------------------------------------------- */
+
+static bool append_history(run *r, clcnn_history_row row)
+{
+    clcnn_history_row *grown = realloc(r->progress.history,
+                                       (size_t)(r->progress.history_count + 1) * sizeof *grown);
+    if (!grown)
+        return false;
+    r->progress.history = grown;
+    grown[r->progress.history_count++] = row;
+    return true;
+}
+
+/* One training step, cross-checked against the reference every --crosscheck-every steps.
+ * Prints why and returns false when the step fails or leaves tolerance. */
+static bool step(run *r, const int32_t *indices, int count, clcnn_batch_totals *totals)
+{
+    uint64_t step_number = clcnn_trainer_steps(r->trainer) + 1;
+    bool check = r->reference && step_number % (uint64_t)r->config.crosscheck_every == 0;
+    clcnn_crosscheck_report report;
+    clcnn_status status =
+        check ? clcnn_trainer_crosscheck(r->trainer, r->reference, &r->data.train, indices, count,
+                                         totals, &report)
+              : clcnn_trainer_train_step(r->trainer, &r->data.train, indices, count, totals);
+    if (r->interactive && (check || status != CLCNN_OK))
+        fprintf(stderr, "\n");
+    if (status != CLCNN_OK) {
+        report_failure(status, "a training step");
+        return false;
+    }
+    if (!check)
+        return true;
+    fprintf(stderr, "cross-check at step %llu: %d tensors, worst %s at %.3g (tolerance %.3g)\n%s",
+            (unsigned long long)step_number, report.tensors, report.worst_tensor,
+            report.worst_error, report.tolerance, report.lines);
+    if (!report.passed)
+        fprintf(stderr,
+                "clcnn: the device left tolerance against the reference at step %llu (%s: "
+                "relative error %.3g > %.3g); stopping. The last checkpoint holds the last good "
+                "state.\n",
+                (unsigned long long)step_number, report.worst_tensor, report.worst_error,
+                report.tolerance);
+    return report.passed;
+}
+
+/* One epoch, from wherever the progress says it stopped. Returns 1 when finished, 0 when
+ * interrupted (state saved), -1 on failure. */
+static int run_epoch(run *r, int epoch)
+{
+    clcnn_checkpoint *p = &r->progress;
+    int total = (r->train_count + (int)r->config.batch - 1) / (int)r->config.batch;
+    clcnn_shuffle((uint64_t)r->config.seed, (uint64_t)epoch, r->order, r->train_count);
+    double start = seconds_now() - p->epoch_seconds, last_draw = 0.0;
+    for (int batch = p->epoch_batches_done; batch < total; batch++) {
+        int first = batch * (int)r->config.batch;
+        int count = r->train_count - first < r->config.batch ? r->train_count - first : (int)r->config.batch;
+        clcnn_batch_totals totals;
+        if (!step(r, r->order + first, count, &totals))
+            return -1;
+        p->epoch_batches_done = batch + 1;
+        p->epoch_loss_sum += totals.loss_sum;
+        p->epoch_correct += totals.correct;
+        p->epoch_seen += totals.count;
+        double now = seconds_now();
+        p->epoch_seconds = now - start;
+        if (r->interactive && (now - last_draw > 0.1 || batch + 1 == total)) {
+            draw_bar(batch + 1, total, now - start, p->epoch_loss_sum,
+                     (long)p->epoch_correct, (long)p->epoch_seen);
+            last_draw = now;
+        }
+        if (stop_requested && batch + 1 < total) {
+            if (r->interactive)
+                fprintf(stderr, "\n");
+            if (!save_checkpoint(r, "checkpoint-last.ckpt"))
+                return -1;
+            fprintf(stderr,
+                    "clcnn: stopped by %s after step %d/%d of epoch %d; saved %s/checkpoint-last.ckpt\n"
+                    "resume with: clcnn train --resume %s\n",
+                    stop_requested == SIGTERM ? "SIGTERM" : "SIGINT", batch + 1, total, epoch,
+                    r->out, r->out);
+            return 0;
+        }
+    }
+    double val_loss = 0, val_accuracy = 0;
+    clcnn_status status = evaluate_range(r->trainer, &r->data.train, r->train_count,
+                                         r->validation_count, (int)r->config.batch, &val_loss,
+                                         &val_accuracy, NULL);
+    if (status != CLCNN_OK) {
+        report_failure(status, "validation");
+        return -1;
+    }
+    double seconds = seconds_now() - start;
+    clcnn_history_row row = {epoch, p->epoch_loss_sum / p->epoch_seen,
+                             (double)p->epoch_correct / p->epoch_seen, val_loss, val_accuracy,
+                             seconds};
+    if (!append_history(r, row))
+        return -1;
+    if (r->interactive)
+        fprintf(stderr, "\r%*s\r", 110, "");
+    printf("Epoch %d/%ld\n%d/%d - %.0fs %.0fms/step - accuracy: %.4f - loss: %.4f - "
+           "val_accuracy: %.4f - val_loss: %.4f\n",
+           epoch, r->config.epochs, total, total, seconds, seconds / total * 1e3, row.accuracy,
+           row.loss, row.val_accuracy, row.val_loss);
+    fflush(stdout);
+    p->epochs_done = epoch;
+    p->epoch_batches_done = 0;
+    p->epoch_loss_sum = p->epoch_seconds = 0;
+    p->epoch_correct = p->epoch_seen = 0;
+    bool best = p->best_epoch == 0 || val_accuracy > p->best_val_accuracy;
+    if (best) {
+        p->best_val_accuracy = val_accuracy;
+        p->best_epoch = epoch;
+    }
+    if (!write_history(r) || !save_checkpoint(r, "checkpoint-last.ckpt") ||
+        (best && !save_checkpoint(r, "checkpoint-best.ckpt")))
+        return -1;
+    return 1;
+}
+
+static bool finish(run *r)
+{
+    int count = r->data.test.count;
+    int32_t *predictions = malloc((size_t)(count ? count : 1) * sizeof(int32_t));
+    double loss = 0, accuracy = 0;
+    clcnn_status status = predictions ? evaluate_range(r->trainer, &r->data.test, 0, count,
+                                                       (int)r->config.batch, &loss, &accuracy,
+                                                       predictions)
+                                      : CLCNN_ERROR_ALLOCATION;
+    if (status != CLCNN_OK) {
+        free(predictions);
+        report_failure(status, "evaluating the test set");
+        return false;
+    }
+    char path[4200], heading[512];
+    snprintf(path, sizeof path, "%s/report.txt", r->out);
+    snprintf(heading, sizeof heading,
+             "Test set: %d images of %s/test_batch.bin, model after epoch %d; loss %.4f, "
+             "accuracy %.4f",
+             count, r->config.data, r->progress.epochs_done, loss, accuracy);
+    printf("\n%s\n\n", heading);
+    print_report(stdout, r->data.class_names, r->data.test.labels, predictions, count);
+    bool ok = write_report_file(path, r->data.class_names, r->data.test.labels, predictions,
+                                count, heading);
+    ok = ok && draw_figures(r->out, &r->data, r->progress.history, r->progress.history_count,
+                            predictions);
+    free(predictions);
+    if (ok)
+        printf("\nWrote %s/: history.csv, checkpoint-last.ckpt, checkpoint-best.ckpt, "
+               "report.txt, accuracy.png, confusion.png, samples.png\n", r->out);
+    return ok;
+}
+
+int command_train(int argc, char **argv)
+{
+    run r = {0};
+    int exit_status = 0;
+    if (!parse_train_flags(argc, argv, &r.config, &exit_status))
+        return exit_status;
+    struct sigaction action = {.sa_handler = on_stop_signal};
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
+    int result = 1;
+    if (setup(&r)) {
+        result = 0;
+        for (int epoch = r.progress.epochs_done + 1; epoch <= r.config.epochs; epoch++) {
+            int outcome = run_epoch(&r, epoch);
+            if (outcome <= 0) {
+                result = outcome == 0 ? 130 : 1;
+                break;
+            }
+            if (stop_requested) {
+                fprintf(stderr, "clcnn: stopped after epoch %d; resume with: clcnn train "
+                                "--resume %s\n", epoch, r.out);
+                result = 130;
+                break;
+            }
+        }
+        if (result == 0 && !finish(&r))
+            result = 1;
+    }
+    teardown(&r);
+    return result;
+}
