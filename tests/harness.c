@@ -40,3 +40,45 @@ bool write_file(const char *path, const void *data, size_t length)
     bool ok = fwrite(data, 1, length, file) == length;
     return fclose(file) == 0 && ok;
 }
+
+static void write_records(FILE *file, int count, uint64_t *state)
+{
+    uint8_t record[3073];
+    for (int r = 0; r < count; r++) {
+        *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+        int label = (int)((*state >> 33) % 10);
+        record[0] = (uint8_t)label;
+        for (int channel = 0; channel < 3; channel++)
+            for (int y = 0; y < 32; y++)
+                for (int x = 0; x < 32; x++) {
+                    *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+                    int base = 40 + 20 * ((label + channel * 3) % 10);
+                    int stripe = ((label % 2 ? x : y) / (2 + label / 2)) % 2 ? 40 : 0;
+                    int noise = (int)((*state >> 40) % 40);
+                    int value = base + stripe + noise;
+                    record[1 + channel * 1024 + y * 32 + x] = (uint8_t)(value > 255 ? 255 : value);
+                }
+        fwrite(record, 1, sizeof record, file);
+    }
+}
+
+bool write_cifar_folder(const char *folder, int per_batch, int test_count, uint64_t seed)
+{
+    char path[4200];
+    uint64_t state = seed;
+    for (int batch = 1; batch <= 6; batch++) {
+        if (batch <= 5)
+            snprintf(path, sizeof path, "%s/data_batch_%d.bin", folder, batch);
+        else
+            snprintf(path, sizeof path, "%s/test_batch.bin", folder);
+        FILE *file = fopen(path, "wb");
+        if (!file)
+            return false;
+        write_records(file, batch <= 5 ? per_batch : test_count, &state);
+        if (fclose(file) != 0)
+            return false;
+    }
+    snprintf(path, sizeof path, "%s/batches.meta.txt", folder);
+    const char *names = "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n\n";
+    return write_file(path, names, strlen(names));
+}

@@ -29,4 +29,10 @@ bool write_file(const char *path, const void *data, size_t length);
                       clcnn_status_name(ok_status_), clcnn_last_error());                    \
     } while (0)
 
+
+
+/* Writes a CIFAR-10 binary folder: data_batch_1..5.bin with `per_batch` records each,
+ * test_batch.bin with `test_count`, and batches.meta.txt. Images are learnable: each class
+ * has its own colour and stripe pattern, plus noise from `seed`. */
+bool write_cifar_folder(const char *folder, int per_batch, int test_count, uint64_t seed);
 #endif

@@ -41,6 +41,7 @@ typedef struct run {
     int train_count, validation_count;
     int32_t *order; /* this epoch's permutation of 0..train_count-1 */
     bool interactive;
+    int exit_status; /* for a failed set-up: 2 for a bad device spec, else 1 */
 } run;
 
 static volatile sig_atomic_t stop_requested;
@@ -285,7 +286,14 @@ static bool restore(run *r)
 
 static bool setup(run *r)
 {
-    clcnn_status status = clcnn_cifar10_load(r->config.data, &r->data);
+    r->exit_status = 1;
+    clcnn_status status = clcnn_context_create(device_spec(r->config.device), NULL, &r->context);
+    if (status != CLCNN_OK) {
+        r->exit_status = report_failure(status, "opening the device");
+        return false;
+    }
+    print_device_header(clcnn_context_device(r->context));
+    status = clcnn_cifar10_load(r->config.data, &r->data);
     if (status != CLCNN_OK) {
         report_failure(status, "loading CIFAR-10");
         return false;
@@ -322,13 +330,6 @@ static bool setup(run *r)
     if (!make_output_dir(r->out))
         return false;
     print_model_summary(stdout, r->model);
-    clcnn_context_options options = {0};
-    status = clcnn_context_create(device_spec(r->config.device), &options, &r->context);
-    if (status != CLCNN_OK) {
-        report_failure(status, "opening the device");
-        return false;
-    }
-    print_device_header(clcnn_context_device(r->context));
     clcnn_train_options train = clcnn_train_defaults();
     train.batch_size = (int)r->config.batch;
     train.learning_rate = r->config.learning_rate;
@@ -530,7 +531,9 @@ int command_train(int argc, char **argv)
     sigaction(SIGINT, &action, NULL);
     sigaction(SIGTERM, &action, NULL);
     int result = 1;
-    if (setup(&r)) {
+    if (!setup(&r)) {
+        result = r.exit_status;
+    } else {
         result = 0;
         for (int epoch = r.progress.epochs_done + 1; epoch <= r.config.epochs; epoch++) {
             int outcome = run_epoch(&r, epoch);

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# End to end through the clcnn tool on a few hundred generated images: the seed model trains
+# 2 epochs and its loss falls, every output appears and parses, a run stopped after epoch 1
+# and resumed ends with the same weights as an uninterrupted one, and bad flags and bad
+# data get their messages and exit statuses.
+# usage: test_cli.sh CLCNN MAKE_CIFAR CHECKPOINT_DIFF WORK_DIR
+set -u
+clcnn=$1 make_cifar=$2 checkpoint_diff=$3 work=$4
+rm -rf "$work" && mkdir -p "$work"
+failures=0 passes=0
+pass() { passes=$((passes + 1)); echo "ok   $1"; }
+fail() { failures=$((failures + 1)); echo "FAIL $1"; }
+# expect STATUS FRAGMENT -- COMMAND...: the exit status and a fragment of stderr
+expect() {
+    local status=$1 fragment=$2; shift 3
+    local output actual
+    output=$("$@" 2>&1 >/dev/null); actual=$?
+    if [ "$actual" -eq "$status" ] && grep -qF -- "$fragment" <<<"$output"; then
+        pass "$* -> $status, '$fragment'"
+    else
+        fail "$* -> expected $status and '$fragment', got $actual: $output"
+    fi
+}
+
+mkdir -p "$work/data" && "$make_cifar" "$work/data" 48 40 3 || exit 1
+
+# ---- training, outputs, loss falls
+"$clcnn" train --data "$work/data" --epochs 2 --batch 32 --out "$work/run" > "$work/run.log" 2>&1
+[ $? -eq 0 ] && pass "train 2 epochs" || { fail "train 2 epochs"; cat "$work/run.log"; }
+for file in history.csv checkpoint-last.ckpt checkpoint-best.ckpt report.txt accuracy.png confusion.png samples.png; do
+    [ -s "$work/run/$file" ] && pass "$file written" || fail "$file missing"
+done
+for png in accuracy confusion samples; do
+    [ "$(head -c 8 "$work/run/$png.png" | od -An -tx1 | tr -d ' ')" = "89504e470d0a1a0a" ] \
+        && pass "$png.png is a PNG" || fail "$png.png is not a PNG"
+done
+[ "$(head -1 "$work/run/history.csv")" = "epoch,loss,accuracy,val_loss,val_accuracy,seconds" ] \
+    && pass "history.csv header" || fail "history.csv header"
+[ "$(wc -l < "$work/run/history.csv")" -eq 3 ] && pass "history.csv has 2 epochs" || fail "history.csv rows"
+awk -F, 'NR==2{first=$2} NR==3{last=$2} END{exit !(last < first)}' "$work/run/history.csv" \
+    && pass "training loss falls" || fail "training loss does not fall: $(cat "$work/run/history.csv")"
+grep -q "macro avg" "$work/run/report.txt" && grep -q "Confusion matrix" "$work/run/report.txt" \
+    && pass "report.txt has the classification report and confusion matrix" || fail "report.txt content"
+grep -q "Total params: 356,810" "$work/run.log" && pass "summary printed" || fail "summary missing"
+
+# ---- resume: epoch 1, then resume to epoch 2 == the uninterrupted run
+"$clcnn" train --data "$work/data" --epochs 1 --batch 32 --out "$work/split" > /dev/null 2>&1 \
+    && "$clcnn" train --resume "$work/split" --epochs 2 --data "$work/data" > "$work/resume.log" 2>&1 \
+    && pass "stop after epoch 1 and resume" || { fail "resume run"; cat "$work/resume.log"; }
+"$checkpoint_diff" "$work/run/checkpoint-last.ckpt" "$work/split/checkpoint-last.ckpt" \
+    && pass "resumed weights equal the uninterrupted run's" || fail "resumed weights differ"
+
+# ---- eval and predict on the saved model
+"$clcnn" eval --checkpoint "$work/run/checkpoint-best.ckpt" --data "$work/data" --out "$work/eval" > /dev/null 2>&1 \
+    && [ -s "$work/eval/report.txt" ] && [ -s "$work/eval/confusion.png" ] \
+    && pass "eval writes report and confusion figure" || fail "eval"
+
+# ---- bad flags and bad data
+expect 2 "--epochs expects a whole number from 1" -- "$clcnn" train --data "$work/data" --epochs 0
+expect 2 "--epochs expects a whole number from 1" -- "$clcnn" train --data "$work/data" --epochs -1
+expect 2 "got 'abc'" -- "$clcnn" train --data "$work/data" --epochs abc
+expect 2 "--batch expects a whole number from 1" -- "$clcnn" train --data "$work/data" --batch 0
+expect 2 "--lr expects a number" -- "$clcnn" train --data "$work/data" --lr -0.1
+expect 2 "unrecognized option" -- "$clcnn" train --data "$work/data" --frobnicate
+expect 1 "larger than the 192 training images" -- "$clcnn" train --data "$work/data" --batch 500 --out "$work/x"
+expect 2 "no OpenCL device matches '99'" -- "$clcnn" train --data "$work/data" --device 99 --epochs 1 --out "$work/y"
+expect 2 "no OpenCL device matches 'nosuchname'" -- "$clcnn" check --device nosuchname
+expect 1 "cannot create output folder" -- "$clcnn" train --data "$work/data" --out /proc/clcnn/run
+expect 1 "cifar-10-binary.tar.gz" -- "$clcnn" train --data "$work/no-such-folder"
+cp -r "$work/data" "$work/bad"
+printf '\x0a' | dd of="$work/bad/data_batch_2.bin" bs=1 seek=$((3073 * 5)) conv=notrunc status=none
+expect 1 "record 5 (byte offset 15365) has label 10" -- "$clcnn" train --data "$work/bad"
+expect 1 "not a clcnn checkpoint" -- "$clcnn" eval --checkpoint "$work/run/history.csv" --data "$work/data"
+
+echo "$passes passed, $failures failed"
+[ "$failures" -eq 0 ]
