@@ -15,51 +15,67 @@
         const int KW, const int OH, const int OW, const int stride_h, const int stride_w,    \
         const int pad_top, const int pad_left
 
-/* One work-item per output element; global size rounded up, so bound-checked. */
+/* One work-item per output pixel and block of OC_BLOCK output channels, so each input value
+ * loaded serves OC_BLOCK products. Items: N * ceil(OC / OC_BLOCK) * OH * OW, ow fastest (so
+ * neighbouring items read neighbouring inputs); the global size is rounded up, so
+ * bound-checked, and a last partial channel block skips the missing channels. */
+#define OC_BLOCK 4
 __kernel void conv2d_forward(__global const float *x, __global const float *w,
                              __global const float *b, __global float *y, CONV2D_SHAPE_ARGUMENTS)
 {
+    const int blocks = (OC + OC_BLOCK - 1) / OC_BLOCK;
     const size_t index = get_global_id(0);
-    if (index >= (size_t)N * OC * OH * OW)
+    if (index >= (size_t)N * blocks * OH * OW)
         return;
     const int ow = (int)(index % OW);
     const int oh = (int)(index / OW % OH);
-    const int oc = (int)(index / ((size_t)OW * OH) % OC);
-    const int n = (int)(index / ((size_t)OW * OH * OC));
-    float sum = b[oc];
+    const int oc0 = (int)(index / ((size_t)OW * OH) % blocks) * OC_BLOCK;
+    const int n = (int)(index / ((size_t)OW * OH * blocks));
+    float sum[OC_BLOCK];
+    for (int k = 0; k < OC_BLOCK; k++)
+        sum[k] = oc0 + k < OC ? b[oc0 + k] : 0.0f;
+    const size_t w_oc_stride = (size_t)C * KH * KW;
     for (int c = 0; c < C; c++) {
         __global const float *x_plane = x + ((size_t)n * C + c) * H * W;
-        __global const float *w_plane = w + ((size_t)oc * C + c) * KH * KW;
+        __global const float *w_plane = w + ((size_t)oc0 * C + c) * KH * KW;
         for (int kh = 0; kh < KH; kh++) {
             const int ih = oh * stride_h - pad_top + kh;
             if (ih < 0 || ih >= H)
                 continue;
             for (int kw = 0; kw < KW; kw++) {
                 const int iw = ow * stride_w - pad_left + kw;
-                if (iw >= 0 && iw < W)
-                    sum += x_plane[ih * W + iw] * w_plane[kh * KW + kw];
+                if (iw < 0 || iw >= W)
+                    continue;
+                const float value = x_plane[ih * W + iw];
+                for (int k = 0; k < OC_BLOCK; k++)
+                    if (oc0 + k < OC)
+                        sum[k] += value * w_plane[k * w_oc_stride + kh * KW + kw];
             }
         }
     }
-    y[index] = sum;
+    for (int k = 0; k < OC_BLOCK && oc0 + k < OC; k++)
+        y[(((size_t)n * OC + oc0 + k) * OH + oh) * OW + ow] = sum[k];
 }
 
-/* dX: one work-item per input element, gathering from every output it contributed to.
+/* dX: one work-item per input pixel and block of C_BLOCK input channels, gathering from every
+ * output it contributed to; each dy value loaded serves C_BLOCK products.
  *   dy: [N, OC, OH, OW], w: [OC, C, KH, KW], dx: [N, C, H, W] */
+#define C_BLOCK 4
 __kernel void conv2d_backward_data(__global const float *dy, __global const float *w,
                                    __global float *dx, CONV2D_SHAPE_ARGUMENTS)
 {
+    const int blocks = (C + C_BLOCK - 1) / C_BLOCK;
     const size_t index = get_global_id(0);
-    if (index >= (size_t)N * C * H * W)
+    if (index >= (size_t)N * blocks * H * W)
         return;
     const int iw = (int)(index % W);
     const int ih = (int)(index / W % H);
-    const int c = (int)(index / ((size_t)W * H) % C);
-    const int n = (int)(index / ((size_t)W * H * C));
-    float sum = 0.0f;
+    const int c0 = (int)(index / ((size_t)W * H) % blocks) * C_BLOCK;
+    const int n = (int)(index / ((size_t)W * H * blocks));
+    float sum[C_BLOCK] = {0.0f};
     for (int oc = 0; oc < OC; oc++) {
         __global const float *dy_plane = dy + ((size_t)n * OC + oc) * OH * OW;
-        __global const float *w_plane = w + ((size_t)oc * C + c) * KH * KW;
+        __global const float *w_plane = w + ((size_t)oc * C + c0) * KH * KW;
         for (int kh = 0; kh < KH; kh++) {
             const int oh_scaled = ih + pad_top - kh;
             if (oh_scaled < 0 || oh_scaled % stride_h != 0 || oh_scaled / stride_h >= OH)
@@ -69,11 +85,15 @@ __kernel void conv2d_backward_data(__global const float *dy, __global const floa
                 const int ow_scaled = iw + pad_left - kw;
                 if (ow_scaled < 0 || ow_scaled % stride_w != 0 || ow_scaled / stride_w >= OW)
                     continue;
-                sum += dy_plane[oh * OW + ow_scaled / stride_w] * w_plane[kh * KW + kw];
+                const float gradient = dy_plane[oh * OW + ow_scaled / stride_w];
+                for (int k = 0; k < C_BLOCK; k++)
+                    if (c0 + k < C)
+                        sum[k] += gradient * w_plane[k * KH * KW + kh * KW + kw];
             }
         }
     }
-    dx[index] = sum;
+    for (int k = 0; k < C_BLOCK && c0 + k < C; k++)
+        dx[(((size_t)n * C + c0 + k) * H + ih) * W + iw] = sum[k];
 }
 
 /* Sums `partial` over the work-group; the result is in partial[0]. */
@@ -88,7 +108,8 @@ static void reduce_local(__local float *partial)
     barrier(CLK_LOCAL_MEM_FENCE);
 }
 
-/* dW: one work-group per weight, its items striding over the N*OH*OW terms of the sum.
+/* dW for any kernel size: one work-group per weight, its items striding over the N*OH*OW
+ * terms of the sum.
  *   x: [N, C, H, W], dy: [N, OC, OH, OW], dw: [OC, C, KH, KW] */
 __kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1))) void
 conv2d_backward_weights(__global const float *x, __global const float *dy, __global float *dw,
@@ -116,6 +137,47 @@ conv2d_backward_weights(__global const float *x, __global const float *dy, __glo
     reduce_local(partial);
     if (get_local_id(0) == 0)
         dw[weight] = partial[0];
+}
+
+/* dW for 3x3 kernels (the seed model's): one work-group per (oc, c) pair accumulates all nine
+ * weights in registers, so each dy value loaded serves nine products and the index
+ * arithmetic is paid once per term, not once per weight.
+ *   x: [N, C, H, W], dy: [N, OC, OH, OW], dw: [OC, C, 3, 3] */
+__kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1))) void
+conv2d_backward_weights_3x3(__global const float *x, __global const float *dy,
+                            __global float *dw, CONV2D_SHAPE_ARGUMENTS)
+{
+    __local float partial[REDUCE_WG];
+    const int pair = (int)get_group_id(0);
+    const int c = pair % C;
+    const int oc = pair / C;
+    const int terms = N * OH * OW;
+    float sum[9] = {0.0f};
+    for (int term = (int)get_local_id(0); term < terms; term += REDUCE_WG) {
+        const int ow = term % OW;
+        const int oh = term / OW % OH;
+        const int n = term / (OW * OH);
+        const float gradient = dy[(((size_t)n * OC + oc) * OH + oh) * OW + ow];
+        __global const float *x_plane = x + ((size_t)n * C + c) * H * W;
+        const int ih0 = oh * stride_h - pad_top, iw0 = ow * stride_w - pad_left;
+        for (int kh = 0; kh < 3; kh++) {
+            const int ih = ih0 + kh;
+            if (ih < 0 || ih >= H)
+                continue;
+            for (int kw = 0; kw < 3; kw++) {
+                const int iw = iw0 + kw;
+                if (iw >= 0 && iw < W)
+                    sum[kh * 3 + kw] += gradient * x_plane[ih * W + iw];
+            }
+        }
+    }
+    for (int k = 0; k < 9; k++) {
+        partial[get_local_id(0)] = sum[k];
+        reduce_local(partial);
+        if (get_local_id(0) == 0)
+            dw[(size_t)pair * 9 + k] = partial[0];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
 }
 
 /* db: one work-group per output channel.   dy: [N, OC, OH, OW], db: [OC] */

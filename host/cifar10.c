@@ -113,7 +113,7 @@ clcnn_status clcnn_cifar10_read_class_names(const char *path, char names[CLCNN_C
             return clcnn_fail(CLCNN_ERROR_FORMAT, "%s: class name %d '%s' is longer than 31 bytes",
                               path, found, line);
         }
-        snprintf(names[found++], sizeof names[0], "%s", line);
+        memcpy(names[found++], line, strlen(line) + 1);
     }
     fclose(file);
     if (found < CLCNN_CIFAR10_CLASSES)

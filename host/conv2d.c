@@ -59,7 +59,7 @@ static clcnn_status launch_conv2d(clcnn_context *context, clcnn_kernel_id id,
                            s->stride_h, s->stride_w, s->pad_top, s->pad_left};
     for (int i = 0; i < 13; i++)
         CLCNN_CL_CHECK(context, clSetKernelArg(kernel, (cl_uint)(count + i), sizeof(int), &shape[i]));
-    if (id == CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS)
+    if (id == CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS || id == CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3)
         return clcnn_launch_groups(context, kernel, items, context->reduce_work_group);
     return clcnn_launch_items(context, kernel, items, CLCNN_ELEMENTWISE_WG);
 }
@@ -76,8 +76,10 @@ clcnn_status clcnn_conv2d_forward(clcnn_context *context, const clcnn_conv2d_sha
         clcnn_ref_conv2d_forward(s, x->host, w->host, b->host, y->host);
         return CLCNN_OK;
     }
+    /* cl/conv2d.cl: OC_BLOCK output channels per work-item */
+    size_t channel_blocks = (size_t)(s->OC + 3) / 4;
     return launch_conv2d(context, CLCNN_KERNEL_CONV2D_FORWARD, s, x->mem, w->mem, b->mem, y->mem,
-                         output_count(s));
+                         (size_t)s->N * channel_blocks * s->OH * s->OW);
 }
 
 clcnn_status clcnn_conv2d_backward_data(clcnn_context *context, const clcnn_conv2d_shape *s,
@@ -91,8 +93,10 @@ clcnn_status clcnn_conv2d_backward_data(clcnn_context *context, const clcnn_conv
         clcnn_ref_conv2d_backward_data(s, dy->host, w->host, dx->host);
         return CLCNN_OK;
     }
+    /* cl/conv2d.cl: C_BLOCK input channels per work-item */
+    size_t channel_blocks = (size_t)(s->C + 3) / 4;
     return launch_conv2d(context, CLCNN_KERNEL_CONV2D_BACKWARD_DATA, s, dy->mem, w->mem, dx->mem,
-                         NULL, input_count(s));
+                         NULL, (size_t)s->N * channel_blocks * s->H * s->W);
 }
 
 clcnn_status clcnn_conv2d_backward_weights(clcnn_context *context, const clcnn_conv2d_shape *s,
@@ -106,6 +110,9 @@ clcnn_status clcnn_conv2d_backward_weights(clcnn_context *context, const clcnn_c
         clcnn_ref_conv2d_backward_weights(s, x->host, dy->host, dw->host);
         return CLCNN_OK;
     }
+    if (s->KH == 3 && s->KW == 3) /* one work-group per (oc, c) pair */
+        return launch_conv2d(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3, s, x->mem, dy->mem,
+                             dw->mem, NULL, (size_t)s->OC * s->C);
     return launch_conv2d(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS, s, x->mem, dy->mem,
                          dw->mem, NULL, weight_count(s));
 }

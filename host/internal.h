@@ -56,6 +56,7 @@ clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char
     X(CONV2D_FORWARD, CONV2D, "conv2d_forward")                                              \
     X(CONV2D_BACKWARD_DATA, CONV2D, "conv2d_backward_data")                                  \
     X(CONV2D_BACKWARD_WEIGHTS, CONV2D, "conv2d_backward_weights")                            \
+    X(CONV2D_BACKWARD_WEIGHTS_3X3, CONV2D, "conv2d_backward_weights_3x3")                    \
     X(CONV2D_BACKWARD_BIAS, CONV2D, "conv2d_backward_bias")                                  \
     X(MAXPOOL2D_FORWARD, MAXPOOL2D, "maxpool2d_forward")                                     \
     X(MAXPOOL2D_BACKWARD, MAXPOOL2D, "maxpool2d_backward")                                   \

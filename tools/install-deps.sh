@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything clcnn needs to build and test on Debian 12 / Ubuntu 22.04 or newer.
-# Run as root (or with sudo). Every package is Debian's own; README.md says why each is used.
+# Every package is Debian's own; README.md says why each is used. Escalates with sudo when
+# not run as root.
 set -euo pipefail
+if [ "$(id -u)" -ne 0 ]; then
+    exec sudo "$0" "$@"
+fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
