@@ -198,3 +198,111 @@ conv2d_backward_bias(__global const float *dy, __global float *db, const int N, 
     if (get_local_id(0) == 0)
         db[oc] = partial[0];
 }
+
+/* ---- fast path: 3x3 kernels, stride 1, output width a multiple of 8 -------------------------
+ * The input is first copied into a zero-padded buffer xp of [planes, OH + 2, OW + 2] so that
+ * y[oh][ow] = sum over kh, kw of xp[oh + kh][ow + kw] * w[kh][kw], with no bounds checks in the
+ * inner loops; each work-item then computes 8 consecutive pixels of 8 output channels in
+ * float8 registers (64 products per input vector loaded). dX is the same convolution of the
+ * padded dy with the weights flipped and transposed (conv2d_flip_3x3). */
+
+/* xp[plane][r][q] = x[plane][r - top][q - left], 0 outside x: [planes, H, W] -> [planes, HP, WP] */
+__kernel void conv2d_pad(__global const float *x, __global float *xp, const int planes,
+                         const int H, const int W, const int top, const int left, const int HP,
+                         const int WP)
+{
+    const size_t index = get_global_id(0);
+    if (index >= (size_t)planes * HP * WP)
+        return;
+    const int q = (int)(index % WP) - left;
+    const int r = (int)(index / WP % HP) - top;
+    const size_t plane = index / ((size_t)WP * HP);
+    xp[index] = r >= 0 && r < H && q >= 0 && q < W ? x[(plane * H + r) * W + q] : 0.0f;
+}
+
+/* wf[c][oc][t] = w[oc][c][8 - t]: 3x3 taps reversed, channels swapped. */
+__kernel void conv2d_flip_3x3(__global const float *w, __global float *wf, const int OC,
+                              const int C)
+{
+    const int index = (int)get_global_id(0);
+    if (index >= OC * C * 9)
+        return;
+    const int t = index % 9, oc = index / 9 % OC, c = index / (9 * OC);
+    wf[index] = w[((size_t)oc * C + c) * 9 + 8 - t];
+}
+
+/* xp: [N, C, OH + 2, OW + 2] padded input, w: [OC, C, 3, 3], b: [OC] (used when use_bias),
+ * y: [N, OC, OH, OW]. Items: N * ceil(OC / 8) * OH * (OW / 8). A last partial channel block
+ * computes with the last channel's weights and stores nothing for the missing ones. */
+__kernel void conv2d_forward_3x3(__global const float *xp, __global const float *w,
+                                 __global const float *b, __global float *y, const int N,
+                                 const int C, const int OC, const int OH, const int OW,
+                                 const int use_bias)
+{
+    const int column_blocks = OW / 8, channel_blocks = (OC + 7) / 8;
+    const size_t index = get_global_id(0);
+    if (index >= (size_t)N * channel_blocks * OH * column_blocks)
+        return;
+    const int ow0 = (int)(index % column_blocks) * 8;
+    const int oh = (int)(index / column_blocks % OH);
+    const int oc0 = (int)(index / ((size_t)column_blocks * OH) % channel_blocks) * 8;
+    const int n = (int)(index / ((size_t)column_blocks * OH * channel_blocks));
+    const int HP = OH + 2, WP = OW + 2;
+    int channel[8];
+    float8 sum[8];
+    for (int k = 0; k < 8; k++) {
+        channel[k] = min(oc0 + k, OC - 1);
+        sum[k] = (float8)(use_bias ? b[channel[k]] : 0.0f);
+    }
+    for (int c = 0; c < C; c++) {
+        __global const float *rows = xp + (((size_t)n * C + c) * HP + oh) * WP + ow0;
+        for (int tap = 0; tap < 9; tap++) {
+            const float8 v = vload8(0, rows + (tap / 3) * WP + tap % 3);
+            for (int k = 0; k < 8; k++)
+                sum[k] += v * w[((size_t)channel[k] * C + c) * 9 + tap];
+        }
+    }
+    for (int k = 0; k < 8 && oc0 + k < OC; k++)
+        vstore8(sum[k], 0, y + (((size_t)n * OC + oc0 + k) * OH + oh) * OW + ow0);
+}
+
+/* dW: xp: [N, C, OH + 2, OW + 2] padded input, dy: [N, OC, OH, OW], dw: [OC, C, 3, 3].
+ * One work-item per (pair of output channels, input channel) accumulates 2 x 9 taps over
+ * every N * OH row in float8 registers, then sums the lanes in a fixed order. */
+__kernel void conv2d_backward_weights_3x3_fast(__global const float *xp, __global const float *dy,
+                                               __global float *dw, const int N, const int C,
+                                               const int OC, const int OH, const int OW)
+{
+    const int pairs = (OC + 1) / 2;
+    const int index = (int)get_global_id(0);
+    if (index >= pairs * C)
+        return;
+    const int c = index % C, oc0 = index / C * 2;
+    const int oc1 = min(oc0 + 1, OC - 1);
+    const int HP = OH + 2, WP = OW + 2;
+    float8 sum0[9], sum1[9];
+    for (int tap = 0; tap < 9; tap++)
+        sum0[tap] = sum1[tap] = (float8)(0.0f);
+    for (int n = 0; n < N; n++)
+        for (int oh = 0; oh < OH; oh++) {
+            __global const float *g0 = dy + (((size_t)n * OC + oc0) * OH + oh) * OW;
+            __global const float *g1 = dy + (((size_t)n * OC + oc1) * OH + oh) * OW;
+            __global const float *rows = xp + (((size_t)n * C + c) * HP + oh) * WP;
+            for (int ow0 = 0; ow0 < OW; ow0 += 8) {
+                const float8 gradient0 = vload8(0, g0 + ow0), gradient1 = vload8(0, g1 + ow0);
+                for (int tap = 0; tap < 9; tap++) {
+                    const float8 v = vload8(0, rows + (tap / 3) * WP + tap % 3 + ow0);
+                    sum0[tap] += gradient0 * v;
+                    sum1[tap] += gradient1 * v;
+                }
+            }
+        }
+    for (int tap = 0; tap < 9; tap++) {
+        const float8 a = sum0[tap], b = sum1[tap];
+        dw[((size_t)oc0 * C + c) * 9 + tap] =
+            ((a.s0 + a.s1) + (a.s2 + a.s3)) + ((a.s4 + a.s5) + (a.s6 + a.s7));
+        if (oc0 + 1 < OC)
+            dw[((size_t)oc1 * C + c) * 9 + tap] =
+                ((b.s0 + b.s1) + (b.s2 + b.s3)) + ((b.s4 + b.s5) + (b.s6 + b.s7));
+    }
+}

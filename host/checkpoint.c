@@ -32,7 +32,7 @@ typedef struct bytes {
 
 static void put(bytes *b, const void *data, size_t length)
 {
-    if (b->failed)
+    if (b->failed || length == 0)
         return;
     if (b->used + length > b->capacity) {
         size_t capacity = b->capacity ? b->capacity : 4096;

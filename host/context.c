@@ -96,6 +96,9 @@ void clcnn_context_destroy(clcnn_context *context)
             clReleaseProgram(context->programs[i]);
     if (context->gemm_temp)
         clReleaseMemObject(context->gemm_temp);
+    for (int i = 0; i < CLCNN_SCRATCH_SLOTS; i++)
+        if (context->scratch[i])
+            clReleaseMemObject(context->scratch[i]);
     if (context->queue)
         clReleaseCommandQueue(context->queue);
     if (context->cl)
@@ -173,5 +176,20 @@ clcnn_status clcnn_context_build_all(clcnn_context *context)
     for (int p = 0; p < CLCNN_PROGRAM_COUNT; p++)
         if (!context->programs[p])
             CLCNN_TRY(load_program(context, (clcnn_program_id)p));
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_scratch(clcnn_context *context, int slot, size_t bytes, cl_mem *buffer)
+{
+    if (bytes > context->scratch_bytes[slot]) {
+        clcnn_buffer grown;
+        CLCNN_TRY(clcnn_buffer_create(context, bytes, &grown));
+        /* commands already queued on the old buffer keep it alive until they finish */
+        if (context->scratch[slot])
+            clReleaseMemObject(context->scratch[slot]);
+        context->scratch[slot] = grown.mem;
+        context->scratch_bytes[slot] = bytes;
+    }
+    *buffer = context->scratch[slot];
     return CLCNN_OK;
 }

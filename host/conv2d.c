@@ -1,9 +1,13 @@
 /* conv2d dispatch: shapes as Keras defines them, kernels in cl/conv2d.cl, reference twin in
  * ref/conv2d.c.
  *
- * Design (measured, see README "Ops"): direct kernels, one work-item per output element for
- * forward and dX, one work-group per weight for dW. im2col + CLBlast was not taken: CLBlast
- * SGEMM on PoCL reaches only 7-31 GFLOP/s on this network's shapes. */
+ * Design, by measurement on PoCL (2 cores): direct kernels. im2col + CLBlast was not taken:
+ * CLBlast SGEMM on PoCL reaches only 7-31 GFLOP/s on this network's shapes.
+ *  - 3x3, stride 1, width a multiple of 8 (the seed model): the input is zero-padded into
+ *    scratch, then float8 kernels compute 8 pixels x 8 channels per work-item (forward, and
+ *    dX as a convolution of padded dy with flipped weights) or 2 x 9 taps (dW).
+ *  - anything else: a work-item per output pixel and 4 channels (forward, dX), a work-group
+ *    per (oc, c) pair for 3x3 dW, a work-group per weight otherwise. */
 #include "ops.h"
 
 bool clcnn_keras_output_size(int in, int window, int stride, clcnn_padding padding, int *out,
@@ -64,6 +68,89 @@ static clcnn_status launch_conv2d(clcnn_context *context, clcnn_kernel_id id,
     return clcnn_launch_items(context, kernel, items, CLCNN_ELEMENTWISE_WG);
 }
 
+/* ---- the 3x3 stride-1 fast path (cl/conv2d.cl) ----------------------------------------- */
+
+enum { SCRATCH_PADDED_INPUT, SCRATCH_PADDED_GRADIENT, SCRATCH_FLIPPED_WEIGHTS };
+
+/* The seed model's case: 3x3 kernel, stride 1, and a result width (OW for forward and dW,
+ * W for dX) that is a multiple of the kernels' 8-wide vectors. */
+static bool fast_3x3(const clcnn_conv2d_shape *s, int result_width)
+{
+    return s->KH == 3 && s->KW == 3 && s->stride_h == 1 && s->stride_w == 1 &&
+           result_width % 8 == 0;
+}
+
+/* source: [planes, H, W] -> scratch slot: [planes, HP, WP], shifted by (top, left), zeros around */
+static clcnn_status pad_planes(clcnn_context *context, cl_mem source, int planes, int H, int W,
+                               int top, int left, int HP, int WP, int slot, cl_mem *padded)
+{
+    size_t count = (size_t)planes * HP * WP;
+    CLCNN_TRY(clcnn_scratch(context, slot, count * sizeof(float), padded));
+    cl_kernel kernel;
+    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_PAD, &kernel));
+    CLCNN_TRY(clcnn_set_args(context, kernel, 9, sizeof(cl_mem), &source, sizeof(cl_mem), padded,
+                             sizeof(int), &planes, sizeof(int), &H, sizeof(int), &W, sizeof(int),
+                             &top, sizeof(int), &left, sizeof(int), &HP, sizeof(int), &WP));
+    return clcnn_launch_items(context, kernel, count, CLCNN_ELEMENTWISE_WG);
+}
+
+/* y: [N, OC, OH, OW] from xp: [N, C, OH + 2, OW + 2] */
+static clcnn_status forward_3x3(clcnn_context *context, cl_mem xp, cl_mem w, cl_mem b,
+                                int use_bias, cl_mem y, int N, int C, int OC, int OH, int OW)
+{
+    cl_kernel kernel;
+    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_FORWARD_3X3, &kernel));
+    CLCNN_TRY(clcnn_set_args(context, kernel, 10, sizeof(cl_mem), &xp, sizeof(cl_mem), &w,
+                             sizeof(cl_mem), &b, sizeof(cl_mem), &y, sizeof(int), &N, sizeof(int),
+                             &C, sizeof(int), &OC, sizeof(int), &OH, sizeof(int), &OW, sizeof(int),
+                             &use_bias));
+    size_t items = (size_t)N * ((OC + 7) / 8) * OH * (OW / 8);
+    return clcnn_launch_items(context, kernel, items, CLCNN_ELEMENTWISE_WG);
+}
+
+static clcnn_status fast_forward(clcnn_context *context, const clcnn_conv2d_shape *s, cl_mem x,
+                                 cl_mem w, cl_mem b, cl_mem y)
+{
+    cl_mem xp;
+    CLCNN_TRY(pad_planes(context, x, s->N * s->C, s->H, s->W, s->pad_top, s->pad_left, s->OH + 2,
+                         s->OW + 2, SCRATCH_PADDED_INPUT, &xp));
+    return forward_3x3(context, xp, w, b, 1, y, s->N, s->C, s->OC, s->OH, s->OW);
+}
+
+/* dX is the stride-1 convolution of dy, padded so that row ih + kh' holds dy[ih + pad - 2 + kh'],
+ * with the taps reversed and the channels swapped. */
+static clcnn_status fast_backward_data(clcnn_context *context, const clcnn_conv2d_shape *s,
+                                       cl_mem dy, cl_mem w, cl_mem dx)
+{
+    cl_mem dyp, flipped;
+    CLCNN_TRY(pad_planes(context, dy, s->N * s->OC, s->OH, s->OW, 2 - s->pad_top, 2 - s->pad_left,
+                         s->H + 2, s->W + 2, SCRATCH_PADDED_GRADIENT, &dyp));
+    size_t weights = (size_t)s->OC * s->C * 9;
+    CLCNN_TRY(clcnn_scratch(context, SCRATCH_FLIPPED_WEIGHTS, weights * sizeof(float), &flipped));
+    cl_kernel kernel;
+    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_FLIP_3X3, &kernel));
+    CLCNN_TRY(clcnn_set_args(context, kernel, 4, sizeof(cl_mem), &w, sizeof(cl_mem), &flipped,
+                             sizeof(int), &s->OC, sizeof(int), &s->C));
+    CLCNN_TRY(clcnn_launch_items(context, kernel, weights, CLCNN_ELEMENTWISE_WG));
+    return forward_3x3(context, dyp, flipped, flipped, 0, dx, s->N, s->OC, s->C, s->H, s->W);
+}
+
+static clcnn_status fast_backward_weights(clcnn_context *context, const clcnn_conv2d_shape *s,
+                                          cl_mem x, cl_mem dy, cl_mem dw)
+{
+    cl_mem xp;
+    CLCNN_TRY(pad_planes(context, x, s->N * s->C, s->H, s->W, s->pad_top, s->pad_left, s->OH + 2,
+                         s->OW + 2, SCRATCH_PADDED_INPUT, &xp));
+    cl_kernel kernel;
+    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3_FAST, &kernel));
+    CLCNN_TRY(clcnn_set_args(context, kernel, 8, sizeof(cl_mem), &xp, sizeof(cl_mem), &dy,
+                             sizeof(cl_mem), &dw, sizeof(int), &s->N, sizeof(int), &s->C,
+                             sizeof(int), &s->OC, sizeof(int), &s->OH, sizeof(int), &s->OW));
+    return clcnn_launch_items(context, kernel, (size_t)(s->OC + 1) / 2 * s->C, CLCNN_ELEMENTWISE_WG);
+}
+
+/* ---- dispatch --------------------------------------------------------------------------------- */
+
 clcnn_status clcnn_conv2d_forward(clcnn_context *context, const clcnn_conv2d_shape *s,
                                   const clcnn_buffer *x, const clcnn_buffer *w,
                                   const clcnn_buffer *b, clcnn_buffer *y)
@@ -76,6 +163,8 @@ clcnn_status clcnn_conv2d_forward(clcnn_context *context, const clcnn_conv2d_sha
         clcnn_ref_conv2d_forward(s, x->host, w->host, b->host, y->host);
         return CLCNN_OK;
     }
+    if (fast_3x3(s, s->OW))
+        return fast_forward(context, s, x->mem, w->mem, b->mem, y->mem);
     /* cl/conv2d.cl: OC_BLOCK output channels per work-item */
     size_t channel_blocks = (size_t)(s->OC + 3) / 4;
     return launch_conv2d(context, CLCNN_KERNEL_CONV2D_FORWARD, s, x->mem, w->mem, b->mem, y->mem,
@@ -93,6 +182,8 @@ clcnn_status clcnn_conv2d_backward_data(clcnn_context *context, const clcnn_conv
         clcnn_ref_conv2d_backward_data(s, dy->host, w->host, dx->host);
         return CLCNN_OK;
     }
+    if (fast_3x3(s, s->W))
+        return fast_backward_data(context, s, dy->mem, w->mem, dx->mem);
     /* cl/conv2d.cl: C_BLOCK input channels per work-item */
     size_t channel_blocks = (size_t)(s->C + 3) / 4;
     return launch_conv2d(context, CLCNN_KERNEL_CONV2D_BACKWARD_DATA, s, dy->mem, w->mem, dx->mem,
@@ -110,6 +201,8 @@ clcnn_status clcnn_conv2d_backward_weights(clcnn_context *context, const clcnn_c
         clcnn_ref_conv2d_backward_weights(s, x->host, dy->host, dw->host);
         return CLCNN_OK;
     }
+    if (fast_3x3(s, s->OW))
+        return fast_backward_weights(context, s, x->mem, dy->mem, dw->mem);
     if (s->KH == 3 && s->KW == 3) /* one work-group per (oc, c) pair */
         return launch_conv2d(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3, s, x->mem, dy->mem,
                              dw->mem, NULL, (size_t)s->OC * s->C);

@@ -57,6 +57,10 @@ clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char
     X(CONV2D_BACKWARD_DATA, CONV2D, "conv2d_backward_data")                                  \
     X(CONV2D_BACKWARD_WEIGHTS, CONV2D, "conv2d_backward_weights")                            \
     X(CONV2D_BACKWARD_WEIGHTS_3X3, CONV2D, "conv2d_backward_weights_3x3")                    \
+    X(CONV2D_PAD, CONV2D, "conv2d_pad")                                                      \
+    X(CONV2D_FLIP_3X3, CONV2D, "conv2d_flip_3x3")                                            \
+    X(CONV2D_FORWARD_3X3, CONV2D, "conv2d_forward_3x3")                                      \
+    X(CONV2D_BACKWARD_WEIGHTS_3X3_FAST, CONV2D, "conv2d_backward_weights_3x3_fast")          \
     X(CONV2D_BACKWARD_BIAS, CONV2D, "conv2d_backward_bias")                                  \
     X(MAXPOOL2D_FORWARD, MAXPOOL2D, "maxpool2d_forward")                                     \
     X(MAXPOOL2D_BACKWARD, MAXPOOL2D, "maxpool2d_backward")                                   \
@@ -86,6 +90,8 @@ typedef enum { CLCNN_KERNELS(CLCNN_ENUM_KERNEL) CLCNN_KERNEL_COUNT } clcnn_kerne
 
 /* ---- the context ------------------------------------------------------------------- */
 
+#define CLCNN_SCRATCH_SLOTS 3
+
 struct clcnn_context {
     clcnn_device_info device;
     bool reference; /* the plain-C path: no OpenCL objects below are created */
@@ -101,10 +107,17 @@ struct clcnn_context {
     /* CLBlast's GEMM scratch, owned here so that CLBlast never allocates per call. */
     cl_mem gemm_temp;
     size_t gemm_temp_bytes;
+    /* Scratch for kernels that stage data (padded inputs, flipped weights), by slot; grown
+     * when a larger shape first needs it, never per step. */
+    cl_mem scratch[CLCNN_SCRATCH_SLOTS];
+    size_t scratch_bytes[CLCNN_SCRATCH_SLOTS];
     /* Filled by the driver's context callback (NVIDIA explains most errors there). */
     pthread_mutex_t notify_lock;
     char notify_message[1024];
 };
+
+/* A scratch buffer of at least `bytes` in `slot`; valid until the next call for that slot. */
+clcnn_status clcnn_scratch(clcnn_context *context, int slot, size_t bytes, cl_mem *buffer);
 
 /* The kernel, building its program on first use. */
 clcnn_status clcnn_kernel(clcnn_context *context, clcnn_kernel_id id, cl_kernel *kernel);

@@ -13,5 +13,5 @@ apt-get install -y --no-install-recommends \
     ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo \
     libclblast-dev \
     check \
-    libjson-c-dev libcairo2-dev libpng-dev \
+    libjson-c-dev libcairo2-dev libfontconfig-dev libpng-dev \
     oclgrind

@@ -62,6 +62,8 @@ bool write_report_file(const char *path, const char names[CLCNN_CIFAR10_CLASSES]
 bool draw_figures(const char *folder, const clcnn_cifar10 *data, const clcnn_history_row *history,
                   int history_count, const int32_t *predictions);
 bool draw_confusion(const char *path, const clcnn_cifar10 *data, const int32_t *predictions);
+/* Returns cairo's and fontconfig's process-wide caches; call once, after the last figure. */
+void release_figure_caches(void);
 
 double seconds_now(void);
 

@@ -6,6 +6,7 @@
  *                  heat map with a colour bar
  *   samples.png    the first 25 training images in a 5x5 grid with their class names */
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -231,6 +232,14 @@ static bool draw_samples(const char *folder, const clcnn_cifar10 *data)
     }
     cairo_destroy(cr);
     return save(surface, folder, "samples.png");
+}
+
+void release_figure_caches(void)
+{
+    /* cairo and fontconfig keep font caches for the life of the process; a command that has
+     * drawn its last figure returns them, so leak checkers see only clcnn's own memory */
+    cairo_debug_reset_static_data();
+    FcFini();
 }
 
 bool draw_figures(const char *folder, const clcnn_cifar10 *data, const clcnn_history_row *history,

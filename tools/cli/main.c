@@ -40,8 +40,11 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].run(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) {
+            int status = commands[i].run(argc - 1, argv + 1);
+            release_figure_caches();
+            return status;
+        }
     fprintf(stderr, "clcnn: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;
