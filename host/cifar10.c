@@ -33,67 +33,74 @@ static clcnn_status open_regular_file(const char *path, FILE **file, long long *
     return CLCNN_OK;
 }
 
-clcnn_status clcnn_cifar10_read_batch(const char *path, clcnn_images *images)
+clcnn_status clcnn_cifar10_parse_batch(const uint8_t *data, size_t size, const char *name,
+                                       clcnn_images *images)
 {
-    FILE *file = NULL;
-    long long size = 0;
-    CLCNN_TRY(open_regular_file(path, &file, &size));
-    clcnn_status status = CLCNN_OK;
-    long long records = size / CLCNN_CIFAR10_RECORD_BYTES;
+    size_t records = size / CLCNN_CIFAR10_RECORD_BYTES;
     if (size == 0)
-        status = clcnn_fail(CLCNN_ERROR_FORMAT,
-                            "%s: empty, expected records of 3,073 bytes (1 label + 3,072 pixels)",
-                            path);
-    else if (size % CLCNN_CIFAR10_RECORD_BYTES != 0)
-        status = clcnn_fail(CLCNN_ERROR_FORMAT,
-                            "%s: %lld bytes is not a whole number of 3,073-byte records: record "
-                            "%lld holds only %lld bytes (truncated, or not CIFAR-10 binary)",
-                            path, size, records, size % CLCNN_CIFAR10_RECORD_BYTES);
-    else if (records > 1000000 || (long long)images->count + records > 10000000)
-        status = clcnn_fail(CLCNN_ERROR_FORMAT, "%s: %lld records is more than CIFAR-10 holds",
-                            path, records);
-    if (status != CLCNN_OK) {
-        fclose(file);
-        return status;
+        return clcnn_fail(CLCNN_ERROR_FORMAT,
+                          "%s: empty, expected records of 3,073 bytes (1 label + 3,072 pixels)", name);
+    if (size % CLCNN_CIFAR10_RECORD_BYTES != 0)
+        return clcnn_fail(CLCNN_ERROR_FORMAT,
+                          "%s: %zu bytes is not a whole number of 3,073-byte records: record %zu "
+                          "holds only %zu bytes (truncated, or not CIFAR-10 binary)",
+                          name, size, records, size % CLCNN_CIFAR10_RECORD_BYTES);
+    if (records > 1000000 || (size_t)images->count + records > 10000000)
+        return clcnn_fail(CLCNN_ERROR_FORMAT, "%s: %zu records is more than CIFAR-10 holds", name,
+                          records);
+    for (size_t r = 0; r < records; r++) {
+        uint8_t label = data[r * CLCNN_CIFAR10_RECORD_BYTES];
+        if (label >= CLCNN_CIFAR10_CLASSES)
+            return clcnn_fail(CLCNN_ERROR_FORMAT,
+                              "%s: record %zu (byte offset %zu) has label %d, expected 0-9", name,
+                              r, r * CLCNN_CIFAR10_RECORD_BYTES, label);
     }
-    size_t total = (size_t)images->count + (size_t)records;
+    size_t total = (size_t)images->count + records;
     uint8_t *labels = realloc(images->labels, total);
     if (labels)
         images->labels = labels;
     uint8_t *pixels = labels ? realloc(images->pixels, total * CLCNN_CIFAR10_IMAGE_BYTES) : NULL;
     if (pixels)
         images->pixels = pixels;
-    if (!labels || !pixels) {
-        fclose(file);
-        return clcnn_fail(CLCNN_ERROR_ALLOCATION, "%s: out of host memory for %zu images", path,
+    if (!labels || !pixels)
+        return clcnn_fail(CLCNN_ERROR_ALLOCATION, "%s: out of host memory for %zu images", name,
                           total);
-    }
-    uint8_t record[CLCNN_CIFAR10_RECORD_BYTES];
-    for (long long r = 0; r < records; r++) {
-        if (fread(record, 1, sizeof record, file) != sizeof record) {
-            status = clcnn_fail(CLCNN_ERROR_IO,
-                                "%s: could not read record %lld of %lld (the file changed size "
-                                "while being read, or a read error: %s)",
-                                path, r, records, ferror(file) ? strerror(errno) : "end of file");
-            break;
-        }
-        if (record[0] >= CLCNN_CIFAR10_CLASSES) {
-            status = clcnn_fail(CLCNN_ERROR_FORMAT,
-                                "%s: record %lld (byte offset %lld) has label %d, expected 0-9",
-                                path, r, r * CLCNN_CIFAR10_RECORD_BYTES, record[0]);
-            break;
-        }
-        size_t index = (size_t)images->count + (size_t)r;
+    for (size_t r = 0; r < records; r++) {
+        const uint8_t *record = data + r * CLCNN_CIFAR10_RECORD_BYTES;
+        size_t index = (size_t)images->count + r;
         images->labels[index] = record[0];
         memcpy(images->pixels + index * CLCNN_CIFAR10_IMAGE_BYTES, record + 1,
                CLCNN_CIFAR10_IMAGE_BYTES);
     }
-    if (status == CLCNN_OK && fgetc(file) != EOF)
+    images->count = (int)total;
+    return CLCNN_OK;
+}
+
+/* Reads exactly the size stat() reported; a file that shrinks or grows meanwhile is an error. */
+clcnn_status clcnn_cifar10_read_batch(const char *path, clcnn_images *images)
+{
+    FILE *file = NULL;
+    long long size = 0;
+    CLCNN_TRY(open_regular_file(path, &file, &size));
+    uint8_t *data = size > 0 && size <= (1ll << 34) ? malloc((size_t)size) : NULL;
+    if (size > 0 && !data) {
+        fclose(file);
+        return clcnn_fail(CLCNN_ERROR_ALLOCATION, "%s: cannot hold %lld bytes in memory", path, size);
+    }
+    size_t got = size > 0 ? fread(data, 1, (size_t)size, file) : 0;
+    clcnn_status status = CLCNN_OK;
+    if (got != (size_t)size)
+        status = clcnn_fail(CLCNN_ERROR_IO,
+                            "%s: read %zu of %lld bytes (the file shrank while being read, or a "
+                            "read error: %s)",
+                            path, got, size, ferror(file) ? strerror(errno) : "end of file");
+    else if (fgetc(file) != EOF)
         status = clcnn_fail(CLCNN_ERROR_IO, "%s: grew while being read (expected %lld bytes)",
                             path, size);
     fclose(file);
     if (status == CLCNN_OK)
-        images->count = (int)total;
+        status = clcnn_cifar10_parse_batch(data, (size_t)size, path, images);
+    free(data);
     return status;
 }
 

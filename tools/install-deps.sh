@@ -14,4 +14,4 @@ apt-get install -y --no-install-recommends \
     libclblast-dev \
     check \
     libjson-c-dev libcairo2-dev libfontconfig-dev libpng-dev \
-    oclgrind
+    oclgrind valgrind

@@ -38,6 +38,10 @@ typedef struct clcnn_cifar10 {
  * expected. */
 CLCNN_API clcnn_status clcnn_cifar10_read_batch(const char *path, clcnn_images *images);
 
+/* Parses batch file contents held in memory (name is used in messages), appending to images. */
+CLCNN_API clcnn_status clcnn_cifar10_parse_batch(const uint8_t *data, size_t size, const char *name,
+                                                 clcnn_images *images);
+
 /* Reads batches.meta.txt: the first 10 non-empty lines are the class names. */
 CLCNN_API clcnn_status clcnn_cifar10_read_class_names(const char *path,
                                                       char names[CLCNN_CIFAR10_CLASSES][32]);

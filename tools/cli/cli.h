@@ -67,4 +67,11 @@ void release_figure_caches(void);
 
 double seconds_now(void);
 
+/* A 32x32 8-bit RGB (or RGBA, alpha ignored) PNG as planar R, G, B bytes, CIFAR-10's layout.
+ * Anything else (not a PNG, corrupt, another size, grayscale, 16-bit) returns false with the
+ * reason, naming `name`, in error. read_png_file prints that reason. */
+bool decode_png(const void *data, size_t size, const char *name,
+                uint8_t planes[CLCNN_CIFAR10_IMAGE_BYTES], char *error, size_t error_size);
+bool read_png_file(const char *path, uint8_t planes[CLCNN_CIFAR10_IMAGE_BYTES]);
+
 #endif

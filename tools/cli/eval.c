@@ -3,7 +3,6 @@
  * clcnn predict --checkpoint F IMAGE.png...
  *   the top 3 classes of each 32x32 RGB PNG with their probabilities. */
 #include <getopt.h>
-#include <png.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,45 +149,6 @@ int command_eval(int argc, char **argv)
 
 /* ---- predict --------------------------------------------------------------------------------- */
 
-/* Reads a 32x32 8-bit RGB (or RGBA, alpha ignored) PNG into planar R, G, B bytes. */
-static bool read_png(const char *path, uint8_t planes[CLCNN_CIFAR10_IMAGE_BYTES])
-{
-    png_image image;
-    memset(&image, 0, sizeof image);
-    image.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_file(&image, path)) {
-        fprintf(stderr, "clcnn: %s: not a readable PNG image (%s)\n", path, image.message);
-        return false;
-    }
-    const char *problem = NULL;
-    if (image.width != 32 || image.height != 32)
-        problem = "size";
-    else if (!(image.format & PNG_FORMAT_FLAG_COLOR))
-        problem = "grayscale";
-    else if (image.format & PNG_FORMAT_FLAG_LINEAR)
-        problem = "16-bit";
-    if (problem) {
-        fprintf(stderr, "clcnn: %s: %u x %u %s%s PNG; expected a 32 x 32 8-bit RGB image, as "
-                        "CIFAR-10 images are\n",
-                path, image.width, image.height,
-                image.format & PNG_FORMAT_FLAG_COLOR ? "colour" : "grayscale",
-                image.format & PNG_FORMAT_FLAG_LINEAR ? " 16-bit" : "");
-        png_image_free(&image);
-        return false;
-    }
-    image.format = PNG_FORMAT_RGB;
-    uint8_t interleaved[CLCNN_CIFAR10_IMAGE_BYTES];
-    if (!png_image_finish_read(&image, NULL, interleaved, 0, NULL)) {
-        fprintf(stderr, "clcnn: %s: corrupt PNG (%s)\n", path, image.message);
-        png_image_free(&image);
-        return false;
-    }
-    for (int i = 0; i < 1024; i++)
-        for (int channel = 0; channel < 3; channel++)
-            planes[channel * 1024 + i] = interleaved[i * 3 + channel];
-    return true;
-}
-
 int command_predict(int argc, char **argv)
 {
     const char *usage = "usage: clcnn predict --checkpoint FILE [--data DIR] [--device SPEC] IMAGE.png...\n"
@@ -218,7 +178,7 @@ int command_predict(int argc, char **argv)
                            malloc((size_t)count * CLCNN_CIFAR10_IMAGE_BYTES)};
     int result = images.labels && images.pixels ? 0 : 1;
     for (int i = 0; result == 0 && i < count; i++)
-        if (!read_png(argv[optind + i], images.pixels + (size_t)i * CLCNN_CIFAR10_IMAGE_BYTES))
+        if (!read_png_file(argv[optind + i], images.pixels + (size_t)i * CLCNN_CIFAR10_IMAGE_BYTES))
             result = 1;
     restored r;
     if (result == 0 && restore_checkpoint(checkpoint, device, count, &r)) {

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,9 +45,34 @@ typedef struct run {
     int exit_status; /* for a failed set-up: 2 for a bad device spec, else 1 */
 } run;
 
-static volatile sig_atomic_t stop_requested;
+/* SIGINT and SIGTERM are blocked from the start, before the OpenCL driver creates its threads
+ * (they inherit the mask), and taken only between steps. A handler running inside the driver
+ * would meet LLVM's own: a Ctrl-C during PoCL's kernel compilation deletes the compiler's
+ * temporary files and fails the build. */
+static sigset_t stop_signals;
+static int stop_signal;
 
-static void on_stop_signal(int signal_number) { stop_requested = signal_number; }
+static void block_stop_signals(void)
+{
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+}
+
+/* The pending stop signal, taken, or 0. */
+static int stop_requested(void)
+{
+    sigset_t pending;
+    if (!stop_signal && sigpending(&pending) == 0 &&
+        (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM))) {
+        const struct timespec now = {0, 0};
+        int taken = sigtimedwait(&stop_signals, NULL, &now);
+        if (taken > 0)
+            stop_signal = taken;
+    }
+    return stop_signal;
+}
 
 double seconds_now(void)
 {
@@ -438,7 +464,7 @@ static int run_epoch(run *r, int epoch)
                      (long)p->epoch_correct, (long)p->epoch_seen);
             last_draw = now;
         }
-        if (stop_requested && batch + 1 < total) {
+        if (stop_requested() && batch + 1 < total) {
             if (r->interactive)
                 fprintf(stderr, "\n");
             if (!save_checkpoint(r, "checkpoint-last.ckpt"))
@@ -446,7 +472,7 @@ static int run_epoch(run *r, int epoch)
             fprintf(stderr,
                     "clcnn: stopped by %s after step %d/%d of epoch %d; saved %s/checkpoint-last.ckpt\n"
                     "resume with: clcnn train --resume %s\n",
-                    stop_requested == SIGTERM ? "SIGTERM" : "SIGINT", batch + 1, total, epoch,
+                    stop_signal == SIGTERM ? "SIGTERM" : "SIGINT", batch + 1, total, epoch,
                     r->out, r->out);
             return 0;
         }
@@ -526,10 +552,7 @@ int command_train(int argc, char **argv)
     int exit_status = 0;
     if (!parse_train_flags(argc, argv, &r.config, &exit_status))
         return exit_status;
-    struct sigaction action = {.sa_handler = on_stop_signal};
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, NULL);
-    sigaction(SIGTERM, &action, NULL);
+    block_stop_signals();
     int result = 1;
     if (!setup(&r)) {
         result = r.exit_status;
@@ -541,7 +564,7 @@ int command_train(int argc, char **argv)
                 result = outcome == 0 ? 130 : 1;
                 break;
             }
-            if (stop_requested) {
+            if (stop_requested() && epoch < r.config.epochs) {
                 fprintf(stderr, "clcnn: stopped after epoch %d; resume with: clcnn train "
                                 "--resume %s\n", epoch, r.out);
                 result = 130;

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Interruptions lose nothing. SIGINT and SIGTERM mid-epoch: the step finishes, a checkpoint
+# is written, the exit status is 130 and the message says how to resume; resuming ends with
+# the weights of an uninterrupted run. SIGKILL at random moments (during steps and during
+# checkpoint writes): the checkpoint on disk always parses, and resuming again and again
+# ends with the same weights too.
+# usage: test_interrupt.sh CLCNN MAKE_CIFAR CHECKPOINT_DIFF WORK_DIR
+set -u
+clcnn=$1 make_cifar=$2 checkpoint_diff=$3 work=$4
+rm -rf "$work" && mkdir -p "$work/data"
+"$make_cifar" "$work/data" 48 16 5 || exit 1
+failures=0 passes=0
+pass() { passes=$((passes + 1)); echo "ok   $1"; }
+fail() { failures=$((failures + 1)); echo "FAIL $1"; }
+common=(--data "$work/data" --epochs 3 --batch 16)
+train() { "$clcnn" train "${common[@]}" "$@"; }
+# background runs start clcnn itself (not a shell function, whose subshell would take the
+# signal): $! is then clcnn's pid
+
+train --out "$work/straight" > "$work/straight.log" 2>&1 \
+    && pass "uninterrupted run" || { fail "uninterrupted run"; cat "$work/straight.log"; }
+
+# ---- SIGINT and SIGTERM: finish the step, save, exit 130, resume to the same weights
+for signal in INT TERM; do
+    out="$work/signal-$signal"
+    "$clcnn" train "${common[@]}" --out "$out" > "$out.log" 2>&1 &
+    pid=$!
+    # wait until training has started (the first epoch line, or a checkpoint) then interrupt
+    for _ in $(seq 1 200); do
+        grep -q "Training on" "$out.log" 2>/dev/null && break
+        sleep 0.05
+    done
+    sleep 0.3
+    kill -"$signal" "$pid"
+    wait "$pid"
+    status=$?
+    if [ "$status" -eq 130 ] && grep -q "resume with: clcnn train --resume $out" "$out.log"; then
+        pass "SIG$signal: exit 130 with the resume command"
+    elif [ "$status" -eq 0 ]; then
+        pass "SIG$signal arrived after the run finished (nothing to resume)"
+    else
+        fail "SIG$signal: exit $status: $(tail -3 "$out.log")"
+    fi
+    until train --resume "$out" > "$out.resume.log" 2>&1; do
+        [ $? -eq 130 ] || { fail "SIG$signal resume failed: $(tail -3 "$out.resume.log")"; break; }
+    done
+    "$checkpoint_diff" "$work/straight/checkpoint-last.ckpt" "$out/checkpoint-last.ckpt" \
+        && pass "SIG$signal: resumed weights equal the uninterrupted run's" \
+        || fail "SIG$signal: resumed weights differ"
+done
+
+# ---- SIGKILL at random moments
+out="$work/killed"
+RANDOM=42
+kills=0
+for attempt in $(seq 1 12); do
+    if [ -f "$out/checkpoint-last.ckpt" ]; then
+        "$clcnn" train "${common[@]}" --resume "$out" > "$out.log" 2>&1 &
+    else
+        "$clcnn" train "${common[@]}" --out "$out" > "$out.log" 2>&1 &
+    fi
+    pid=$!
+    sleep "0.$((RANDOM % 9 + 1))$((RANDOM % 10))"
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid"
+        kills=$((kills + 1))
+    fi
+    wait "$pid" 2>/dev/null
+    if [ -f "$out/checkpoint-last.ckpt" ]; then
+        "$checkpoint_diff" "$out/checkpoint-last.ckpt" "$out/checkpoint-last.ckpt" 2>"$out.diff" \
+            || fail "after SIGKILL $kills the checkpoint does not parse: $(cat "$out.diff")"
+    fi
+done
+until [ -f "$out/checkpoint-last.ckpt" ] && train --resume "$out" > "$out.log" 2>&1 && grep -q "Wrote" "$out.log"; do
+    [ -f "$out/checkpoint-last.ckpt" ] || train --out "$out" > "$out.log" 2>&1
+    grep -q "Wrote" "$out.log" && break
+done
+pass "$kills SIGKILLs, every checkpoint on disk parsed"
+"$checkpoint_diff" "$work/straight/checkpoint-last.ckpt" "$out/checkpoint-last.ckpt" \
+    && pass "after $kills SIGKILLs the resumed run's weights equal the uninterrupted run's" \
+    || fail "after SIGKILLs the weights differ"
+
+echo "$passes passed, $failures failed"
+[ "$failures" -eq 0 ]
