@@ -72,5 +72,23 @@ printf '\x0a' | dd of="$work/bad/data_batch_2.bin" bs=1 seek=$((3073 * 5)) conv=
 expect 1 "record 5 (byte offset 15365) has label 10" -- "$clcnn" train --data "$work/bad"
 expect 1 "not a clcnn checkpoint" -- "$clcnn" eval --checkpoint "$work/run/history.csv" --data "$work/data"
 
+# ---- predict: a good image, then every kind of bad one
+corpus=$(dirname "$0")/fuzz/corpus
+"$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt" --data "$work/data" "$corpus/png/rgb-32.png" \
+    > "$work/predict.txt" 2>/dev/null && grep -q "rgb-32.png: .* [0-9.]*, .* [0-9.]*, .* [0-9.]*" "$work/predict.txt" \
+    && pass "predict prints the top 3 classes" || fail "predict: $(cat "$work/predict.txt")"
+head -c 500 "$corpus/png/rgb-32.png" > "$work/corrupt.png"
+expect 1 "not a readable PNG image" -- "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt" "$work/run/history.csv"
+expect 1 "8 x 8 colour PNG; expected a 32 x 32 8-bit RGB image" -- "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt" "$corpus/png/rgb-8.png"
+expect 1 "32 x 32 grayscale PNG" -- "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt" "$corpus/png/gray-32.png"
+expect 1 "32 x 32 colour 16-bit PNG" -- "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt" "$corpus/png/rgb16-32.png"
+expect 1 "corrupt.png: corrupt PNG" -- "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt" "$work/corrupt.png"
+expect 2 "no image given" -- "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt"
+
+# ---- a checkpoint of another model: refused for resuming and for evaluation
+mkdir -p "$work/other" && cp "$corpus/checkpoint/tiny.ckpt" "$work/other/checkpoint-last.ckpt"
+expect 1 "holds a different model" -- "$clcnn" train --resume "$work/other" --data "$work/data"
+expect 1 "10 parameters for a model of 26" -- "$clcnn" eval --checkpoint "$work/other/checkpoint-last.ckpt" --data "$work/data" --out "$work/other"
+
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -41,6 +41,10 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) {
+            /* getopt names argv[0] in its messages: make it "clcnn train", not "train" */
+            char program[64];
+            snprintf(program, sizeof program, "clcnn %s", commands[i].name);
+            argv[1] = program;
             int status = commands[i].run(argc - 1, argv + 1);
             release_figure_caches();
             return status;
