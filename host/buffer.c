@@ -127,13 +127,16 @@ clcnn_status clcnn_set_args(clcnn_context *context, cl_kernel kernel, int count,
 
 static clcnn_status launch(clcnn_context *context, cl_kernel kernel, size_t global, size_t local)
 {
+    cl_event event;
     cl_int code = clEnqueueNDRangeKernel(context->queue, kernel, 1, NULL, &global, &local, 0, NULL,
-                                         NULL);
-    if (code == CL_SUCCESS)
-        return CLCNN_OK;
+                                         clcnn_profile_event(context, &event));
     char name[128] = "?";
+    if (code == CL_SUCCESS && !context->profiling)
+        return CLCNN_OK;
     clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
     name[sizeof name - 1] = '\0';
+    if (code == CL_SUCCESS)
+        return clcnn_profile_launch(context, name, event, event, global, local);
     clcnn_fail_cl(context, code, "clEnqueueNDRangeKernel", __FILE__, __LINE__);
     char detail[4096];
     snprintf(detail, sizeof detail, "%s (kernel %s, global %zu, local %zu)", clcnn_last_error(),

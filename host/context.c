@@ -88,6 +88,8 @@ void clcnn_context_destroy(clcnn_context *context)
 {
     if (!context)
         return;
+    if (context->queue)
+        clcnn_profile_free(context);
     for (int i = 0; i < CLCNN_KERNEL_COUNT; i++)
         if (context->kernels[i])
             clReleaseKernel(context->kernels[i]);

@@ -44,6 +44,15 @@ clcnn_status clcnn_conv2d_shape_make(int N, int C, int H, int W, int OC, int KH,
     return CLCNN_OK;
 }
 
+/* Multiply-adds of any direction of this convolution, and the bytes of its three tensors. */
+static void declare_cost(clcnn_context *context, const clcnn_conv2d_shape *s)
+{
+    double products = (double)s->N * s->OC * s->OH * s->OW * s->C * s->KH * s->KW;
+    double bytes = 4.0 * ((double)s->N * s->C * s->H * s->W + (double)s->OC * s->C * s->KH * s->KW +
+                          (double)s->N * s->OC * s->OH * s->OW);
+    clcnn_profile_cost(context, 2.0 * products, bytes);
+}
+
 static size_t input_count(const clcnn_conv2d_shape *s) { return (size_t)s->N * s->C * s->H * s->W; }
 static size_t output_count(const clcnn_conv2d_shape *s) { return (size_t)s->N * s->OC * s->OH * s->OW; }
 static size_t weight_count(const clcnn_conv2d_shape *s) { return (size_t)s->OC * s->C * s->KH * s->KW; }
@@ -63,6 +72,7 @@ static clcnn_status launch_conv2d(clcnn_context *context, clcnn_kernel_id id,
                            s->stride_h, s->stride_w, s->pad_top, s->pad_left};
     for (int i = 0; i < 13; i++)
         CLCNN_CL_CHECK(context, clSetKernelArg(kernel, (cl_uint)(count + i), sizeof(int), &shape[i]));
+    declare_cost(context, s);
     if (id == CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS || id == CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3)
         return clcnn_launch_groups(context, kernel, items, context->reduce_work_group);
     return clcnn_launch_items(context, kernel, items, CLCNN_ELEMENTWISE_WG);
@@ -114,6 +124,7 @@ static clcnn_status fast_forward(clcnn_context *context, const clcnn_conv2d_shap
     cl_mem xp;
     CLCNN_TRY(pad_planes(context, x, s->N * s->C, s->H, s->W, s->pad_top, s->pad_left, s->OH + 2,
                          s->OW + 2, SCRATCH_PADDED_INPUT, &xp));
+    declare_cost(context, s);
     return forward_3x3(context, xp, w, b, 1, y, s->N, s->C, s->OC, s->OH, s->OW);
 }
 
@@ -132,6 +143,7 @@ static clcnn_status fast_backward_data(clcnn_context *context, const clcnn_conv2
     CLCNN_TRY(clcnn_set_args(context, kernel, 4, sizeof(cl_mem), &w, sizeof(cl_mem), &flipped,
                              sizeof(int), &s->OC, sizeof(int), &s->C));
     CLCNN_TRY(clcnn_launch_items(context, kernel, weights, CLCNN_ELEMENTWISE_WG));
+    declare_cost(context, s);
     return forward_3x3(context, dyp, flipped, flipped, 0, dx, s->N, s->OC, s->C, s->H, s->W);
 }
 
@@ -146,6 +158,7 @@ static clcnn_status fast_backward_weights(clcnn_context *context, const clcnn_co
     CLCNN_TRY(clcnn_set_args(context, kernel, 8, sizeof(cl_mem), &xp, sizeof(cl_mem), &dy,
                              sizeof(cl_mem), &dw, sizeof(int), &s->N, sizeof(int), &s->C,
                              sizeof(int), &s->OC, sizeof(int), &s->OH, sizeof(int), &s->OW));
+    declare_cost(context, s);
     return clcnn_launch_items(context, kernel, (size_t)(s->OC + 1) / 2 * s->C, CLCNN_ELEMENTWISE_WG);
 }
 

@@ -69,12 +69,28 @@ clcnn_status clcnn_dense_reserve(clcnn_context *context, const clcnn_dense_shape
 static clcnn_status run_gemm(clcnn_context *context, const gemm *g, cl_mem a, cl_mem b, cl_mem c)
 {
     CLCNN_TRY(reserve_gemm(context, g));
+    /* CLBlast's own event covers only its last kernel: profile between two markers */
+    cl_event before, after;
+    if (context->profiling)
+        CLCNN_CL_CHECK(context, clEnqueueMarkerWithWaitList(context->queue, 0, NULL, &before));
     CLBlastStatusCode code = CLBlastSgemmWithTempBuffer(
         CLBlastLayoutRowMajor, g->a_transpose, g->b_transpose, g->m, g->n, g->k, 1.0f, a, 0,
         g->a_ld, b, 0, g->b_ld, 0.0f, c, 0, g->c_ld, &context->queue, NULL, context->gemm_temp);
-    if (code != CLBlastSuccess)
+    if (code != CLBlastSuccess) {
+        if (context->profiling)
+            clReleaseEvent(before);
         return clblast_failed(context, code, "CLBlastSgemmWithTempBuffer", __LINE__);
-    return CLCNN_OK;
+    }
+    if (!context->profiling)
+        return CLCNN_OK;
+    cl_int marked = clEnqueueMarkerWithWaitList(context->queue, 0, NULL, &after);
+    if (marked != CL_SUCCESS) {
+        clReleaseEvent(before);
+        return clcnn_fail_cl(context, marked, "clEnqueueMarkerWithWaitList", __FILE__, __LINE__);
+    }
+    clcnn_profile_cost(context, 2.0 * g->m * g->n * g->k,
+                       4.0 * ((double)g->m * g->k + (double)g->k * g->n + (double)g->m * g->n));
+    return clcnn_profile_launch(context, "clblast_sgemm", before, after, 0, 0);
 }
 
 clcnn_status clcnn_dense_forward(clcnn_context *context, const clcnn_dense_shape *s,

@@ -88,6 +88,34 @@ typedef enum { CLCNN_KERNELS(CLCNN_ENUM_KERNEL) CLCNN_KERNEL_COUNT } clcnn_kerne
  * every program as -DREDUCE_WG so that kernels can size their local arrays. */
 #define CLCNN_REDUCE_WG_MAX 256
 
+/* ---- profiling (host/profile.c) ----------------------------------------------------- */
+
+/* One launch awaiting its timestamps: from start of `first` to end of `last` (the same event
+ * for a kernel; two markers around a CLBlast call). */
+typedef struct clcnn_pending_launch {
+    char name[48];
+    cl_event first, last;
+    size_t global_size, local_size;
+    double flops, bytes;
+} clcnn_pending_launch;
+
+/* Every duration seen for one kernel name. */
+typedef struct clcnn_kernel_times {
+    char name[48];
+    double *nanoseconds;
+    long count, capacity;
+    double flops, bytes;
+    size_t global_size, local_size;
+} clcnn_kernel_times;
+
+typedef struct clcnn_profile {
+    clcnn_pending_launch *pending;
+    int pending_count, pending_capacity;
+    clcnn_kernel_times *kernels;
+    int kernel_count, kernel_capacity;
+    double next_flops, next_bytes; /* declared by an op for its next launch */
+} clcnn_profile;
+
 /* ---- the context ------------------------------------------------------------------- */
 
 #define CLCNN_SCRATCH_SLOTS 3
@@ -111,6 +139,7 @@ struct clcnn_context {
      * when a larger shape first needs it, never per step. */
     cl_mem scratch[CLCNN_SCRATCH_SLOTS];
     size_t scratch_bytes[CLCNN_SCRATCH_SLOTS];
+    clcnn_profile profile;
     /* Filled by the driver's context callback (NVIDIA explains most errors there). */
     pthread_mutex_t notify_lock;
     char notify_message[1024];
@@ -200,6 +229,19 @@ clcnn_status clcnn_launch_items(clcnn_context *context, cl_kernel kernel, size_t
                                 size_t local_size);
 clcnn_status clcnn_launch_groups(clcnn_context *context, cl_kernel kernel, size_t groups,
                                  size_t local_size);
+
+/* Declares the floating-point operations and bytes moved of the next launch (profiling only;
+ * a no-op otherwise). */
+void clcnn_profile_cost(clcnn_context *context, double flops, double bytes);
+
+/* With profiling on: the event argument for a launch (NULL when off), and the record of it. */
+cl_event *clcnn_profile_event(clcnn_context *context, cl_event *event);
+clcnn_status clcnn_profile_launch(clcnn_context *context, const char *name, cl_event first,
+                                  cl_event last, size_t global_size, size_t local_size);
+
+/* Resolves pending events into per-kernel times (after the queue is drained). */
+clcnn_status clcnn_profile_flush(clcnn_context *context);
+void clcnn_profile_free(clcnn_context *context);
 
 /* Work-group size for element-wise kernels. */
 #define CLCNN_ELEMENTWISE_WG 64

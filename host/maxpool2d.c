@@ -35,6 +35,8 @@ static clcnn_status launch_pool(clcnn_context *context, clcnn_kernel_id id,
                            s->stride_h, s->stride_w, s->pad_top, s->pad_left};
     for (int i = 0; i < 12; i++)
         CLCNN_CL_CHECK(context, clSetKernelArg(kernel, (cl_uint)(3 + i), sizeof(int), &shape[i]));
+    /* bytes: the input, the output and its argmax, read or written once */
+    clcnn_profile_cost(context, 0.0, 4.0 * ((double)input_count(s) + 2.0 * output_count(s)));
     return clcnn_launch_items(context, kernel, items, CLCNN_ELEMENTWISE_WG);
 }
 

@@ -451,7 +451,9 @@ clcnn_status clcnn_trainer_train_step(clcnn_trainer *t, const clcnn_images *imag
     /* the loss is read back before backward: the totals describe the weights before the step */
     CLCNN_TRY(loss_and_totals(t, count, true, totals));
     CLCNN_TRY(backward(t, count));
-    return update(t);
+    CLCNN_TRY(update(t));
+    /* profiling: resolve this step's events (waits for the step; a no-op when off) */
+    return clcnn_profile_flush(t->context);
 }
 
 clcnn_status clcnn_trainer_evaluate(clcnn_trainer *t, const clcnn_images *images,

@@ -55,6 +55,23 @@ grep -q "Total params: 356,810" "$work/run.log" && pass "summary printed" || fai
     && [ -s "$work/eval/report.txt" ] && [ -s "$work/eval/confusion.png" ] \
     && pass "eval writes report and confusion figure" || fail "eval"
 
+# ---- --profile: profile.csv parses and its counts match the work done. One epoch at batch 32:
+# 6 training steps, 2 validation and 2 test batches (10 forward passes, 3 convolutions each,
+# all on the 3x3 fast path), 6 backward passes (dW for 3 layers, dX for 2: dX also runs the
+# forward kernel), Adam on 5 weight and 5 bias tensors, 2 GEMMs per forward pass and 4 per
+# backward pass.
+"$clcnn" train --data "$work/data" --epochs 1 --batch 32 --out "$work/profiled" --profile > "$work/profile.log" 2>&1 \
+    && [ "$(head -1 "$work/profiled/profile.csv")" = "kernel,calls,total_ms,mean_us,median_us,share,gflops,gbytes_per_s,global_size,local_size" ] \
+    && pass "--profile writes profile.csv" || fail "--profile: $(tail -3 "$work/profile.log")"
+calls() { awk -F, -v k="$1" '$1 == k {print $2}' "$work/profiled/profile.csv"; }
+for expected in conv2d_backward_weights_3x3_fast:18 adam_update:60 conv2d_forward_3x3:42 clblast_sgemm:44 softmax_cross_entropy:10; do
+    kernel=${expected%%:*} count=${expected##*:}
+    [ "$(calls "$kernel")" = "$count" ] && pass "profile: $kernel called $count times" \
+        || fail "profile: $kernel called $(calls "$kernel") times, expected $count"
+done
+awk -F, 'NR > 1 {share += $6} END {exit !(share > 0.999 && share < 1.001)}' "$work/profiled/profile.csv" \
+    && pass "profile shares add up to 1" || fail "profile shares do not add up to 1"
+
 # ---- bad flags and bad data
 expect 2 "--epochs expects a whole number from 1" -- "$clcnn" train --data "$work/data" --epochs 0
 expect 2 "--epochs expects a whole number from 1" -- "$clcnn" train --data "$work/data" --epochs -1

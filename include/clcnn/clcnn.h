@@ -8,6 +8,7 @@
 #include "clcnn/cifar10.h"
 #include "clcnn/device.h"
 #include "clcnn/model.h"
+#include "clcnn/profile.h"
 #include "clcnn/status.h"
 #include "clcnn/train.h"
 

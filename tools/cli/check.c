@@ -11,6 +11,7 @@
 
 typedef struct check_output {
     bool json;
+    bool profile;
     const char *device;
     json_object *rows;
 } check_output;
@@ -49,7 +50,8 @@ static int check_device(const char *spec, clcnn_check_shapes shapes, uint64_t se
                         check_output *out, int *failures)
 {
     clcnn_context *context = NULL;
-    clcnn_status status = clcnn_context_create(spec, NULL, &context);
+    const clcnn_context_options options = {.profiling = out->profile};
+    clcnn_status status = clcnn_context_create(spec, &options, &context);
     if (status != CLCNN_OK)
         return report_failure(status, "opening the device");
     const clcnn_device_info *device = clcnn_context_device(context);
@@ -59,6 +61,8 @@ static int check_device(const char *spec, clcnn_check_shapes shapes, uint64_t se
         printf("%-13s %-16s %-34s %10s %10s %9s %9s  %-4s %9s\n", "op", "direction", "shape",
                "max abs", "max rel", "tol abs", "tol rel", "", "device ms");
     status = clcnn_check_run(context, shapes, seed, print_row, out, failures);
+    if (status == CLCNN_OK && out->profile && !out->json)
+        report_profile(context, NULL);
     clcnn_context_destroy(context);
     if (status != CLCNN_OK)
         return report_failure(status, "the check");
@@ -70,6 +74,7 @@ int command_check(int argc, char **argv)
     static const struct option options[] = {
         {"device", required_argument, NULL, 'd'}, {"shapes", required_argument, NULL, 's'},
         {"seed", required_argument, NULL, 'r'},   {"json", no_argument, NULL, 'j'},
+        {"profile", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     const char *device_flag = NULL;
     clcnn_check_shapes shapes = CLCNN_CHECK_SHAPES_SMALL;
@@ -97,9 +102,10 @@ int command_check(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case 'j': out.json = true; break;
+        case 'p': out.profile = true; break;
         case 'h':
             printf("usage: clcnn check [--device SPEC|all] [--shapes small|seed|all] [--seed N] "
-                   "[--json]\n"
+                   "[--json] [--profile]\n"
                    "Compares every op and direction on the device with the plain-C reference.\n"
                    "--device all checks every device found; simulators (Oclgrind) get the small\n"
                    "shapes only. Exit status 1 if any comparison fails.\n");

@@ -67,6 +67,9 @@ void release_figure_caches(void);
 
 double seconds_now(void);
 
+/* Prints the per-kernel profile of a profiling context, and writes it as CSV when csv_path. */
+bool report_profile(clcnn_context *context, const char *csv_path);
+
 /* A 32x32 8-bit RGB (or RGBA, alpha ignored) PNG as planar R, G, B bytes, CIFAR-10's layout.
  * Anything else (not a PNG, corrupt, another size, grayscale, 16-bit) returns false with the
  * reason, naming `name`, in error. read_png_file prints that reason. */

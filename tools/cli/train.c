@@ -27,6 +27,7 @@ typedef struct train_config {
     const char *resume;
     long epochs, batch, seed, crosscheck_every;
     double learning_rate;
+    bool profile;
 } train_config;
 
 typedef struct run {
@@ -88,11 +89,13 @@ static void train_usage(FILE *out)
     fprintf(out,
             "usage: clcnn train [--data DIR] [--device SPEC] [--epochs N] [--batch N] [--lr X]\n"
             "                   [--seed N] [--out DIR] [--resume DIR] [--crosscheck-every N]\n"
+            "                   [--profile]\n"
             "Trains the tutorial's CNN on CIFAR-10 (defaults: 25 epochs, batch 64, Adam lr\n"
             "0.001, seed 0, data from $CLCNN_DATA or data/cifar-10-batches-bin, output in a new\n"
             "runs/<timestamp>/). --resume DIR continues the run saved in DIR with its own\n"
             "settings. --crosscheck-every N reruns every Nth step on the plain-C reference and\n"
-            "stops if the device leaves tolerance.\n");
+            "stops if the device leaves tolerance. --profile times every kernel from OpenCL\n"
+            "events and prints a table at the end (also DIR/profile.csv).\n");
 }
 
 static bool parse_train_flags(int argc, char **argv, train_config *config, int *exit_status)
@@ -103,6 +106,7 @@ static bool parse_train_flags(int argc, char **argv, train_config *config, int *
         {"lr", required_argument, NULL, 'l'},     {"seed", required_argument, NULL, 's'},
         {"out", required_argument, NULL, 'o'},    {"resume", required_argument, NULL, 'r'},
         {"crosscheck-every", required_argument, NULL, 'c'},
+        {"profile", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     *config = (train_config){.epochs = 25, .batch = 64, .learning_rate = 1e-3};
     *exit_status = EXIT_USAGE;
@@ -134,6 +138,7 @@ static bool parse_train_flags(int argc, char **argv, train_config *config, int *
             if (!parse_double_flag("--lr", optarg, 1e-12, 10.0, &config->learning_rate))
                 return false;
             break;
+        case 'p': config->profile = true; break;
         case 'h': train_usage(stdout); *exit_status = 0; return false;
         default: return false;
         }
@@ -313,7 +318,8 @@ static bool restore(run *r)
 static bool setup(run *r)
 {
     r->exit_status = 1;
-    clcnn_status status = clcnn_context_create(device_spec(r->config.device), NULL, &r->context);
+    const clcnn_context_options options = {.profiling = r->config.profile};
+    clcnn_status status = clcnn_context_create(device_spec(r->config.device), &options, &r->context);
     if (status != CLCNN_OK) {
         r->exit_status = report_failure(status, "opening the device");
         return false;
@@ -572,6 +578,10 @@ int command_train(int argc, char **argv)
             }
         }
         if (result == 0 && !finish(&r))
+            result = 1;
+        char csv[4200];
+        snprintf(csv, sizeof csv, "%s/profile.csv", r.out);
+        if (r.config.profile && !report_profile(r.context, csv))
             result = 1;
     }
     teardown(&r);

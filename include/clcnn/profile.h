@@ -1,0 +1,36 @@
+/* Per-kernel profiling from OpenCL events, for contexts created with options.profiling.
+ * Every kernel launch is timed from its event (start to end); each CLBlast call is bracketed
+ * by markers, since CLBlast attaches its event only to the last kernel it enqueues. With
+ * profiling off no event is created and nothing is synchronised. */
+#ifndef CLCNN_PROFILE_H
+#define CLCNN_PROFILE_H
+
+#include <stddef.h>
+
+#include "clcnn/device.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct clcnn_profile_row {
+    char name[48];     /* kernel function, or "clblast_sgemm" */
+    long calls;
+    double total_ms;
+    double mean_us, median_us;
+    double share;      /* of all device time profiled */
+    double gflops;     /* declared floating-point work / time; 0 where an op declares none */
+    double gbytes_per_s; /* declared bytes read and written / time */
+    size_t global_size, local_size; /* of the last launch */
+} clcnn_profile_row;
+
+/* Waits for the queue, then summarises every launch since the last reset, largest total
+ * first. *rows is malloc'ed (free() it); returns the row count, or -1 on failure. */
+CLCNN_API int clcnn_profile_rows(clcnn_context *context, clcnn_profile_row **rows);
+CLCNN_API void clcnn_profile_reset(clcnn_context *context);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
