@@ -1,4 +1,5 @@
-/* Element-wise activations; any layout, `count` elements.
+/* Element-wise activations; any layout, `count` elements. A NaN input gives a NaN output, so a
+ * fault upstream reaches the loss instead of vanishing into a zero.
  * kind: 0 ReLU, 1 sigmoid, 2 tanh, 3 leaky ReLU with slope `alpha` for x < 0.
  * Backward works from the output y (y > 0 exactly when x > 0 for ReLU and leaky ReLU with
  * alpha > 0), so the input need not be kept. */
@@ -17,7 +18,7 @@ __kernel void activation_forward(__global const float *x, __global float *y, con
     const float v = x[i];
     float out;
     switch (kind) {
-    case ACTIVATION_RELU: out = v > 0.0f ? v : 0.0f; break;
+    case ACTIVATION_RELU: out = v < 0.0f ? 0.0f : v; break; /* NaN passes through, never hidden */
     case ACTIVATION_SIGMOID: out = 1.0f / (1.0f + exp(-v)); break;
     case ACTIVATION_TANH: out = tanh(v); break;
     default: out = v > 0.0f ? v : alpha * v; break;

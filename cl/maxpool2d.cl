@@ -5,7 +5,8 @@
  *   argmax: [N, C, OH, OW]   int, ih * W + iw of the chosen input within its plane
  * The window of y[n,c,oh,ow] starts at (oh*stride_h - pad_top, ow*stride_w - pad_left);
  * positions outside the input are skipped. Ties go to the first maximum in row-major window
- * order, the same rule as the reference, so every device picks the same input.
+ * order, the same rule as the reference, so every device picks the same input. A NaN wins
+ * its window (the first NaN), so a fault upstream is never hidden.
  */
 
 #define POOL_SHAPE_ARGUMENTS                                                                 \
@@ -34,7 +35,7 @@ __kernel void maxpool2d_forward(__global const float *x, __global float *y,
             if (iw < 0 || iw >= W)
                 continue;
             const float value = x_plane[ih * W + iw];
-            if (best_index < 0 || value > best) {
+            if (best_index < 0 || value > best || (isnan(value) && !isnan(best))) {
                 best = value;
                 best_index = ih * W + iw;
             }

@@ -421,6 +421,56 @@ static clcnn_status update(clcnn_trainer *t)
     return CLCNN_OK;
 }
 
+/* The first tensor holding NaN or Inf, in the order the values flowed: each layer's parameters,
+ * then its output. Reads back every tensor: only ever called once training has failed. */
+static clcnn_status find_non_finite(clcnn_trainer *t, int N, char *where, size_t size)
+{
+    for (int i = 0; i < t->layer_count; i++) {
+        layer_state *layer = &t->layers[i];
+        const clcnn_layer *spec = layer->spec;
+        const struct {
+            const clcnn_buffer *buffer;
+            size_t count;
+            const char *what;
+        } tensors[] = {{&layer->w, spec->weight_count, "weights W"},
+                       {&layer->b, spec->bias_count, "bias b"},
+                       {layer->y, (size_t)N * out_count(spec), "output y"}};
+        for (int k = 0; k < 3; k++) {
+            if (tensors[k].count == 0 || (k == 2 && !owns_output(spec)))
+                continue;
+            float *values = malloc(tensors[k].count * sizeof(float));
+            if (!values)
+                return clcnn_fail(CLCNN_ERROR_ALLOCATION, "out of host memory");
+            clcnn_status status = clcnn_buffer_read(t->context, tensors[k].buffer, 0, values,
+                                                    tensors[k].count * sizeof(float));
+            size_t bad = tensors[k].count;
+            for (size_t e = 0; status == CLCNN_OK && e < tensors[k].count && bad == tensors[k].count; e++)
+                if (!isfinite(values[e]))
+                    bad = e;
+            float value = bad < tensors[k].count ? values[bad] : 0.0f;
+            free(values);
+            CLCNN_TRY(status);
+            if (bad < tensors[k].count) {
+                snprintf(where, size, "layer %s, %s, element %zu is %s", spec->name, tensors[k].what,
+                         bad, isnan(value) ? "NaN" : "infinite");
+                return CLCNN_OK;
+            }
+        }
+    }
+    snprintf(where, size, "every parameter and activation is finite: the loss itself overflowed");
+    return CLCNN_OK;
+}
+
+static clcnn_status non_finite_loss(clcnn_trainer *t, int N, float loss)
+{
+    char where[256];
+    CLCNN_TRY(find_non_finite(t, N, where, sizeof where));
+    return clcnn_fail(CLCNN_ERROR_NUMERIC,
+                      "the loss is %s at step %llu; first non-finite tensor: %s. Stopped before "
+                      "updating the weights; the last checkpoint holds the last good state",
+                      isnan(loss) ? "NaN" : "infinite", (unsigned long long)t->steps + 1, where);
+}
+
 /* Loss per sample and its gradient into the last layer's dy (training), then the three
  * totals, read back: the only device-to-host transfer of a step. */
 static clcnn_status loss_and_totals(clcnn_trainer *t, int N, bool training,
@@ -437,8 +487,7 @@ static clcnn_status loss_and_totals(clcnn_trainer *t, int N, bool training,
         return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT, "%d labels of the batch are outside 0..%d",
                           (int)values[2], t->classes - 1);
     if (!isfinite(values[0]))
-        return clcnn_fail(CLCNN_ERROR_NUMERIC, "the loss is %s at step %llu",
-                          isnan(values[0]) ? "NaN" : "infinite", (unsigned long long)t->steps);
+        return non_finite_loss(t, N, values[0]);
     *totals = (clcnn_batch_totals){values[0], (int)values[1], N};
     return CLCNN_OK;
 }

@@ -62,8 +62,8 @@ START_TEST(a_wrong_kernel_is_caught)
                              clcnn_embedded_kernels[i].length);
         const char *from = NULL, *to = NULL;
         if (!strcmp(clcnn_embedded_kernels[i].name, "activation.cl")) {
-            from = "case ACTIVATION_RELU: out = v > 0.0f ? v : 0.0f;";
-            to = "case ACTIVATION_RELU: out = v > 0.0f ? v * 1.0001f : 0.0f;";
+            from = "case ACTIVATION_RELU: out = v < 0.0f ? 0.0f : v;";
+            to = "case ACTIVATION_RELU: out = v < 0.0f ? 0.0f : v * 1.0001f;";
         } else if (!strcmp(clcnn_embedded_kernels[i].name, "conv2d.cl")) {
             from = "for (int c = 0; c < C; c++) {\n        __global const float *x_plane";
             to = "for (int c = 0; c < C - 1; c++) {\n        __global const float *x_plane";

@@ -1,10 +1,13 @@
 /* Data loading (and every bad-data error), the model builder, training, determinism, resume,
  * checkpoints, and the device against the reference path through whole training steps.
  * All data is generated here in the CIFAR-10 format; the real data set is never used. */
+#include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clcnn/checkpoint.h"
@@ -116,6 +119,62 @@ START_TEST(bad_data_gets_a_message_naming_file_record_and_expectation)
 
     folder = make_temp_dir("data-empty-folder");
     expect_load_error(folder, CLCNN_ERROR_IO, "batches.meta.txt: missing", NULL);
+}
+END_TEST
+
+typedef struct appender {
+    const char *path;
+    volatile int stop;
+} appender;
+
+/* Appends to the file in pieces that are not whole records, a little at a time, until told
+ * to stop or the file has grown by 2 MB. */
+static void *keep_appending(void *argument)
+{
+    appender *a = argument;
+    uint8_t piece[1000] = {0};
+    for (int pieces = 0; !a->stop && pieces < 2000; pieces++) {
+        FILE *file = fopen(a->path, "ab");
+        if (file) {
+            fwrite(piece, 1, sizeof piece, file);
+            fclose(file);
+        }
+        struct timespec pause = {0, 200000};
+        nanosleep(&pause, NULL);
+    }
+    return NULL;
+}
+
+START_TEST(a_file_that_changes_size_while_read_is_never_garbage)
+{
+    const char *folder = good_folder("data-growing", 50, 5);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/data_batch_1.bin", folder);
+    appender a = {path, 0};
+    pthread_t thread;
+    ck_assert_int_eq(pthread_create(&thread, NULL, keep_appending, &a), 0);
+    int refused = 0;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        clcnn_images images = {0};
+        clcnn_status status = clcnn_cifar10_read_batch(path, &images);
+        if (status == CLCNN_OK) {
+            /* a consistent snapshot: whole records, every label in range */
+            ck_assert_int_ge(images.count, 50);
+            for (int i = 0; i < images.count; i++)
+                ck_assert_int_lt(images.labels[i], 10);
+        } else {
+            const char *message = clcnn_last_error();
+            ck_assert_msg(strstr(message, "grew while being read") ||
+                              strstr(message, "not a whole number of 3,073-byte records") ||
+                              strstr(message, "has label"),
+                          "unexpected message: %s", message);
+            refused++;
+        }
+        clcnn_images_free(&images);
+    }
+    a.stop = 1;
+    pthread_join(thread, NULL);
+    ck_assert_int_gt(refused, 0); /* the appender produced partial records: some reads saw them */
 }
 END_TEST
 
@@ -344,6 +403,31 @@ START_TEST(the_device_agrees_with_the_reference_step_by_step)
 }
 END_TEST
 
+START_TEST(a_nan_stops_training_naming_the_layer_and_tensor)
+{
+    clcnn_cifar10 data;
+    ck_assert_ok(clcnn_cifar10_load(good_folder("train-nan", 10, 5), &data));
+    session s = open_session(test_device_spec(), 8, 3);
+    size_t count = clcnn_model_parameter_count(s.model);
+    float *state = parameters_of(&s);
+    const size_t poisoned = 8 * 3 * 9 + 8 + 100; /* the first dense layer's weight 100 */
+    state[poisoned] = NAN;
+    ck_assert_ok(clcnn_trainer_set_state(s.trainer, state, state + count, state + 2 * count, 0));
+    int32_t indices[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    clcnn_batch_totals totals;
+    ck_assert_int_eq(clcnn_trainer_train_step(s.trainer, &data.train, indices, 8, &totals),
+                     CLCNN_ERROR_NUMERIC);
+    const char *message = clcnn_last_error();
+    ck_assert_msg(strstr(message, "the loss is NaN at step 1") &&
+                      strstr(message, "layer dense, weights W, element 100 is NaN"),
+                  "%s", message);
+    ck_assert_int_eq(clcnn_trainer_steps(s.trainer), 0); /* no update was applied */
+    free(state);
+    close_session(&s);
+    clcnn_cifar10_free(&data);
+}
+END_TEST
+
 START_TEST(a_damaged_checkpoint_is_refused)
 {
     float parameters[3] = {1, 2, 3};
@@ -387,6 +471,7 @@ int main(void)
     tcase_add_test(data, a_good_folder_loads_in_order);
     tcase_add_test(data, bad_data_gets_a_message_naming_file_record_and_expectation);
     tcase_add_test(data, an_unreadable_file_is_reported);
+    tcase_add_test(data, a_file_that_changes_size_while_read_is_never_garbage);
     suite_add_tcase(suite, data);
     TCase *model = tcase_create("model");
     tcase_add_test(model, the_seed_model_has_keras_shapes_and_parameters);
@@ -397,6 +482,7 @@ int main(void)
     tcase_add_test(training, same_seed_same_device_same_weights);
     tcase_add_test(training, resuming_from_a_checkpoint_ends_with_the_same_weights);
     tcase_add_test(training, the_device_agrees_with_the_reference_step_by_step);
+    tcase_add_test(training, a_nan_stops_training_naming_the_layer_and_tensor);
     tcase_add_test(training, a_damaged_checkpoint_is_refused);
     suite_add_tcase(suite, training);
     return run_suite(suite);

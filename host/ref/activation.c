@@ -11,7 +11,7 @@ void clcnn_ref_activation_forward(clcnn_activation kind, float alpha, int count,
     for (int i = 0; i < count; i++) {
         double v = x[i];
         switch (kind) {
-        case CLCNN_ACTIVATION_RELU: y[i] = v > 0 ? (float)v : 0.0f; break;
+        case CLCNN_ACTIVATION_RELU: y[i] = v < 0 ? 0.0f : (float)v; break; /* NaN passes through */
         case CLCNN_ACTIVATION_SIGMOID: y[i] = (float)(1.0 / (1.0 + exp(-v))); break;
         case CLCNN_ACTIVATION_TANH: y[i] = (float)tanh(v); break;
         case CLCNN_ACTIVATION_LEAKY_RELU: y[i] = v > 0 ? (float)v : (float)(alpha * v); break;

@@ -1,4 +1,5 @@
-/* Reference max pooling. Ties go to the first maximum in row-major window order. */
+/* Reference max pooling. Ties go to the first maximum in row-major window order; the first NaN
+ * of a window wins it, as in cl/maxpool2d.cl. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@ void clcnn_ref_maxpool2d_forward(const clcnn_pool2d_shape *s, const float *x, fl
                         if (iw < 0 || iw >= s->W)
                             continue;
                         float value = x_plane[ih * s->W + iw];
-                        if (best_index < 0 || value > best) {
+                        if (best_index < 0 || value > best || (isnan(value) && !isnan(best))) {
                             best = value;
                             best_index = ih * s->W + iw;
                         }
