@@ -55,6 +55,17 @@ grep -q "Total params: 356,810" "$work/run.log" && pass "summary printed" || fai
     && [ -s "$work/eval/report.txt" ] && [ -s "$work/eval/confusion.png" ] \
     && pass "eval writes report and confusion figure" || fail "eval"
 
+# ---- --crosscheck-every: passes on the real kernels, stops on a conv kernel 1% off
+"$clcnn" train --data "$work/data" --epochs 1 --batch 32 --crosscheck-every 3 --out "$work/checked" > "$work/checked.log" 2>&1 \
+    && grep -q "cross-check at step 3: 38 tensors" "$work/checked.log" \
+    && grep -q "cross-check at step 6: 38 tensors" "$work/checked.log" \
+    && pass "--crosscheck-every 3 checks steps 3 and 6" || fail "--crosscheck-every: $(tail -3 "$work/checked.log")"
+cp -r "$(dirname "$0")/../cl" "$work/mutant-cl"
+sed -i 's/sum\[k\] += v \* w\[/sum[k] += 1.01f * v * w[/' "$work/mutant-cl/conv2d.cl"
+grep -q "1.01f \* v \* w" "$work/mutant-cl/conv2d.cl" || fail "the conv2d mutation site has moved"
+expect 1 "the device left tolerance against the reference at step 2 (conv2d" -- \
+    env CLCNN_KERNEL_DIR="$work/mutant-cl" "$clcnn" train --data "$work/data" --epochs 1 --batch 32 --crosscheck-every 2 --out "$work/mutant-run"
+
 # ---- --profile: profile.csv parses and its counts match the work done. One epoch at batch 32:
 # 6 training steps, 2 validation and 2 test batches (10 forward passes, 3 convolutions each,
 # all on the 3x3 fast path), 6 backward passes (dW for 3 layers, dX for 2: dX also runs the

@@ -71,7 +71,7 @@ typedef struct clcnn_crosscheck_report {
     double tolerance;
     int tensors;           /* tensors compared */
     bool passed;
-    char lines[2048];      /* one line per tensor above a tenth of the tolerance */
+    char lines[4096];      /* one line per tensor above a tenth of the tolerance */
 } clcnn_crosscheck_report;
 
 /* Copies the trainer's state into reference (a trainer of the same model on the reference
