@@ -24,6 +24,7 @@ static void release(restored *r)
     clcnn_checkpoint_free(&r->checkpoint);
 }
 
+/* On failure, prints why and releases whatever was restored so far. */
 static bool restore_checkpoint(const char *path, const char *device, int batch, restored *r)
 {
     memset(r, 0, sizeof *r);
@@ -32,16 +33,19 @@ static bool restore_checkpoint(const char *path, const char *device, int batch, 
         status = clcnn_model_parse(r->checkpoint.model_text, &r->model);
     if (status != CLCNN_OK) {
         report_failure(status, "reading the checkpoint");
+        release(r);
         return false;
     }
     if (clcnn_model_parameter_count(r->model) != r->checkpoint.parameter_count) {
         fprintf(stderr, "clcnn: %s: %zu parameters for a model of %zu\n", path,
                 r->checkpoint.parameter_count, clcnn_model_parameter_count(r->model));
+        release(r);
         return false;
     }
     status = clcnn_context_create(device_spec(device), NULL, &r->context);
     if (status != CLCNN_OK) {
         report_failure(status, "opening the device");
+        release(r);
         return false;
     }
     print_device_header(clcnn_context_device(r->context));
@@ -53,6 +57,7 @@ static bool restore_checkpoint(const char *path, const char *device, int batch, 
                                          r->checkpoint.steps);
     if (status != CLCNN_OK) {
         report_failure(status, "restoring the model");
+        release(r);
         return false;
     }
     return true;
