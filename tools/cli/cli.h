@@ -25,6 +25,9 @@ int report_failure(clcnn_status status, const char *doing);
 /* The device spec from --device, else CLCNN_DEVICE, else NULL (the default device). */
 const char *device_spec(const char *from_flag);
 
+/* The CIFAR-10 folder from --data, else CLCNN_DATA, else data/cifar-10-batches-bin. */
+const char *data_folder(const char *from_flag);
+
 /* "Device: <name> (<platform>, driver <version>)" on stderr, at the start of every command. */
 void print_device_header(const clcnn_device_info *device);
 

@@ -21,6 +21,14 @@ const char *device_spec(const char *from_flag)
     return from_environment && *from_environment ? from_environment : NULL;
 }
 
+const char *data_folder(const char *from_flag)
+{
+    if (from_flag)
+        return from_flag;
+    const char *from_environment = getenv("CLCNN_DATA");
+    return from_environment && *from_environment ? from_environment : "data/cifar-10-batches-bin";
+}
+
 void print_device_header(const clcnn_device_info *device)
 {
     if (device->is_reference)

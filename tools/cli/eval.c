@@ -102,9 +102,7 @@ int command_eval(int argc, char **argv)
         fprintf(stderr, "clcnn eval: unexpected argument '%s'\n", argv[optind]);
         return EXIT_USAGE;
     }
-    if (!data_dir)
-        data_dir = getenv("CLCNN_DATA") && *getenv("CLCNN_DATA") ? getenv("CLCNN_DATA")
-                                                                 : "data/cifar-10-batches-bin";
+    data_dir = data_folder(data_dir);
     char folder[4096];
     if (out)
         snprintf(folder, sizeof folder, "%s", out);
@@ -170,9 +168,7 @@ int command_predict(int argc, char **argv)
     }
     char names[CLCNN_CIFAR10_CLASSES][32];
     char meta[4200];
-    if (!data_dir)
-        data_dir = getenv("CLCNN_DATA") && *getenv("CLCNN_DATA") ? getenv("CLCNN_DATA")
-                                                                 : "data/cifar-10-batches-bin";
+    data_dir = data_folder(data_dir);
     snprintf(meta, sizeof meta, "%s/batches.meta.txt", data_dir);
     if (clcnn_cifar10_read_class_names(meta, names) != CLCNN_OK) {
         for (int k = 0; k < CLCNN_CIFAR10_CLASSES; k++)

@@ -13,10 +13,9 @@
 
 #include "cli.h"
 
-static bool save(cairo_surface_t *surface, const char *folder, const char *name)
+/* Writes the surface to path as PNG and destroys it. */
+static bool save(cairo_surface_t *surface, const char *path)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", folder, name);
     cairo_status_t status = cairo_surface_write_to_png(surface, path);
     cairo_surface_destroy(surface);
     if (status != CAIRO_STATUS_SUCCESS) {
@@ -37,7 +36,7 @@ static void text_at(cairo_t *cr, double x, double y, double size, const char *te
     cairo_show_text(cr, text);
 }
 
-static bool draw_accuracy(const char *folder, const clcnn_history_row *history, int count)
+static bool draw_accuracy(const char *path, const clcnn_history_row *history, int count)
 {
     const int width = 900, height = 600;
     const double left = 90, right = 30, top = 30, bottom = 80;
@@ -115,7 +114,7 @@ static bool draw_accuracy(const char *folder, const clcnn_history_row *history, 
 #undef X
 #undef Y
     cairo_destroy(cr);
-    return save(surface, folder, "accuracy.png");
+    return save(surface, path);
 }
 
 /* viridis, sampled at 11 points and interpolated */
@@ -186,16 +185,10 @@ bool draw_confusion(const char *path, const clcnn_cifar10 *data, const int32_t *
         text_at(cr, bar_x + 30, top + size * (1 - k / 4.0), 14, label, 0.0, 0.5);
     }
     cairo_destroy(cr);
-    cairo_status_t status = cairo_surface_write_to_png(surface, path);
-    cairo_surface_destroy(surface);
-    if (status != CAIRO_STATUS_SUCCESS) {
-        fprintf(stderr, "clcnn: cannot write %s: %s\n", path, cairo_status_to_string(status));
-        return false;
-    }
-    return true;
+    return save(surface, path);
 }
 
-static bool draw_samples(const char *folder, const clcnn_cifar10 *data)
+static bool draw_samples(const char *path, const clcnn_cifar10 *data)
 {
     const int scale = 4, image = 32 * scale, pad = 14, label = 28;
     const int cell_w = image + 2 * pad, cell_h = image + label + pad;
@@ -231,7 +224,7 @@ static bool draw_samples(const char *folder, const clcnn_cifar10 *data)
                 0.5, 0.0);
     }
     cairo_destroy(cr);
-    return save(surface, folder, "samples.png");
+    return save(surface, path);
 }
 
 void release_figure_caches(void)
@@ -245,11 +238,10 @@ void release_figure_caches(void)
 bool draw_figures(const char *folder, const clcnn_cifar10 *data, const clcnn_history_row *history,
                   int history_count, const int32_t *predictions)
 {
-    bool ok = draw_accuracy(folder, history, history_count) && draw_samples(folder, data);
-    if (ok && predictions) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/confusion.png", folder);
-        ok = draw_confusion(path, data, predictions);
-    }
-    return ok;
+    char accuracy[4200], samples[4200], confusion[4200];
+    snprintf(accuracy, sizeof accuracy, "%s/accuracy.png", folder);
+    snprintf(samples, sizeof samples, "%s/samples.png", folder);
+    snprintf(confusion, sizeof confusion, "%s/confusion.png", folder);
+    return draw_accuracy(accuracy, history, history_count) && draw_samples(samples, data) &&
+           (!predictions || draw_confusion(confusion, data, predictions));
 }

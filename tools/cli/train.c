@@ -147,11 +147,7 @@ static bool parse_train_flags(int argc, char **argv, train_config *config, int *
         fprintf(stderr, "clcnn train: unexpected argument '%s'\n", argv[optind]);
         return false;
     }
-    if (!config->data) {
-        const char *from_environment = getenv("CLCNN_DATA");
-        config->data = from_environment && *from_environment ? from_environment
-                                                             : "data/cifar-10-batches-bin";
-    }
+    config->data = data_folder(config->data);
     return true;
 }
 
