@@ -56,6 +56,15 @@ __kernel void maxpool2d_backward(__global const float *dy, __global const int *a
     const int iw = (int)(index % W);
     const int ih = (int)(index / W % H);
     const size_t plane = index / ((size_t)W * H);
+    const int self = ih * W + iw;
+    if (KH == stride_h && KW == stride_w && pad_top == 0 && pad_left == 0) {
+        /* windows tile the input (the seed's 2x2/2): one window holds each input, or none for
+         * the rows and columns 'valid' pooling floors away */
+        const int oh = ih / KH, ow = iw / KW;
+        const size_t out = (plane * OH + oh) * OW + ow;
+        dx[index] = oh < OH && ow < OW && argmax[out] == self ? dy[out] : 0.0f;
+        return;
+    }
     /* windows covering ih: oh*stride_h - pad_top <= ih < oh*stride_h - pad_top + KH */
     const int oh_low_scaled = ih + pad_top - KH + 1;
     const int oh_first = oh_low_scaled <= 0 ? 0 : (oh_low_scaled + stride_h - 1) / stride_h;
@@ -63,7 +72,6 @@ __kernel void maxpool2d_backward(__global const float *dy, __global const int *a
     const int ow_low_scaled = iw + pad_left - KW + 1;
     const int ow_first = ow_low_scaled <= 0 ? 0 : (ow_low_scaled + stride_w - 1) / stride_w;
     const int ow_last = min(OW - 1, (iw + pad_left) / stride_w);
-    const int self = ih * W + iw;
     float sum = 0.0f;
     for (int oh = oh_first; oh <= oh_last; oh++)
         for (int ow = ow_first; ow <= ow_last; ow++) {
