@@ -36,6 +36,16 @@ static void text_at(cairo_t *cr, double x, double y, double size, const char *te
     cairo_show_text(cr, text);
 }
 
+/* A label rotated to read upwards, centred at (x, y): the y axis's title. */
+static void vertical_text_at(cairo_t *cr, double x, double y, double size, const char *text)
+{
+    cairo_save(cr);
+    cairo_translate(cr, x, y);
+    cairo_rotate(cr, -M_PI / 2);
+    text_at(cr, 0, 0, size, text, 0.5, 0.5);
+    cairo_restore(cr);
+}
+
 static bool draw_accuracy(const char *path, const clcnn_history_row *history, int count)
 {
     const int width = 900, height = 600;
@@ -83,11 +93,7 @@ static bool draw_accuracy(const char *path, const clcnn_history_row *history, in
         text_at(cr, X(e), top + plot_h + 12, 18, label, 0.5, 0.0);
     }
     text_at(cr, left + plot_w / 2, height - 12, 20, "epoch", 0.5, 1.0);
-    cairo_save(cr);
-    cairo_translate(cr, 24, top + plot_h / 2);
-    cairo_rotate(cr, -M_PI / 2);
-    text_at(cr, 0, 0, 20, "accuracy", 0.5, 0.5);
-    cairo_restore(cr);
+    vertical_text_at(cr, 24, top + plot_h / 2, 20, "accuracy");
     const double colors[2][3] = {{0.12, 0.47, 0.71}, {1.0, 0.50, 0.05}}; /* matplotlib C0, C1 */
     const char *names[2] = {"train", "validation"};
     for (int series = 0; series < 2; series++) {
@@ -164,11 +170,7 @@ bool draw_confusion(const char *path, const clcnn_cifar10 *data, const int32_t *
         cairo_restore(cr);
     }
     text_at(cr, left + size / 2.0, height - 10, 18, "Predicted label", 0.5, 1.0);
-    cairo_save(cr);
-    cairo_translate(cr, 18, top + size / 2.0);
-    cairo_rotate(cr, -M_PI / 2);
-    text_at(cr, 0, 0, 18, "True label", 0.5, 0.5);
-    cairo_restore(cr);
+    vertical_text_at(cr, 18, top + size / 2.0, 18, "True label");
     /* colour bar: the fraction of each predicted class that was truly this class */
     double bar_x = left + size + 30;
     for (int y = 0; y < size; y++) {
