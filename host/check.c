@@ -23,6 +23,7 @@
 #define CANARY_BITS 0x7fc0deadu /* a NaN no op produces */
 #define MAX_CASE_BUFFERS 32
 #define MAX_CASE_ARRAYS 32
+#define MAX_TIMING_RUNS 1000
 
 typedef struct checker {
     clcnn_context *context;
@@ -35,6 +36,10 @@ typedef struct checker {
     int buffer_count;
     void *arrays[MAX_CASE_ARRAYS];
     int array_count;
+    int timing_runs;
+    double samples_ms[MAX_TIMING_RUNS];
+    int sample_count;
+    uint64_t row_begin_ns; /* the row's span on the trace */
 } checker;
 
 static double now_ms(void)
@@ -153,10 +158,32 @@ static void begin_row(checker *c, const char *op, const char *direction, const c
     snprintf(c->row.shape, sizeof c->row.shape, "%s", shape);
     c->row.canaries_intact = true;
     c->row.passed = true;
+    c->sample_count = 0;
+    c->row_begin_ns = clcnn_trace_begin(c->context);
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void add_sample(checker *c, double milliseconds)
+{
+    if (c->sample_count < MAX_TIMING_RUNS)
+        c->samples_ms[c->sample_count++] = milliseconds;
 }
 
 static void end_row(checker *c)
 {
+    clcnn_trace_end(c->context, c->row_begin_ns, "check %s %s", c->row.op, c->row.direction);
+    if (c->sample_count > 0) {
+        qsort(c->samples_ms, (size_t)c->sample_count, sizeof(double), compare_doubles);
+        c->row.device_ms = c->samples_ms[c->sample_count / 2];
+        c->row.device_ms_min = c->samples_ms[0];
+        c->row.device_ms_max = c->samples_ms[c->sample_count - 1];
+        c->row.timing_runs = c->sample_count;
+    }
     if (!c->row.canaries_intact)
         c->row.passed = false;
     if (!c->row.passed)
@@ -250,14 +277,17 @@ static clcnn_status compare_ints(checker *c, const char *name, const clcnn_buffe
     return CLCNN_OK;
 }
 
-/* Runs the dispatch twice (the first builds kernels and warms caches) and times the second. */
-#define TIMED(c, call)                                                                       \
-    for (int run_ = 0; run_ < 2; run_++) {                                                   \
+/* Runs the dispatch `first_run` .. timing_runs - 1 times, queue drained, timing each run from 0
+ * on: TIMED warms up once (building kernels, warming caches) and times timing_runs runs. */
+#define TIMED_RUNS(c, first_run, call)                                                       \
+    for (int run_ = (first_run); run_ < (c)->timing_runs; run_++) {                          \
         double start_ = now_ms();                                                            \
         CLCNN_TRY(call);                                                                     \
         CLCNN_TRY(clcnn_context_finish((c)->context));                                       \
-        (c)->row.device_ms = now_ms() - start_;                                              \
+        if (run_ >= 0)                                                                       \
+            add_sample((c), now_ms() - start_);                                              \
     }
+#define TIMED(c, call) TIMED_RUNS(c, -1, call)
 
 /* ---- cases ------------------------------------------------------------------------------ */
 
@@ -568,12 +598,13 @@ static clcnn_status check_optimizers(checker *c, int count, uint64_t t)
     CLCNN_TRY(upload_in_out(c, param, (size_t)count, &PARAM2));
     CLCNN_TRY(upload_in_out(c, velocity, (size_t)count, &VELOCITY));
 
-    /* updates work in place: one timed run, kernels already built by clcnn_check_run */
+    /* updates work in place: the first run is compared (kernels were built by clcnn_check_run),
+     * the rest only timed, after the comparison */
     begin_row(c, "adam", "update", shape);
     double start = now_ms();
     CLCNN_TRY(clcnn_adam_update(c->context, &adam, count, PARAM, GRAD, M, V));
     CLCNN_TRY(clcnn_context_finish(c->context));
-    c->row.device_ms = now_ms() - start;
+    add_sample(c, now_ms() - start);
     float *param_ref, *m_ref, *v_ref;
     CLCNN_TRY(host_array(c, (size_t)count, sizeof(float), (void **)&param_ref));
     CLCNN_TRY(host_array(c, (size_t)count, sizeof(float), (void **)&m_ref));
@@ -594,6 +625,7 @@ static clcnn_status check_optimizers(checker *c, int count, uint64_t t)
                       4 * FLT_EPSILON));
     CLCNN_TRY(compare(c, "v", V, v_ref, (size_t)count,
                       4 * FLT_EPSILON * largest_grad * largest_grad, 4 * FLT_EPSILON));
+    TIMED_RUNS(c, 1, clcnn_adam_update(c->context, &adam, count, PARAM, GRAD, M, V));
     end_row(c);
 
     begin_row(c, "sgd_momentum", "update", shape);
@@ -601,7 +633,7 @@ static clcnn_status check_optimizers(checker *c, int count, uint64_t t)
     CLCNN_TRY(clcnn_sgd_momentum_update(c->context, learning_rate, momentum, count, PARAM2, GRAD,
                                         VELOCITY));
     CLCNN_TRY(clcnn_context_finish(c->context));
-    c->row.device_ms = now_ms() - start;
+    add_sample(c, now_ms() - start);
     memcpy(param_ref, param, bytes);
     float *velocity_ref = m_ref;
     memcpy(velocity_ref, velocity, bytes);
@@ -612,6 +644,8 @@ static clcnn_status check_optimizers(checker *c, int count, uint64_t t)
                       4 * FLT_EPSILON));
     CLCNN_TRY(compare(c, "velocity", VELOCITY, velocity_ref, (size_t)count,
                       4 * FLT_EPSILON * velocity_terms, 4 * FLT_EPSILON));
+    TIMED_RUNS(c, 1, clcnn_sgd_momentum_update(c->context, learning_rate, momentum, count, PARAM2,
+                                               GRAD, VELOCITY));
     end_row(c);
     return CLCNN_OK;
 }
@@ -685,14 +719,28 @@ static clcnn_status run_seed(checker *c)
 clcnn_status clcnn_check_run(clcnn_context *context, clcnn_check_shapes shapes, uint64_t seed,
                              clcnn_check_callback callback, void *user_data, int *failures)
 {
-    checker c = {.context = context, .random_state = seed, .callback = callback,
-                 .user_data = user_data};
+    return clcnn_check_run_timed(context, shapes, seed, 1, callback, user_data, failures);
+}
+
+clcnn_status clcnn_check_run_timed(clcnn_context *context, clcnn_check_shapes shapes,
+                                   uint64_t seed, int timing_runs, clcnn_check_callback callback,
+                                   void *user_data, int *failures)
+{
     *failures = 0;
+    if (timing_runs < 1 || timing_runs > MAX_TIMING_RUNS)
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT, "check: timing runs must be 1 to %d, got %d",
+                          MAX_TIMING_RUNS, timing_runs);
+    checker *c = calloc(1, sizeof *c);
+    if (!c)
+        return clcnn_fail(CLCNN_ERROR_ALLOCATION, "check: out of host memory");
+    *c = (checker){.context = context, .random_state = seed, .callback = callback,
+                   .user_data = user_data, .timing_runs = timing_runs};
     clcnn_status status = clcnn_context_build_all(context);
     if (status == CLCNN_OK && (shapes & CLCNN_CHECK_SHAPES_SMALL))
-        status = run_small(&c);
+        status = run_small(c);
     if (status == CLCNN_OK && (shapes & CLCNN_CHECK_SHAPES_SEED))
-        status = run_seed(&c);
-    *failures = c.failures;
+        status = run_seed(c);
+    *failures = c->failures;
+    free(c);
     return status;
 }

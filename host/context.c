@@ -39,7 +39,8 @@ static clcnn_status open_device(clcnn_context *context, const clcnn_context_opti
     context->cl = clCreateContext(properties, 1, &context->device_id, on_context_notify, context,
                                   &code);
     CLCNN_CL_CHECK(context, code);
-    context->profiling = options && options->profiling;
+    context->tracing = options && options->trace;
+    context->profiling = context->tracing || (options && options->profiling);
     cl_command_queue_properties queue_properties =
         context->profiling ? CL_QUEUE_PROFILING_ENABLE : 0;
     context->queue = clCreateCommandQueue(context->cl, context->device_id, queue_properties, &code);
@@ -62,6 +63,7 @@ clcnn_status clcnn_context_create(const char *spec, const clcnn_context_options 
 
     if (spec && !strcasecmp(spec, "ref")) {
         context->reference = true;
+        context->tracing = options && options->trace; /* host spans only: there is no queue */
         context->device = clcnn_reference_device_info();
         *out = context;
         return CLCNN_OK;
@@ -88,8 +90,7 @@ void clcnn_context_destroy(clcnn_context *context)
 {
     if (!context)
         return;
-    if (context->queue)
-        clcnn_profile_free(context);
+    clcnn_profile_free(context);
     for (int i = 0; i < CLCNN_KERNEL_COUNT; i++)
         if (context->kernels[i])
             clReleaseKernel(context->kernels[i]);

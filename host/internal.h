@@ -95,6 +95,7 @@ typedef enum { CLCNN_KERNELS(CLCNN_ENUM_KERNEL) CLCNN_KERNEL_COUNT } clcnn_kerne
 typedef struct clcnn_pending_launch {
     char name[48];
     cl_event first, last;
+    uint64_t host_enqueued_ns; /* host clock just after the enqueue: aligns the device clock */
     size_t global_size, local_size;
     double flops, bytes;
 } clcnn_pending_launch;
@@ -110,11 +111,40 @@ typedef struct clcnn_kernel_times {
 
 typedef struct clcnn_profile {
     clcnn_pending_launch *pending;
-    int pending_count, pending_capacity;
+    long pending_count, pending_capacity;
     clcnn_kernel_times *kernels;
-    int kernel_count, kernel_capacity;
+    long kernel_count, kernel_capacity;
     double next_flops, next_bytes; /* declared by an op for its next launch */
 } clcnn_profile;
+
+/* The trace (options.trace): device records keep the device's own timestamps, host records
+ * the host's; device_offset_ns maps one onto the other. It is the smallest (host time after an
+ * enqueue - device time the command was queued) seen: the command was queued before the
+ * enqueue call returned, so each difference bounds the offset from above. */
+typedef struct clcnn_trace_entry {
+    char name[48];
+    bool on_device;
+    uint64_t start_ns, end_ns;
+    size_t global_size, local_size;
+} clcnn_trace_entry;
+
+typedef struct clcnn_trace {
+    clcnn_trace_entry *entries;
+    long count, capacity, dropped;
+    int64_t device_offset_ns;
+    bool offset_known;
+} clcnn_trace;
+
+/* Keeps the trace of a long run within about 50 MiB; later records are counted, not kept. */
+#define CLCNN_TRACE_LIMIT 500000L
+
+/* The host's monotonic clock in nanoseconds (the trace's time base). */
+uint64_t clcnn_host_ns(void);
+
+/* A host span on the trace: begin returns the start time (0 when not tracing), end records it. */
+uint64_t clcnn_trace_begin(const clcnn_context *context);
+void clcnn_trace_end(clcnn_context *context, uint64_t begin_ns, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- the context ------------------------------------------------------------------- */
 
@@ -128,6 +158,7 @@ struct clcnn_context {
     cl_context cl;
     cl_command_queue queue;
     bool profiling;
+    bool tracing; /* implies profiling */
     size_t reduce_work_group;
     cl_program programs[CLCNN_PROGRAM_COUNT];
     cl_kernel kernels[CLCNN_KERNEL_COUNT];
@@ -140,6 +171,7 @@ struct clcnn_context {
     cl_mem scratch[CLCNN_SCRATCH_SLOTS];
     size_t scratch_bytes[CLCNN_SCRATCH_SLOTS];
     clcnn_profile profile;
+    clcnn_trace trace;
     /* Filled by the driver's context callback (NVIDIA explains most errors there). */
     pthread_mutex_t notify_lock;
     char notify_message[1024];

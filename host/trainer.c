@@ -308,6 +308,7 @@ static clcnn_status forward(clcnn_trainer *t, int N, bool training)
         layer_state *layer = &t->layers[i];
         const clcnn_layer *spec = layer->spec;
         int count = N * (int)out_count(spec);
+        uint64_t begin = clcnn_trace_begin(c);
         switch (spec->type) {
         case CLCNN_LAYER_CONV2D: {
             clcnn_conv2d_shape shape;
@@ -344,6 +345,7 @@ static clcnn_status forward(clcnn_trainer *t, int N, bool training)
         if (spec->type != CLCNN_LAYER_ACTIVATION && elementwise(spec->activation))
             CLCNN_TRY(clcnn_activation_forward(c, spec->activation, LEAKY_RELU_SLOPE, count,
                                                layer->y, layer->y));
+        clcnn_trace_end(c, begin, "forward %s", spec->name);
         x = layer->y;
     }
     return CLCNN_OK;
@@ -358,6 +360,7 @@ static clcnn_status backward(clcnn_trainer *t, int N)
         const clcnn_buffer *x = i > 0 ? t->layers[i - 1].y : &t->input;
         clcnn_buffer *dx = i > 0 ? t->layers[i - 1].dy : NULL;
         int count = N * (int)out_count(spec);
+        uint64_t begin = clcnn_trace_begin(c);
         if (spec->type != CLCNN_LAYER_ACTIVATION && elementwise(spec->activation))
             CLCNN_TRY(clcnn_activation_backward(c, spec->activation, LEAKY_RELU_SLOPE, count,
                                                 layer->y, layer->dy, layer->dy));
@@ -399,12 +402,14 @@ static clcnn_status backward(clcnn_trainer *t, int N)
             break;
         case CLCNN_LAYER_FLATTEN: break;
         }
+        clcnn_trace_end(c, begin, "backward %s", spec->name);
     }
     return CLCNN_OK;
 }
 
 static clcnn_status update(clcnn_trainer *t)
 {
+    uint64_t begin = clcnn_trace_begin(t->context);
     const clcnn_train_options *o = &t->options;
     const clcnn_adam_step step = {clcnn_adam_alpha(o->learning_rate, o->beta1, o->beta2, t->steps + 1),
                                   (float)o->beta1, (float)o->beta2, (float)o->epsilon};
@@ -418,6 +423,7 @@ static clcnn_status update(clcnn_trainer *t)
                                     &layer->db, &layer->mb, &layer->vb));
     }
     t->steps++;
+    clcnn_trace_end(t->context, begin, "adam update");
     return CLCNN_OK;
 }
 
@@ -495,6 +501,7 @@ static clcnn_status loss_and_totals(clcnn_trainer *t, int N, bool training,
 clcnn_status clcnn_trainer_train_step(clcnn_trainer *t, const clcnn_images *images,
                                       const int32_t *indices, int count, clcnn_batch_totals *totals)
 {
+    uint64_t begin = clcnn_trace_begin(t->context);
     CLCNN_TRY(upload_batch(t, images, indices, count));
     CLCNN_TRY(forward(t, count, true));
     /* the loss is read back before backward: the totals describe the weights before the step */
@@ -502,13 +509,16 @@ clcnn_status clcnn_trainer_train_step(clcnn_trainer *t, const clcnn_images *imag
     CLCNN_TRY(backward(t, count));
     CLCNN_TRY(update(t));
     /* profiling: resolve this step's events (waits for the step; a no-op when off) */
-    return clcnn_profile_flush(t->context);
+    CLCNN_TRY(clcnn_profile_flush(t->context));
+    clcnn_trace_end(t->context, begin, "train step %llu", (unsigned long long)t->steps);
+    return CLCNN_OK;
 }
 
 clcnn_status clcnn_trainer_evaluate(clcnn_trainer *t, const clcnn_images *images,
                                     const int32_t *indices, int count, clcnn_batch_totals *totals,
                                     int32_t *predictions, float *probabilities)
 {
+    uint64_t begin = clcnn_trace_begin(t->context);
     CLCNN_TRY(upload_batch(t, images, indices, count));
     CLCNN_TRY(forward(t, count, false));
     CLCNN_TRY(loss_and_totals(t, count, false, totals));
@@ -532,6 +542,7 @@ clcnn_status clcnn_trainer_evaluate(clcnn_trainer *t, const clcnn_images *images
                 row[k] = (float)(exp(row[k] - maximum) / sum);
         }
     }
+    clcnn_trace_end(t->context, begin, "evaluate batch");
     return CLCNN_OK;
 }
 

@@ -3,9 +3,9 @@
 # 2 epochs and its loss falls, every output appears and parses, a run stopped after epoch 1
 # and resumed ends with the same weights as an uninterrupted one, and bad flags and bad
 # data get their messages and exit statuses.
-# usage: test_cli.sh CLCNN MAKE_CIFAR CHECKPOINT_DIFF WORK_DIR
+# usage: test_cli.sh CLCNN MAKE_CIFAR CHECKPOINT_DIFF TRACE_SUMMARY WORK_DIR
 set -u
-clcnn=$1 make_cifar=$2 checkpoint_diff=$3 work=$4
+clcnn=$1 make_cifar=$2 checkpoint_diff=$3 trace_summary=$4 work=$5
 rm -rf "$work" && mkdir -p "$work"
 failures=0 passes=0
 pass() { passes=$((passes + 1)); echo "ok   $1"; }
@@ -70,8 +70,9 @@ expect 1 "the device left tolerance against the reference at step 2 (conv2d" -- 
 # 6 training steps, 2 validation and 2 test batches (10 forward passes, 3 convolutions each,
 # all on the 3x3 fast path), 6 backward passes (dW for 3 layers, dX for 2: dX also runs the
 # forward kernel), Adam on 5 weight and 5 bias tensors, 2 GEMMs per forward pass and 4 per
-# backward pass.
-"$clcnn" train --data "$work/data" --epochs 1 --batch 32 --out "$work/profiled" --profile > "$work/profile.log" 2>&1 \
+# backward pass. The same run writes a trace.
+"$clcnn" train --data "$work/data" --epochs 1 --batch 32 --out "$work/profiled" --profile \
+    --trace "$work/profiled/trace.json" > "$work/profile.log" 2>&1 \
     && [ "$(head -1 "$work/profiled/profile.csv")" = "kernel,calls,total_ms,mean_us,median_us,share,gflops,gbytes_per_s,global_size,local_size" ] \
     && pass "--profile writes profile.csv" || fail "--profile: $(tail -3 "$work/profile.log")"
 calls() { awk -F, -v k="$1" '$1 == k {print $2}' "$work/profiled/profile.csv"; }
@@ -82,6 +83,24 @@ for expected in conv2d_backward_weights_3x3_fast:18 adam_update:60 conv2d_forwar
 done
 awk -F, 'NR > 1 {share += $6} END {exit !(share > 0.999 && share < 1.001)}' "$work/profiled/profile.csv" \
     && pass "profile shares add up to 1" || fail "profile shares do not add up to 1"
+
+# ---- --trace: the JSON parses, every queue event lies inside a host span, and the queue
+# holds exactly the launches the profile counted; the host track has the 6 steps, the 4
+# evaluation batches and each layer's forward (10 passes) and backward (6)
+"$trace_summary" "$work/profiled/trace.json" > "$work/trace.txt" 2> "$work/trace.err" \
+    && pass "trace parses, queue events inside host spans" || fail "trace: $(head -3 "$work/trace.err")"
+traced() { awk -F'\t' -v track="$1" -v name="$2" '$1 == track && $2 == name {print $3}' "$work/trace.txt"; }
+tail -n +2 "$work/profiled/profile.csv" | while IFS=, read -r kernel count rest; do
+    [ "$(traced queue "$kernel")" = "$count" ] || echo "$kernel: trace $(traced queue "$kernel"), profile $count"
+done > "$work/trace-mismatch.txt"
+[ -s "$work/profiled/profile.csv" ] && [ ! -s "$work/trace-mismatch.txt" ] \
+    && pass "trace queue events match the profile's counts" || fail "trace counts: $(head -3 "$work/trace-mismatch.txt")"
+for expected in "train step:6" "evaluate batch:4" "forward conv2d:10" "backward conv2d:6" "adam update:6"; do
+    name=${expected%%:*} count=${expected##*:}
+    [ "$(traced host "$name")" = "$count" ] && pass "trace: host span '$name' x $count" \
+        || fail "trace: host span '$name' x '$(traced host "$name")', expected $count"
+done
+expect 1 "cannot write the trace /proc/clcnn/trace.json" -- "$clcnn" train --data "$work/data" --epochs 1 --out "$work/untraced" --trace /proc/clcnn/trace.json
 
 # ---- bad flags and bad data
 expect 2 "--epochs expects a whole number from 1" -- "$clcnn" train --data "$work/data" --epochs 0

@@ -31,7 +31,9 @@ typedef struct clcnn_check_row {
     double tolerance_rel;
     bool canaries_intact;
     bool passed;
-    double device_ms;        /* one timed run after a warm-up, queue drained */
+    double device_ms;        /* median of the timed runs after a warm-up, queue drained */
+    double device_ms_min, device_ms_max;
+    int timing_runs;
     char mismatches[512];    /* the first mismatching elements with their values, or "" */
 } clcnn_check_row;
 
@@ -43,6 +45,14 @@ typedef void (*clcnn_check_callback)(const clcnn_check_row *row, void *user_data
 CLCNN_API clcnn_status clcnn_check_run(clcnn_context *context, clcnn_check_shapes shapes,
                                        uint64_t seed, clcnn_check_callback callback,
                                        void *user_data, int *failures);
+
+/* As clcnn_check_run, timing each op timing_runs times (1 to 1000) after its warm-up: the
+ * rows' device_ms is then the median and device_ms_min/max the spread. `clcnn bench` uses
+ * it for the per-op table, so every op it times has also been cross-checked. */
+CLCNN_API clcnn_status clcnn_check_run_timed(clcnn_context *context, clcnn_check_shapes shapes,
+                                             uint64_t seed, int timing_runs,
+                                             clcnn_check_callback callback, void *user_data,
+                                             int *failures);
 
 #ifdef __cplusplus
 }

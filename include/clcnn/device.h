@@ -66,6 +66,8 @@ typedef struct clcnn_context clcnn_context;
 
 typedef struct clcnn_context_options {
     bool profiling; /* queue with CL_QUEUE_PROFILING_ENABLE; off costs nothing */
+    bool trace;     /* also keep every launch and host span for clcnn_trace_records();
+                       implies profiling */
 } clcnn_context_options;
 
 /* A context on the device the spec names; spec "ref" gives the reference path.

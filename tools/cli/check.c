@@ -12,8 +12,11 @@
 typedef struct check_output {
     bool json;
     bool profile;
+    const char *trace;
+    int traced_devices;
     const char *device;
     json_object *rows;
+    json_object *trace_events;
 } check_output;
 
 static void print_row(const clcnn_check_row *row, void *user_data)
@@ -50,7 +53,7 @@ static int check_device(const char *spec, clcnn_check_shapes shapes, uint64_t se
                         check_output *out, int *failures)
 {
     clcnn_context *context = NULL;
-    const clcnn_context_options options = {.profiling = out->profile};
+    const clcnn_context_options options = {.profiling = out->profile, .trace = out->trace != NULL};
     clcnn_status status = clcnn_context_create(spec, &options, &context);
     if (status != CLCNN_OK)
         return report_failure(status, "opening the device");
@@ -63,6 +66,8 @@ static int check_device(const char *spec, clcnn_check_shapes shapes, uint64_t se
     status = clcnn_check_run(context, shapes, seed, print_row, out, failures);
     if (status == CLCNN_OK && out->profile && !out->json)
         report_profile(context, NULL);
+    if (status == CLCNN_OK && out->trace)
+        trace_append(out->trace_events, context, ++out->traced_devices);
     clcnn_context_destroy(context);
     if (status != CLCNN_OK)
         return report_failure(status, "the check");
@@ -74,7 +79,7 @@ int command_check(int argc, char **argv)
     static const struct option options[] = {
         {"device", required_argument, NULL, 'd'}, {"shapes", required_argument, NULL, 's'},
         {"seed", required_argument, NULL, 'r'},   {"json", no_argument, NULL, 'j'},
-        {"profile", no_argument, NULL, 'p'},
+        {"profile", no_argument, NULL, 'p'},      {"trace", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     const char *device_flag = NULL;
     clcnn_check_shapes shapes = CLCNN_CHECK_SHAPES_SMALL;
@@ -103,12 +108,14 @@ int command_check(int argc, char **argv)
             break;
         case 'j': out.json = true; break;
         case 'p': out.profile = true; break;
+        case 't': out.trace = optarg; break;
         case 'h':
             printf("usage: clcnn check [--device SPEC|all] [--shapes small|seed|all] [--seed N] "
-                   "[--json] [--profile]\n"
+                   "[--json] [--profile] [--trace FILE]\n"
                    "Compares every op and direction on the device with the plain-C reference.\n"
                    "--device all checks every device found; simulators (Oclgrind) get the small\n"
-                   "shapes only. Exit status 1 if any comparison fails.\n");
+                   "shapes only. Exit status 1 if any comparison fails. --profile prints the\n"
+                   "per-kernel table; --trace FILE writes a Chrome trace (ui.perfetto.dev).\n");
             return 0;
         default: return EXIT_USAGE;
         }
@@ -119,6 +126,10 @@ int command_check(int argc, char **argv)
     }
     if (out.json)
         out.rows = json_object_new_array();
+    if (out.trace && !trace_writable(out.trace))
+        return 1;
+    if (out.trace)
+        out.trace_events = trace_new();
     const char *spec = device_spec(device_flag);
     int total_failures = 0, result = 0;
     if (spec && !strcmp(spec, "all")) {
@@ -148,6 +159,8 @@ int command_check(int argc, char **argv)
         printf("%s\n", json_object_to_json_string_ext(out.rows, JSON_C_TO_STRING_PRETTY));
         json_object_put(out.rows);
     }
+    if (out.trace && !trace_write(out.trace_events, out.trace) && result == 0)
+        result = 1;
     if (result != 0)
         return result;
     if (total_failures > 0) {

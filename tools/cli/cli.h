@@ -73,6 +73,15 @@ double seconds_now(void);
 /* Prints the per-kernel profile of a profiling context, and writes it as CSV when csv_path. */
 bool report_profile(clcnn_context *context, const char *csv_path);
 
+/* --trace: Chrome trace-event JSON. trace_append adds one context's records (created with
+ * options.trace) as process `process`; trace_write saves the file and takes `events`. */
+struct json_object;
+struct json_object *trace_new(void);
+/* Creates the file early, so that a bad path fails before the run rather than after it. */
+bool trace_writable(const char *path);
+bool trace_append(struct json_object *events, clcnn_context *context, int process);
+bool trace_write(struct json_object *events, const char *path);
+
 /* A 32x32 8-bit RGB (or RGBA, alpha ignored) PNG as planar R, G, B bytes, CIFAR-10's layout.
  * Anything else (not a PNG, corrupt, another size, grayscale, 16-bit) returns false with the
  * reason, naming `name`, in error. read_png_file prints that reason. */

@@ -28,6 +28,7 @@ typedef struct train_config {
     long epochs, batch, seed, crosscheck_every;
     double learning_rate;
     bool profile;
+    const char *trace;
 } train_config;
 
 typedef struct run {
@@ -89,13 +90,15 @@ static void train_usage(FILE *out)
     fprintf(out,
             "usage: clcnn train [--data DIR] [--device SPEC] [--epochs N] [--batch N] [--lr X]\n"
             "                   [--seed N] [--out DIR] [--resume DIR] [--crosscheck-every N]\n"
-            "                   [--profile]\n"
+            "                   [--profile] [--trace FILE]\n"
             "Trains the tutorial's CNN on CIFAR-10 (defaults: 25 epochs, batch 64, Adam lr\n"
             "0.001, seed 0, data from $CLCNN_DATA or data/cifar-10-batches-bin, output in a new\n"
             "runs/<timestamp>/). --resume DIR continues the run saved in DIR with its own\n"
             "settings. --crosscheck-every N reruns every Nth step on the plain-C reference and\n"
             "stops if the device leaves tolerance. --profile times every kernel from OpenCL\n"
-            "events and prints a table at the end (also DIR/profile.csv).\n");
+            "events and prints a table at the end (also DIR/profile.csv). --trace FILE writes\n"
+            "a Chrome trace (host spans and every kernel) for ui.perfetto.dev; trace a short\n"
+            "run, the trace keeps its first half million records.\n");
 }
 
 static bool parse_train_flags(int argc, char **argv, train_config *config, int *exit_status)
@@ -106,7 +109,7 @@ static bool parse_train_flags(int argc, char **argv, train_config *config, int *
         {"lr", required_argument, NULL, 'l'},     {"seed", required_argument, NULL, 's'},
         {"out", required_argument, NULL, 'o'},    {"resume", required_argument, NULL, 'r'},
         {"crosscheck-every", required_argument, NULL, 'c'},
-        {"profile", no_argument, NULL, 'p'},
+        {"profile", no_argument, NULL, 'p'},       {"trace", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     *config = (train_config){.epochs = 25, .batch = 64, .learning_rate = 1e-3};
     *exit_status = EXIT_USAGE;
@@ -139,6 +142,7 @@ static bool parse_train_flags(int argc, char **argv, train_config *config, int *
                 return false;
             break;
         case 'p': config->profile = true; break;
+        case 't': config->trace = optarg; break;
         case 'h': train_usage(stdout); *exit_status = 0; return false;
         default: return false;
         }
@@ -148,6 +152,10 @@ static bool parse_train_flags(int argc, char **argv, train_config *config, int *
         return false;
     }
     config->data = data_folder(config->data);
+    if (config->trace && !trace_writable(config->trace)) {
+        *exit_status = 1;
+        return false;
+    }
     return true;
 }
 
@@ -314,7 +322,8 @@ static bool restore(run *r)
 static bool setup(run *r)
 {
     r->exit_status = 1;
-    const clcnn_context_options options = {.profiling = r->config.profile};
+    const clcnn_context_options options = {.profiling = r->config.profile,
+                                           .trace = r->config.trace != NULL};
     clcnn_status status = clcnn_context_create(device_spec(r->config.device), &options, &r->context);
     if (status != CLCNN_OK) {
         r->exit_status = report_failure(status, "opening the device");
@@ -579,6 +588,12 @@ int command_train(int argc, char **argv)
         snprintf(csv, sizeof csv, "%s/profile.csv", r.out);
         if (r.config.profile && !report_profile(r.context, csv))
             result = 1;
+        if (r.config.trace) {
+            struct json_object *events = trace_new();
+            bool traced = trace_append(events, r.context, 1);
+            if (!trace_write(events, r.config.trace) || !traced)
+                result = 1;
+        }
     }
     teardown(&r);
     return result;
