@@ -3,6 +3,8 @@
  * All data is generated here in the CIFAR-10 format; the real data set is never used. */
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,7 +126,8 @@ END_TEST
 
 typedef struct appender {
     const char *path;
-    volatile int stop;
+    atomic_int stop;
+    atomic_int pieces_written;
 } appender;
 
 /* Appends to the file in pieces that are not whole records, a little at a time, until told
@@ -133,11 +136,12 @@ static void *keep_appending(void *argument)
 {
     appender *a = argument;
     uint8_t piece[1000] = {0};
-    for (int pieces = 0; !a->stop && pieces < 2000; pieces++) {
+    for (int pieces = 0; !atomic_load(&a->stop) && pieces < 2000; pieces++) {
         FILE *file = fopen(a->path, "ab");
         if (file) {
             fwrite(piece, 1, sizeof piece, file);
             fclose(file);
+            atomic_fetch_add(&a->pieces_written, 1);
         }
         struct timespec pause = {0, 200000};
         nanosleep(&pause, NULL);
@@ -150,9 +154,13 @@ START_TEST(a_file_that_changes_size_while_read_is_never_garbage)
     const char *folder = good_folder("data-growing", 50, 5);
     char path[4200];
     snprintf(path, sizeof path, "%s/data_batch_1.bin", folder);
-    appender a = {path, 0};
+    appender a = {path, 0, 0};
     pthread_t thread;
     ck_assert_int_eq(pthread_create(&thread, NULL, keep_appending, &a), 0);
+    /* reads start once the file ends in a partial record: on a busy machine they could
+     * otherwise all finish before the appender thread first runs */
+    while (atomic_load(&a.pieces_written) == 0)
+        sched_yield();
     int refused = 0;
     for (int attempt = 0; attempt < 100; attempt++) {
         clcnn_images images = {0};
@@ -172,7 +180,7 @@ START_TEST(a_file_that_changes_size_while_read_is_never_garbage)
         }
         clcnn_images_free(&images);
     }
-    a.stop = 1;
+    atomic_store(&a.stop, 1);
     pthread_join(thread, NULL);
     ck_assert_int_gt(refused, 0); /* the appender produced partial records: some reads saw them */
 }
