@@ -17,6 +17,8 @@ int command_summary(int argc, char **argv);
 int command_train(int argc, char **argv);
 int command_eval(int argc, char **argv);
 int command_predict(int argc, char **argv);
+int command_bench(int argc, char **argv);
+int command_profile(int argc, char **argv);
 
 /* Prints "clcnn: <message>" and the library's last error to stderr; returns 1, or
  * EXIT_USAGE for CLCNN_ERROR_NO_DEVICE and CLCNN_ERROR_INVALID_ARGUMENT. */
@@ -73,11 +75,30 @@ double seconds_now(void);
 /* Prints the per-kernel profile of a profiling context, and writes it as CSV when csv_path. */
 bool report_profile(clcnn_context *context, const char *csv_path);
 
+/* The fixed workload of bench and profile (workload.c): the tutorial's model at batch 64 on
+ * synthetic images, every kernel built, weights initialised. Steps alternate between two
+ * batches of the images. workload_open prints why it failed and sets exit_status. */
+#define WORKLOAD_BATCH 64
+typedef struct workload {
+    clcnn_context *context;
+    clcnn_model *model;
+    clcnn_trainer *trainer;
+    clcnn_images images;
+    int32_t order[2 * WORKLOAD_BATCH];
+    int exit_status;
+} workload;
+bool workload_open(workload *w, const char *spec, const clcnn_context_options *options);
+/* One training step (forward, backward, Adam), the queue drained. */
+clcnn_status workload_step(workload *w, int step);
+/* One validation batch: forward with dropout off, loss and accuracy read back. */
+clcnn_status workload_evaluate(workload *w);
+void workload_close(workload *w);
+
 /* --trace: Chrome trace-event JSON. trace_append adds one context's records (created with
  * options.trace) as process `process`; trace_write saves the file and takes `events`. */
 struct json_object;
 struct json_object *trace_new(void);
-/* Creates the file early, so that a bad path fails before the run rather than after it. */
+/* Creates the file (and its folder) early, so that a bad path fails before the run, not after. */
 bool trace_writable(const char *path);
 bool trace_append(struct json_object *events, clcnn_context *context, int process);
 bool trace_write(struct json_object *events, const char *path);

@@ -17,6 +17,8 @@ static const struct {
     {"train", command_train, "train the tutorial's CIFAR-10 CNN (reports, checkpoints, figures)"},
     {"eval", command_eval, "evaluate a checkpoint on the test set: report and confusion figure"},
     {"predict", command_predict, "classify PNG images with a checkpoint: top 3 classes"},
+    {"bench", command_bench, "time training steps, ops and start-up on devices and the reference"},
+    {"profile", command_profile, "per-kernel profiles of a few training steps, devices side by side"},
 };
 
 static void usage(FILE *out)

@@ -1,6 +1,9 @@
-/* The --profile table and profile.csv. */
+/* The --profile table and profile.csv, and `clcnn profile`. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
@@ -52,4 +55,197 @@ bool report_profile(clcnn_context *context, const char *csv_path)
     }
     free(rows);
     return ok;
+}
+
+/* ---- clcnn profile: per-kernel tables of devices side by side ---------------------------------- */
+
+#define PROFILE_WARMUP_STEPS 2
+#define MAX_PROFILED_DEVICES 8
+
+typedef struct device_profile {
+    char name[128];
+    clcnn_profile_row *rows;
+    int count;
+    double step_ms; /* all device time of one step */
+} device_profile;
+
+static const clcnn_profile_row *find_row(const device_profile *p, const char *kernel)
+{
+    for (int i = 0; i < p->count; i++)
+        if (!strcmp(p->rows[i].name, kernel))
+            return &p->rows[i];
+    return NULL;
+}
+
+static bool profile_device(const char *spec, long steps, struct json_object *trace, int process,
+                           device_profile *out)
+{
+    *out = (device_profile){0};
+    const clcnn_context_options options = {.profiling = true, .trace = trace != NULL};
+    workload w;
+    bool ok = workload_open(&w, spec, &options);
+    clcnn_status status = CLCNN_OK;
+    if (ok) {
+        snprintf(out->name, sizeof out->name, "%s", clcnn_context_device(w.context)->name);
+        print_device_header(clcnn_context_device(w.context));
+        for (int i = 0; i < PROFILE_WARMUP_STEPS && status == CLCNN_OK; i++)
+            status = workload_step(&w, i);
+        clcnn_profile_reset(w.context);
+        for (long i = 0; i < steps && status == CLCNN_OK; i++)
+            status = workload_step(&w, (int)i);
+        if (status != CLCNN_OK)
+            ok = report_failure(status, "the profiled steps") == 0;
+    }
+    if (ok) {
+        out->count = clcnn_profile_rows(w.context, &out->rows);
+        ok = out->count >= 0;
+        if (!ok)
+            fprintf(stderr, "clcnn: profiling failed: %s\n", clcnn_last_error());
+        for (int i = 0; i < out->count; i++)
+            out->step_ms += out->rows[i].total_ms / (double)steps;
+    }
+    if (ok && trace)
+        ok = trace_append(trace, w.context, process);
+    workload_close(&w);
+    return ok;
+}
+
+/* One line per kernel any device ran, in the first device's order (largest first), then the
+ * kernels only later devices ran; per device: ms per step, share of its step, GFLOP/s. */
+static void print_side_by_side(const device_profile *profiles, int count, long steps)
+{
+    printf("\nPer-kernel device time, mean of %ld training steps of the tutorial's model (batch %d) "
+           "after %d warm-up steps\n%-34s", steps, WORKLOAD_BATCH, PROFILE_WARMUP_STEPS, "");
+    for (int d = 0; d < count; d++)
+        printf(" | %-28.28s", profiles[d].name);
+    printf("\n%-34s", "kernel");
+    for (int d = 0; d < count; d++)
+        printf(" | %8s %6s %12s", "ms/step", "share", "GFLOP/s");
+    printf("\n");
+    for (int d = 0; d < count; d++)
+        for (int i = 0; i < profiles[d].count; i++) {
+            const char *kernel = profiles[d].rows[i].name;
+            bool printed = false;
+            for (int e = 0; e < d && !printed; e++)
+                printed = find_row(&profiles[e], kernel) != NULL;
+            if (printed)
+                continue;
+            printf("%-34s", kernel);
+            for (int e = 0; e < count; e++) {
+                const clcnn_profile_row *row = find_row(&profiles[e], kernel);
+                if (row)
+                    printf(" | %8.3f %5.1f%% %12.1f", row->total_ms / (double)steps, 100 * row->share,
+                           row->gflops);
+                else
+                    printf(" | %8s %6s %12s", "-", "", "");
+            }
+            printf("\n");
+        }
+    printf("%-34s", "all kernels");
+    for (int d = 0; d < count; d++)
+        printf(" | %8.3f %6s %12s", profiles[d].step_ms, "100%", "");
+    printf("\n");
+}
+
+static bool write_profiles_csv(const char *path, const device_profile *profiles, int count, long steps)
+{
+    FILE *file = fopen(path, "w");
+    if (!file) {
+        fprintf(stderr, "clcnn: cannot write %s\n", path);
+        return false;
+    }
+    fprintf(file, "device,kernel,calls,ms_per_step,share,mean_us,median_us,gflops,gbytes_per_s,"
+                  "global_size,local_size\n");
+    for (int d = 0; d < count; d++)
+        for (int i = 0; i < profiles[d].count; i++) {
+            const clcnn_profile_row *row = &profiles[d].rows[i];
+            fprintf(file, "\"%s\",%s,%ld,%.4f,%.5f,%.3f,%.3f,%.3f,%.3f,%zu,%zu\n", profiles[d].name,
+                    row->name, row->calls, row->total_ms / (double)steps, row->share, row->mean_us,
+                    row->median_us, row->gflops, row->gbytes_per_s, row->global_size,
+                    row->local_size);
+        }
+    bool ok = fclose(file) == 0;
+    if (!ok)
+        fprintf(stderr, "clcnn: cannot write %s\n", path);
+    return ok;
+}
+
+int command_profile(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"device", required_argument, NULL, 'd'}, {"steps", required_argument, NULL, 's'},
+        {"csv", required_argument, NULL, 'c'},    {"trace", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    const char *device_flag = NULL, *csv = NULL, *trace_path = NULL;
+    long steps = 5;
+    int option;
+    while ((option = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (option) {
+        case 'd': device_flag = optarg; break;
+        case 's':
+            if (!parse_int_flag("--steps", optarg, 1, 1000, &steps))
+                return EXIT_USAGE;
+            break;
+        case 'c': csv = optarg; break;
+        case 't': trace_path = optarg; break;
+        case 'h':
+            printf("usage: clcnn profile [--device SPEC|all] [--steps N] [--csv FILE] [--trace FILE]\n"
+                   "Runs %d warm-up and N (default 5) training steps of the tutorial's model on\n"
+                   "synthetic images on each device, timing every kernel from OpenCL events, and\n"
+                   "prints the per-kernel tables side by side. --device all: every device but\n"
+                   "simulators. --csv writes every row; --trace a Chrome trace.\n",
+                   PROFILE_WARMUP_STEPS);
+            return 0;
+        default: return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "clcnn profile: unexpected argument '%s'\n", argv[optind]);
+        return EXIT_USAGE;
+    }
+    const char *spec = device_spec(device_flag);
+    if (spec && !strcasecmp(spec, "ref")) {
+        fprintf(stderr, "clcnn profile: the reference path runs no kernels; pick an OpenCL device\n");
+        return EXIT_USAGE;
+    }
+    if (trace_path && !trace_writable(trace_path))
+        return 1;
+    char specs[MAX_PROFILED_DEVICES][32];
+    int count = 0;
+    if (spec && !strcmp(spec, "all")) {
+        clcnn_device_info *devices = NULL;
+        int found = 0;
+        clcnn_status status = clcnn_list_devices(&devices, &found);
+        if (status != CLCNN_OK)
+            return report_failure(status, "listing devices");
+        for (int i = 0; i < found && count < MAX_PROFILED_DEVICES; i++)
+            if (!devices[i].is_simulator)
+                snprintf(specs[count++], 32, "%d:%d", devices[i].platform_index,
+                         devices[i].device_index);
+        free(devices);
+        if (count == 0) {
+            fprintf(stderr, "clcnn profile: no OpenCL device found\n");
+            return EXIT_USAGE;
+        }
+    } else {
+        snprintf(specs[count++], 32, "%s", spec ? spec : "");
+    }
+    device_profile profiles[MAX_PROFILED_DEVICES];
+    struct json_object *trace = trace_path ? trace_new() : NULL;
+    int done = 0, result = 0;
+    for (int d = 0; d < count && result == 0; d++) {
+        if (profile_device(specs[d][0] ? specs[d] : NULL, steps, trace, d + 1, &profiles[done]))
+            done++;
+        else
+            result = 1;
+    }
+    if (done > 0)
+        print_side_by_side(profiles, done, steps);
+    if (csv && done > 0 && !write_profiles_csv(csv, profiles, done, steps))
+        result = 1;
+    if (trace && !trace_write(trace, trace_path) && result == 0)
+        result = 1;
+    for (int d = 0; d < done; d++)
+        free(profiles[d].rows);
+    return result;
 }

@@ -53,6 +53,14 @@ json_object *trace_new(void) { return json_object_new_array(); }
 
 bool trace_writable(const char *path)
 {
+    char folder[4096];
+    snprintf(folder, sizeof folder, "%s", path);
+    char *slash = strrchr(folder, '/');
+    if (slash && slash != folder) {
+        *slash = '\0';
+        if (!make_output_dir(folder))
+            return false;
+    }
     FILE *file = fopen(path, "w");
     if (file && fclose(file) == 0)
         return true;

@@ -1,0 +1,71 @@
+/* The fixed workload behind `clcnn bench` and `clcnn profile`: the tutorial's model, batch 64,
+ * Adam, on synthetic images (random pixels and labels from a fixed seed), so that it needs no
+ * data and does the same work on every device and every run. */
+#include <stdlib.h>
+
+#include "cli.h"
+
+bool workload_open(workload *w, const char *spec, const clcnn_context_options *options)
+{
+    *w = (workload){0};
+    clcnn_status status = clcnn_context_create(spec, options, &w->context);
+    if (status != CLCNN_OK) {
+        w->exit_status = report_failure(status, "opening the device");
+        return false;
+    }
+    w->exit_status = 1;
+    const int images = 2 * WORKLOAD_BATCH;
+    w->images = (clcnn_images){images, malloc(images), malloc((size_t)images * CLCNN_CIFAR10_IMAGE_BYTES)};
+    w->model = clcnn_model_seed();
+    if (!w->images.labels || !w->images.pixels || !w->model) {
+        fprintf(stderr, "clcnn: out of memory preparing the workload\n");
+        return false;
+    }
+    uint64_t state = 0x5eed;
+    for (size_t i = 0; i < (size_t)images * CLCNN_CIFAR10_IMAGE_BYTES; i++) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        w->images.pixels[i] = (uint8_t)(state >> 56);
+    }
+    for (int i = 0; i < images; i++) {
+        w->images.labels[i] = (uint8_t)(i * 7 % CLCNN_CIFAR10_CLASSES);
+        w->order[i] = i;
+    }
+    clcnn_train_options train_options = clcnn_train_defaults();
+    train_options.batch_size = WORKLOAD_BATCH;
+    status = clcnn_context_build_all(w->context);
+    if (status == CLCNN_OK)
+        status = clcnn_trainer_create(w->context, w->model, &train_options, &w->trainer);
+    if (status == CLCNN_OK)
+        status = clcnn_trainer_initialize(w->trainer);
+    if (status != CLCNN_OK) {
+        report_failure(status, "setting up the workload");
+        return false;
+    }
+    return true;
+}
+
+clcnn_status workload_step(workload *w, int step)
+{
+    clcnn_batch_totals totals;
+    const int32_t *indices = w->order + (step % 2) * WORKLOAD_BATCH;
+    clcnn_status status =
+        clcnn_trainer_train_step(w->trainer, &w->images, indices, WORKLOAD_BATCH, &totals);
+    /* a step returns once its loss is read; the backward pass and update may still be queued */
+    return status == CLCNN_OK ? clcnn_context_finish(w->context) : status;
+}
+
+clcnn_status workload_evaluate(workload *w)
+{
+    clcnn_batch_totals totals;
+    return clcnn_trainer_evaluate(w->trainer, &w->images, w->order, WORKLOAD_BATCH, &totals, NULL,
+                                  NULL);
+}
+
+void workload_close(workload *w)
+{
+    clcnn_trainer_destroy(w->trainer);
+    clcnn_context_destroy(w->context);
+    clcnn_model_destroy(w->model);
+    clcnn_images_free(&w->images);
+    *w = (workload){0};
+}
