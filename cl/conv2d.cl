@@ -206,18 +206,18 @@ conv2d_backward_bias(__global const float *dy, __global float *db, const int N, 
  * float8 registers (64 products per input vector loaded). dX is the same convolution of the
  * padded dy with the weights flipped and transposed (conv2d_flip_3x3). */
 
-/* xp[plane][r][q] = x[plane][r - top][q - left], 0 outside x: [planes, H, W] -> [planes, HP, WP] */
-__kernel void conv2d_pad(__global const float *x, __global float *xp, const int planes,
-                         const int H, const int W, const int top, const int left, const int HP,
-                         const int WP)
+/* xp[plane][r][q] = x[plane][r - top][q - left], 0 outside x: [planes, H, W] -> [planes, HP, WP].
+ * A 3-D range [planes][HP][WP], x fastest and bound-checked: no division per element. */
+__kernel void conv2d_pad(__global const float *x, __global float *xp, const int H, const int W,
+                         const int top, const int left, const int HP, const int WP)
 {
-    const size_t index = get_global_id(0);
-    if (index >= (size_t)planes * HP * WP)
+    const int q = (int)get_global_id(0), r = (int)get_global_id(1);
+    const size_t plane = get_global_id(2);
+    if (q >= WP || r >= HP)
         return;
-    const int q = (int)(index % WP) - left;
-    const int r = (int)(index / WP % HP) - top;
-    const size_t plane = index / ((size_t)WP * HP);
-    xp[index] = r >= 0 && r < H && q >= 0 && q < W ? x[(plane * H + r) * W + q] : 0.0f;
+    const int iw = q - left, ih = r - top;
+    xp[(plane * HP + r) * WP + q] = ih >= 0 && ih < H && iw >= 0 && iw < W
+                                        ? x[(plane * H + ih) * W + iw] : 0.0f;
 }
 
 /* wf[c][oc][t] = w[oc][c][8 - t]: 3x3 taps reversed, channels swapped. */
@@ -232,38 +232,53 @@ __kernel void conv2d_flip_3x3(__global const float *w, __global float *wf, const
 }
 
 /* xp: [N, C, OH + 2, OW + 2] padded input, w: [OC, C, 3, 3], b: [OC] (used when use_bias),
- * y: [N, OC, OH, OW]. Items: N * ceil(OC / 8) * OH * (OW / 8). A last partial channel block
- * computes with the last channel's weights and stores nothing for the missing ones. */
+ * y: [N, OC, OH, OW], OH even, OW a multiple of 8. Each work-item computes a tile of 2 rows x 8
+ * pixels x 8 output channels in 16 float8 registers: per input channel it loads the 4 padded
+ * rows the tile touches at 3 offsets each (12 vectors) and 72 weights for 1,152 multiply-adds,
+ * so the loads no longer hold back the multiply-adds. Items: N * ceil(OC / 8) * OH / 2 *
+ * OW / 8. A last partial channel block computes with the last channel's weights and stores
+ * nothing for the missing ones. */
 __kernel void conv2d_forward_3x3(__global const float *xp, __global const float *w,
                                  __global const float *b, __global float *y, const int N,
                                  const int C, const int OC, const int OH, const int OW,
                                  const int use_bias)
 {
-    const int column_blocks = OW / 8, channel_blocks = (OC + 7) / 8;
+    const int column_blocks = OW / 8, row_pairs = OH / 2, channel_blocks = (OC + 7) / 8;
     const size_t index = get_global_id(0);
-    if (index >= (size_t)N * channel_blocks * OH * column_blocks)
+    if (index >= (size_t)N * channel_blocks * row_pairs * column_blocks)
         return;
     const int ow0 = (int)(index % column_blocks) * 8;
-    const int oh = (int)(index / column_blocks % OH);
-    const int oc0 = (int)(index / ((size_t)column_blocks * OH) % channel_blocks) * 8;
-    const int n = (int)(index / ((size_t)column_blocks * OH * channel_blocks));
+    const int oh0 = (int)(index / column_blocks % row_pairs) * 2;
+    const int oc0 = (int)(index / ((size_t)column_blocks * row_pairs) % channel_blocks) * 8;
+    const int n = (int)(index / ((size_t)column_blocks * row_pairs * channel_blocks));
     const int HP = OH + 2, WP = OW + 2;
-    int channel[8];
-    float8 sum[8];
+    __global const float *weights[8];
+    float8 upper[8], lower[8];
     for (int k = 0; k < 8; k++) {
-        channel[k] = min(oc0 + k, OC - 1);
-        sum[k] = (float8)(use_bias ? b[channel[k]] : 0.0f);
+        const int channel = min(oc0 + k, OC - 1);
+        weights[k] = w + (size_t)channel * C * 9;
+        upper[k] = lower[k] = (float8)(use_bias ? b[channel] : 0.0f);
     }
     for (int c = 0; c < C; c++) {
-        __global const float *rows = xp + (((size_t)n * C + c) * HP + oh) * WP + ow0;
-        for (int tap = 0; tap < 9; tap++) {
-            const float8 v = vload8(0, rows + (tap / 3) * WP + tap % 3);
-            for (int k = 0; k < 8; k++)
-                sum[k] += v * w[((size_t)channel[k] * C + c) * 9 + tap];
+        __global const float *rows = xp + (((size_t)n * C + c) * HP + oh0) * WP + ow0;
+        for (int kw = 0; kw < 3; kw++) {
+            /* padded rows oh0 .. oh0 + 3 at offset kw: row r feeds the upper output row with
+             * tap (r, kw) and the lower one with tap (r - 1, kw) */
+            const float8 r0 = vload8(0, rows + kw), r1 = vload8(0, rows + WP + kw);
+            const float8 r2 = vload8(0, rows + 2 * WP + kw), r3 = vload8(0, rows + 3 * WP + kw);
+            for (int k = 0; k < 8; k++) {
+                __global const float *tap = weights[k] + c * 9 + kw;
+                const float w0 = tap[0], w1 = tap[3], w2 = tap[6];
+                upper[k] += r0 * w0 + r1 * w1 + r2 * w2;
+                lower[k] += r1 * w0 + r2 * w1 + r3 * w2;
+            }
         }
     }
-    for (int k = 0; k < 8 && oc0 + k < OC; k++)
-        vstore8(sum[k], 0, y + (((size_t)n * OC + oc0 + k) * OH + oh) * OW + ow0);
+    for (int k = 0; k < 8 && oc0 + k < OC; k++) {
+        __global float *out = y + (((size_t)n * OC + oc0 + k) * OH + oh0) * OW + ow0;
+        vstore8(upper[k], 0, out);
+        vstore8(lower[k], 0, out + OW);
+    }
 }
 
 /* dW: xp: [N, C, OH + 2, OW + 2] padded input, dy: [N, OC, OH, OW], dw: [OC, C, 3, 3].

@@ -14,16 +14,35 @@
         const int OH, const int OW, const int stride_h, const int stride_w,                  \
         const int pad_top, const int pad_left
 
+/* Both kernels run on a 3-D range [N * C][rows][columns] (x fastest, bound-checked), so that
+ * coordinates need no division: 64-bit division per element cost more than the loads. */
 __kernel void maxpool2d_forward(__global const float *x, __global float *y,
                                 __global int *argmax, POOL_SHAPE_ARGUMENTS)
 {
-    const size_t index = get_global_id(0);
-    if (index >= (size_t)N * C * OH * OW)
+    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1);
+    const size_t plane = get_global_id(2);
+    if (ow >= OW || oh >= OH)
         return;
-    const int ow = (int)(index % OW);
-    const int oh = (int)(index / OW % OH);
-    const size_t plane = index / ((size_t)OW * OH);
+    const size_t index = (plane * OH + oh) * OW + ow;
     __global const float *x_plane = x + plane * H * W;
+    if (KH == 2 && KW == 2 && stride_h == 2 && stride_w == 2 && pad_top == 0 && pad_left == 0 &&
+        2 * OH <= H && 2 * OW <= W) {
+        /* the seed's 2x2/2 windows, all inside the input: the same rule, unrolled */
+        const int first = 2 * oh * W + 2 * ow;
+        const float2 upper = vload2(0, x_plane + first), lower = vload2(0, x_plane + first + W);
+        const float candidates[3] = {upper.s1, lower.s0, lower.s1};
+        const int offsets[3] = {1, W, W + 1};
+        float best = upper.s0;
+        int best_index = first;
+        for (int k = 0; k < 3; k++)
+            if (candidates[k] > best || (isnan(candidates[k]) && !isnan(best))) {
+                best = candidates[k];
+                best_index = first + offsets[k];
+            }
+        y[index] = best;
+        argmax[index] = best_index;
+        return;
+    }
     float best = 0.0f;
     int best_index = -1;
     for (int kh = 0; kh < KH; kh++) {
@@ -50,12 +69,11 @@ __kernel void maxpool2d_forward(__global const float *x, __global float *y,
 __kernel void maxpool2d_backward(__global const float *dy, __global const int *argmax,
                                  __global float *dx, POOL_SHAPE_ARGUMENTS)
 {
-    const size_t index = get_global_id(0);
-    if (index >= (size_t)N * C * H * W)
+    const int iw = (int)get_global_id(0), ih = (int)get_global_id(1);
+    const size_t plane = get_global_id(2);
+    if (iw >= W || ih >= H)
         return;
-    const int iw = (int)(index % W);
-    const int ih = (int)(index / W % H);
-    const size_t plane = index / ((size_t)W * H);
+    const size_t index = (plane * H + ih) * W + iw;
     const int self = ih * W + iw;
     if (KH == stride_h && KW == stride_w && pad_top == 0 && pad_left == 0) {
         /* windows tile the input (the seed's 2x2/2): one window holds each input, or none for

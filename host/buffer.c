@@ -125,11 +125,17 @@ clcnn_status clcnn_set_args(clcnn_context *context, cl_kernel kernel, int count,
     return CLCNN_OK;
 }
 
-static clcnn_status launch(clcnn_context *context, cl_kernel kernel, size_t global, size_t local)
+static clcnn_status launch_nd(clcnn_context *context, cl_kernel kernel, cl_uint dimensions,
+                              const size_t *global_sizes, const size_t *local_sizes)
 {
     cl_event event;
-    cl_int code = clEnqueueNDRangeKernel(context->queue, kernel, 1, NULL, &global, &local, 0, NULL,
-                                         clcnn_profile_event(context, &event));
+    cl_int code = clEnqueueNDRangeKernel(context->queue, kernel, dimensions, NULL, global_sizes,
+                                         local_sizes, 0, NULL, clcnn_profile_event(context, &event));
+    size_t global = 1, local = 1;
+    for (cl_uint i = 0; i < dimensions; i++) {
+        global *= global_sizes[i];
+        local *= local_sizes[i];
+    }
     char name[128] = "?";
     if (code == CL_SUCCESS && !context->profiling)
         return CLCNN_OK;
@@ -150,7 +156,7 @@ clcnn_status clcnn_launch_items(clcnn_context *context, cl_kernel kernel, size_t
     if (items == 0)
         return CLCNN_OK;
     size_t global = (items + local_size - 1) / local_size * local_size;
-    return launch(context, kernel, global, local_size);
+    return launch_nd(context, kernel, 1, &global, &local_size);
 }
 
 clcnn_status clcnn_launch_groups(clcnn_context *context, cl_kernel kernel, size_t groups,
@@ -158,7 +164,33 @@ clcnn_status clcnn_launch_groups(clcnn_context *context, cl_kernel kernel, size_
 {
     if (groups == 0)
         return CLCNN_OK;
-    return launch(context, kernel, groups * local_size, local_size);
+    size_t global = groups * local_size;
+    return launch_nd(context, kernel, 1, &global, &local_size);
+}
+
+static size_t power_of_two_at_least(size_t value, size_t limit)
+{
+    size_t size = 1;
+    while (size < value && size < limit)
+        size *= 2;
+    return size;
+}
+
+clcnn_status clcnn_launch_planes(clcnn_context *context, cl_kernel kernel, size_t width,
+                                 size_t height, size_t planes)
+{
+    if (width == 0 || height == 0 || planes == 0)
+        return CLCNN_OK;
+    const size_t columns = power_of_two_at_least(width, CLCNN_ELEMENTWISE_WG);
+    const size_t rows = power_of_two_at_least(height, CLCNN_ELEMENTWISE_WG / columns);
+    /* small planes: several per work-group (a power of two dividing planes, so no bound check) */
+    size_t depth = 1;
+    while (depth * 2 * columns * rows <= CLCNN_ELEMENTWISE_WG && planes % (depth * 2) == 0)
+        depth *= 2;
+    const size_t local[3] = {columns, rows, depth};
+    const size_t global[3] = {(width + columns - 1) / columns * columns,
+                              (height + rows - 1) / rows * rows, planes};
+    return launch_nd(context, kernel, 3, global, local);
 }
 
 clcnn_status clcnn_require_bytes(const char *op, const char *argument, const clcnn_buffer *buffer,

@@ -82,12 +82,12 @@ static clcnn_status launch_conv2d(clcnn_context *context, clcnn_kernel_id id,
 
 enum { SCRATCH_PADDED_INPUT, SCRATCH_PADDED_GRADIENT, SCRATCH_FLIPPED_WEIGHTS };
 
-/* The seed model's case: 3x3 kernel, stride 1, and a result width (OW for forward and dW,
- * W for dX) that is a multiple of the kernels' 8-wide vectors. */
-static bool fast_3x3(const clcnn_conv2d_shape *s, int result_width)
+/* The seed model's case: 3x3 kernel, stride 1, and a result (OH x OW for forward and dW,
+ * H x W for dX) a whole number of the forward kernel's 2-row x 8-pixel tiles. */
+static bool fast_3x3(const clcnn_conv2d_shape *s, int result_height, int result_width)
 {
     return s->KH == 3 && s->KW == 3 && s->stride_h == 1 && s->stride_w == 1 &&
-           result_width % 8 == 0;
+           result_height % 2 == 0 && result_width % 8 == 0;
 }
 
 /* source: [planes, H, W] -> scratch slot: [planes, HP, WP], shifted by (top, left), zeros around */
@@ -98,10 +98,10 @@ static clcnn_status pad_planes(clcnn_context *context, cl_mem source, int planes
     CLCNN_TRY(clcnn_scratch(context, slot, count * sizeof(float), padded));
     cl_kernel kernel;
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_PAD, &kernel));
-    CLCNN_TRY(clcnn_set_args(context, kernel, 9, sizeof(cl_mem), &source, sizeof(cl_mem), padded,
-                             sizeof(int), &planes, sizeof(int), &H, sizeof(int), &W, sizeof(int),
-                             &top, sizeof(int), &left, sizeof(int), &HP, sizeof(int), &WP));
-    return clcnn_launch_items(context, kernel, count, CLCNN_ELEMENTWISE_WG);
+    CLCNN_TRY(clcnn_set_args(context, kernel, 8, sizeof(cl_mem), &source, sizeof(cl_mem), padded,
+                             sizeof(int), &H, sizeof(int), &W, sizeof(int), &top, sizeof(int),
+                             &left, sizeof(int), &HP, sizeof(int), &WP));
+    return clcnn_launch_planes(context, kernel, (size_t)WP, (size_t)HP, (size_t)planes);
 }
 
 /* y: [N, OC, OH, OW] from xp: [N, C, OH + 2, OW + 2] */
@@ -114,7 +114,7 @@ static clcnn_status forward_3x3(clcnn_context *context, cl_mem xp, cl_mem w, cl_
                              sizeof(cl_mem), &b, sizeof(cl_mem), &y, sizeof(int), &N, sizeof(int),
                              &C, sizeof(int), &OC, sizeof(int), &OH, sizeof(int), &OW, sizeof(int),
                              &use_bias));
-    size_t items = (size_t)N * ((OC + 7) / 8) * OH * (OW / 8);
+    size_t items = (size_t)N * ((OC + 7) / 8) * (OH / 2) * (OW / 8);
     return clcnn_launch_items(context, kernel, items, CLCNN_ELEMENTWISE_WG);
 }
 
@@ -176,7 +176,7 @@ clcnn_status clcnn_conv2d_forward(clcnn_context *context, const clcnn_conv2d_sha
         clcnn_ref_conv2d_forward(s, x->host, w->host, b->host, y->host);
         return CLCNN_OK;
     }
-    if (fast_3x3(s, s->OW))
+    if (fast_3x3(s, s->OH, s->OW))
         return fast_forward(context, s, x->mem, w->mem, b->mem, y->mem);
     /* cl/conv2d.cl: OC_BLOCK output channels per work-item */
     size_t channel_blocks = (size_t)(s->OC + 3) / 4;
@@ -195,7 +195,7 @@ clcnn_status clcnn_conv2d_backward_data(clcnn_context *context, const clcnn_conv
         clcnn_ref_conv2d_backward_data(s, dy->host, w->host, dx->host);
         return CLCNN_OK;
     }
-    if (fast_3x3(s, s->W))
+    if (fast_3x3(s, s->H, s->W))
         return fast_backward_data(context, s, dy->mem, w->mem, dx->mem);
     /* cl/conv2d.cl: C_BLOCK input channels per work-item */
     size_t channel_blocks = (size_t)(s->C + 3) / 4;
@@ -214,7 +214,7 @@ clcnn_status clcnn_conv2d_backward_weights(clcnn_context *context, const clcnn_c
         clcnn_ref_conv2d_backward_weights(s, x->host, dy->host, dw->host);
         return CLCNN_OK;
     }
-    if (fast_3x3(s, s->OW))
+    if (fast_3x3(s, s->OH, s->OW))
         return fast_backward_weights(context, s, x->mem, dy->mem, dw->mem);
     if (s->KH == 3 && s->KW == 3) /* one work-group per (oc, c) pair */
         return launch_conv2d(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3, s, x->mem, dy->mem,

@@ -262,6 +262,13 @@ clcnn_status clcnn_launch_items(clcnn_context *context, cl_kernel kernel, size_t
 clcnn_status clcnn_launch_groups(clcnn_context *context, cl_kernel kernel, size_t groups,
                                  size_t local_size);
 
+/* Enqueues a 3-D launch over [planes][height][width], x fastest: work-groups of up to
+ * CLCNN_ELEMENTWISE_WG items, a power of two wide (and tall, and several planes deep, when a
+ * plane is smaller), so that kernels read their coordinates from get_global_id() with no
+ * division. Kernels bound-check x < width and y < height; the plane range is exact. */
+clcnn_status clcnn_launch_planes(clcnn_context *context, cl_kernel kernel, size_t width,
+                                 size_t height, size_t planes);
+
 /* Declares the floating-point operations and bytes moved of the next launch (profiling only;
  * a no-op otherwise). */
 void clcnn_profile_cost(clcnn_context *context, double flops, double bytes);

@@ -22,9 +22,10 @@ clcnn_status clcnn_pool2d_shape_make(int N, int C, int H, int W, int KH, int KW,
 static size_t input_count(const clcnn_pool2d_shape *s) { return (size_t)s->N * s->C * s->H * s->W; }
 static size_t output_count(const clcnn_pool2d_shape *s) { return (size_t)s->N * s->C * s->OH * s->OW; }
 
+/* The kernels run over [N * C][height][width] of the tensor they write. */
 static clcnn_status launch_pool(clcnn_context *context, clcnn_kernel_id id,
                                 const clcnn_pool2d_shape *s, cl_mem a, cl_mem b, cl_mem c,
-                                size_t items)
+                                int width, int height)
 {
     cl_kernel kernel;
     CLCNN_TRY(clcnn_kernel(context, id, &kernel));
@@ -37,7 +38,8 @@ static clcnn_status launch_pool(clcnn_context *context, clcnn_kernel_id id,
         CLCNN_CL_CHECK(context, clSetKernelArg(kernel, (cl_uint)(3 + i), sizeof(int), &shape[i]));
     /* bytes: the input, the output and its argmax, read or written once */
     clcnn_profile_cost(context, 0.0, 4.0 * ((double)input_count(s) + 2.0 * output_count(s)));
-    return clcnn_launch_items(context, kernel, items, CLCNN_ELEMENTWISE_WG);
+    return clcnn_launch_planes(context, kernel, (size_t)width, (size_t)height,
+                               (size_t)s->N * s->C);
 }
 
 clcnn_status clcnn_maxpool2d_forward(clcnn_context *context, const clcnn_pool2d_shape *s,
@@ -51,7 +53,7 @@ clcnn_status clcnn_maxpool2d_forward(clcnn_context *context, const clcnn_pool2d_
         return CLCNN_OK;
     }
     return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_FORWARD, s, x->mem, y->mem, argmax->mem,
-                       output_count(s));
+                       s->OW, s->OH);
 }
 
 clcnn_status clcnn_maxpool2d_backward(clcnn_context *context, const clcnn_pool2d_shape *s,
@@ -66,5 +68,5 @@ clcnn_status clcnn_maxpool2d_backward(clcnn_context *context, const clcnn_pool2d
         return CLCNN_OK;
     }
     return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_BACKWARD, s, dy->mem, argmax->mem, dx->mem,
-                       input_count(s));
+                       s->W, s->H);
 }
