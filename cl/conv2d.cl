@@ -189,9 +189,10 @@ conv2d_backward_bias(__global const float *dy, __global float *db, const int N, 
     const int oc = (int)get_group_id(0);
     const int plane = OH * OW;
     float sum = 0.0f;
-    for (int term = (int)get_local_id(0); term < N * plane; term += REDUCE_WG) {
-        const int n = term / plane;
-        sum += dy[((size_t)n * OC + oc) * plane + term % plane];
+    for (int n = 0; n < N; n++) {
+        __global const float *dy_plane = dy + ((size_t)n * OC + oc) * plane;
+        for (int at = (int)get_local_id(0); at < plane; at += REDUCE_WG)
+            sum += dy_plane[at];
     }
     partial[get_local_id(0)] = sum;
     reduce_local(partial);
@@ -281,9 +282,11 @@ __kernel void conv2d_forward_3x3(__global const float *xp, __global const float 
     }
 }
 
-/* dW: xp: [N, C, OH + 2, OW + 2] padded input, dy: [N, OC, OH, OW], dw: [OC, C, 3, 3].
- * One work-item per (pair of output channels, input channel) accumulates 2 x 9 taps over
- * every N * OH row in float8 registers, then sums the lanes in a fixed order. */
+/* dW: xp: [N, C, OH + 2, OW + 2] padded input, dy: [N, OC, OH, OW], dw: [OC, C, 3, 3], OH even,
+ * OW a multiple of 8. One work-item per (pair of output channels, input channel) accumulates
+ * 2 x 9 taps over every N * OH row in float8 registers, two output rows at a time (the 4
+ * padded rows they touch, at 3 offsets, serve 36 multiply-adds per 16 loads), then sums the
+ * lanes in a fixed order. */
 __kernel void conv2d_backward_weights_3x3_fast(__global const float *xp, __global const float *dy,
                                                __global float *dw, const int N, const int C,
                                                const int OC, const int OH, const int OW)
@@ -299,16 +302,24 @@ __kernel void conv2d_backward_weights_3x3_fast(__global const float *xp, __globa
     for (int tap = 0; tap < 9; tap++)
         sum0[tap] = sum1[tap] = (float8)(0.0f);
     for (int n = 0; n < N; n++)
-        for (int oh = 0; oh < OH; oh++) {
+        for (int oh = 0; oh < OH; oh += 2) {
             __global const float *g0 = dy + (((size_t)n * OC + oc0) * OH + oh) * OW;
             __global const float *g1 = dy + (((size_t)n * OC + oc1) * OH + oh) * OW;
             __global const float *rows = xp + (((size_t)n * C + c) * HP + oh) * WP;
             for (int ow0 = 0; ow0 < OW; ow0 += 8) {
-                const float8 gradient0 = vload8(0, g0 + ow0), gradient1 = vload8(0, g1 + ow0);
-                for (int tap = 0; tap < 9; tap++) {
-                    const float8 v = vload8(0, rows + (tap / 3) * WP + tap % 3 + ow0);
-                    sum0[tap] += gradient0 * v;
-                    sum1[tap] += gradient1 * v;
+                const float8 upper0 = vload8(0, g0 + ow0), lower0 = vload8(0, g0 + OW + ow0);
+                const float8 upper1 = vload8(0, g1 + ow0), lower1 = vload8(0, g1 + OW + ow0);
+                for (int kw = 0; kw < 3; kw++) {
+                    /* padded row r meets output row oh at tap (r, kw) and oh + 1 at (r - 1, kw) */
+                    const float8 r0 = vload8(0, rows + ow0 + kw), r1 = vload8(0, rows + WP + ow0 + kw);
+                    const float8 r2 = vload8(0, rows + 2 * WP + ow0 + kw);
+                    const float8 r3 = vload8(0, rows + 3 * WP + ow0 + kw);
+                    sum0[kw] += upper0 * r0 + lower0 * r1;
+                    sum0[3 + kw] += upper0 * r1 + lower0 * r2;
+                    sum0[6 + kw] += upper0 * r2 + lower0 * r3;
+                    sum1[kw] += upper1 * r0 + lower1 * r1;
+                    sum1[3 + kw] += upper1 * r1 + lower1 * r2;
+                    sum1[6 + kw] += upper1 * r2 + lower1 * r3;
                 }
             }
         }

@@ -75,14 +75,6 @@ __kernel void maxpool2d_backward(__global const float *dy, __global const int *a
         return;
     const size_t index = (plane * H + ih) * W + iw;
     const int self = ih * W + iw;
-    if (KH == stride_h && KW == stride_w && pad_top == 0 && pad_left == 0) {
-        /* windows tile the input (the seed's 2x2/2): one window holds each input, or none for
-         * the rows and columns 'valid' pooling floors away */
-        const int oh = ih / KH, ow = iw / KW;
-        const size_t out = (plane * OH + oh) * OW + ow;
-        dx[index] = oh < OH && ow < OW && argmax[out] == self ? dy[out] : 0.0f;
-        return;
-    }
     /* windows covering ih: oh*stride_h - pad_top <= ih < oh*stride_h - pad_top + KH */
     const int oh_low_scaled = ih + pad_top - KH + 1;
     const int oh_first = oh_low_scaled <= 0 ? 0 : (oh_low_scaled + stride_h - 1) / stride_h;
@@ -98,4 +90,26 @@ __kernel void maxpool2d_backward(__global const float *dy, __global const int *a
                 sum += dy[out];
         }
     dx[index] = sum;
+}
+
+/* dX when the windows tile the input (KH == stride_h, KW == stride_w, no padding: the seed's
+ * 2x2/2): one work-item per block of KH x KW inputs, on a 3-D range [N * C][ceil(H / KH)]
+ * [ceil(W / KW)]. Each input lies in one window, or in none for the rows and columns 'valid'
+ * pooling floors away (those blocks write zeros), so nothing is divided or summed. */
+__kernel void maxpool2d_backward_tiled(__global const float *dy, __global const int *argmax,
+                                       __global float *dx, POOL_SHAPE_ARGUMENTS)
+{
+    const int bw = (int)get_global_id(0), bh = (int)get_global_id(1);
+    const size_t plane = get_global_id(2);
+    if (bw * KW >= W || bh * KH >= H)
+        return;
+    const bool pooled = bh < OH && bw < OW;
+    const size_t out = (plane * OH + bh) * OW + bw;
+    const int chosen = pooled ? argmax[out] : -1;
+    const float gradient = pooled ? dy[out] : 0.0f;
+    for (int kh = 0; kh < KH && bh * KH + kh < H; kh++)
+        for (int kw = 0; kw < KW && bw * KW + kw < W; kw++) {
+            const int self = (bh * KH + kh) * W + bw * KW + kw;
+            dx[plane * H * W + self] = self == chosen ? gradient : 0.0f;
+        }
 }

@@ -101,6 +101,7 @@ static clcnn_status pad_planes(clcnn_context *context, cl_mem source, int planes
     CLCNN_TRY(clcnn_set_args(context, kernel, 8, sizeof(cl_mem), &source, sizeof(cl_mem), padded,
                              sizeof(int), &H, sizeof(int), &W, sizeof(int), &top, sizeof(int),
                              &left, sizeof(int), &HP, sizeof(int), &WP));
+    clcnn_profile_cost(context, 0.0, 4.0 * ((double)planes * H * W + (double)count));
     return clcnn_launch_planes(context, kernel, (size_t)WP, (size_t)HP, (size_t)planes);
 }
 
@@ -237,5 +238,6 @@ clcnn_status clcnn_conv2d_backward_bias(clcnn_context *context, const clcnn_conv
     CLCNN_TRY(clcnn_set_args(context, kernel, 6, sizeof(cl_mem), &dy->mem, sizeof(cl_mem), &db->mem,
                              sizeof(int), &s->N, sizeof(int), &s->OC, sizeof(int), &s->OH,
                              sizeof(int), &s->OW));
+    clcnn_profile_cost(context, (double)output_count(s), 4.0 * (double)output_count(s));
     return clcnn_launch_groups(context, kernel, (size_t)s->OC, context->reduce_work_group);
 }

@@ -67,6 +67,9 @@ clcnn_status clcnn_maxpool2d_backward(clcnn_context *context, const clcnn_pool2d
         clcnn_ref_maxpool2d_backward(s, dy->host, argmax->host, dx->host);
         return CLCNN_OK;
     }
+    if (s->KH == s->stride_h && s->KW == s->stride_w && s->pad_top == 0 && s->pad_left == 0)
+        return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_BACKWARD_TILED, s, dy->mem, argmax->mem,
+                           dx->mem, (s->W + s->KW - 1) / s->KW, (s->H + s->KH - 1) / s->KH);
     return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_BACKWARD, s, dy->mem, argmax->mem, dx->mem,
                        s->W, s->H);
 }

@@ -28,6 +28,7 @@ clcnn_status clcnn_adam_update(clcnn_context *context, const clcnn_adam_step *st
                              sizeof(int), &count, sizeof(float), &step->alpha, sizeof(float),
                              &step->beta1, sizeof(float), &step->beta2, sizeof(float),
                              &step->epsilon));
+    clcnn_profile_cost(context, 0.0, 28.0 * count); /* param, grad, m, v read; param, m, v written */
     return clcnn_launch_items(context, kernel, (size_t)count, CLCNN_ELEMENTWISE_WG);
 }
 

@@ -111,16 +111,16 @@ static bool profile_device(const char *spec, long steps, struct json_object *tra
 }
 
 /* One line per kernel any device ran, in the first device's order (largest first), then the
- * kernels only later devices ran; per device: ms per step, share of its step, GFLOP/s. */
+ * kernels only later devices ran; per device: ms per step, share of its step, GFLOP/s, GB/s. */
 static void print_side_by_side(const device_profile *profiles, int count, long steps)
 {
     printf("\nPer-kernel device time, mean of %ld training steps of the tutorial's model (batch %d) "
            "after %d warm-up steps\n%-34s", steps, WORKLOAD_BATCH, PROFILE_WARMUP_STEPS, "");
     for (int d = 0; d < count; d++)
-        printf(" | %-28.28s", profiles[d].name);
+        printf(" | %-32.32s", profiles[d].name);
     printf("\n%-34s", "kernel");
     for (int d = 0; d < count; d++)
-        printf(" | %8s %6s %12s", "ms/step", "share", "GFLOP/s");
+        printf(" | %8s %6s %8s %7s", "ms/step", "share", "GFLOP/s", "GB/s");
     printf("\n");
     for (int d = 0; d < count; d++)
         for (int i = 0; i < profiles[d].count; i++) {
@@ -134,16 +134,16 @@ static void print_side_by_side(const device_profile *profiles, int count, long s
             for (int e = 0; e < count; e++) {
                 const clcnn_profile_row *row = find_row(&profiles[e], kernel);
                 if (row)
-                    printf(" | %8.3f %5.1f%% %12.1f", row->total_ms / (double)steps, 100 * row->share,
-                           row->gflops);
+                    printf(" | %8.3f %5.1f%% %8.1f %7.1f", row->total_ms / (double)steps,
+                           100 * row->share, row->gflops, row->gbytes_per_s);
                 else
-                    printf(" | %8s %6s %12s", "-", "", "");
+                    printf(" | %8s %6s %8s %7s", "-", "", "", "");
             }
             printf("\n");
         }
     printf("%-34s", "all kernels");
     for (int d = 0; d < count; d++)
-        printf(" | %8.3f %6s %12s", profiles[d].step_ms, "100%", "");
+        printf(" | %8.3f %6s %8s %7s", profiles[d].step_ms, "100%", "", "");
     printf("\n");
 }
 
