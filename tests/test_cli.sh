@@ -102,6 +102,27 @@ for expected in "train step:6" "evaluate batch:4" "forward conv2d:10" "backward 
 done
 expect 1 "cannot write the trace $work/data" -- "$clcnn" train --data "$work/data" --epochs 1 --out "$work/untraced" --trace "$work/data"
 
+# ---- bench: two timed steps on the device alone; every op cross-checked, a cold start that
+# built all 8 programs and a warm one that loaded them
+"$clcnn" bench --steps 2 --no-reference --json > "$work/bench.json" 2> "$work/bench.err" \
+    && pass "bench --json runs" || fail "bench: $(tail -3 "$work/bench.err")"
+for field in '"runs":2' '"programs_built":8' '"programs_loaded":8' '"op":"conv2d"' '"direction":"backward_weights"'; do
+    grep -qF "$field" "$work/bench.json" && pass "bench JSON has $field" || fail "bench JSON lacks $field"
+done
+[ "$(grep -c '"passed":true' "$work/bench.json")" -eq 41 ] && ! grep -q '"passed":false' "$work/bench.json" \
+    && pass "bench: 41 ops timed, all cross-checked" || fail "bench: $(grep -c '"passed":true' "$work/bench.json") ops passed"
+expect 2 "--steps expects a whole number from 1 to 1000" -- "$clcnn" bench --steps 0
+
+# ---- profile: 2 steps; per step the forward kernel runs 5 times (3 layers, 2 dX), Adam 10
+"$clcnn" profile --steps 2 --csv "$work/profile-devices.csv" > "$work/profile-devices.txt" 2>&1 \
+    && grep -q "^conv2d_forward_3x3 .*|" "$work/profile-devices.txt" && grep -q "^all kernels" "$work/profile-devices.txt" \
+    && pass "profile prints the per-kernel table" || fail "profile: $(tail -3 "$work/profile-devices.txt")"
+[ "$(head -1 "$work/profile-devices.csv")" = "device,kernel,calls,ms_per_step,share,mean_us,median_us,gflops,gbytes_per_s,global_size,local_size" ] \
+    && [ "$(awk -F, '$2 == "conv2d_forward_3x3" {print $3}' "$work/profile-devices.csv")" = 10 ] \
+    && [ "$(awk -F, '$2 == "adam_update" {print $3}' "$work/profile-devices.csv")" = 20 ] \
+    && pass "profile CSV counts match 2 steps" || fail "profile CSV: $(head -3 "$work/profile-devices.csv")"
+expect 2 "the reference path runs no kernels" -- "$clcnn" profile --device ref
+
 # ---- bad flags and bad data
 expect 2 "--epochs expects a whole number from 1" -- "$clcnn" train --data "$work/data" --epochs 0
 expect 2 "--epochs expects a whole number from 1" -- "$clcnn" train --data "$work/data" --epochs -1

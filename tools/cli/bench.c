@@ -51,7 +51,7 @@ typedef struct device_result {
 
 typedef struct bench_config {
     long steps;
-    bool json, profile;
+    bool json, profile, reference;
     const char *trace;
 } bench_config;
 
@@ -373,7 +373,7 @@ static json_object *device_json(const device_result *r)
 
 /* The specs to run: one device and the reference, every non-simulator device and the
  * reference for "all", or the reference alone. */
-static int bench_specs(const char *spec, char specs[][32], int *count)
+static int bench_specs(const char *spec, bool reference, char specs[][32], int *count)
 {
     *count = 0;
     if (spec && !strcmp(spec, "all")) {
@@ -396,19 +396,22 @@ static int bench_specs(const char *spec, char specs[][32], int *count)
         snprintf(specs[(*count)++], 32, "%d:%d", device->platform_index, device->device_index);
         clcnn_context_destroy(context);
     }
-    snprintf(specs[(*count)++], 32, "ref");
+    if (reference || *count == 0)
+        snprintf(specs[(*count)++], 32, "ref");
     return 0;
 }
 
 static void bench_usage(FILE *out)
 {
     fprintf(out,
-            "usage: clcnn bench [--device SPEC|all] [--steps N] [--json] [--profile] [--trace FILE]\n"
+            "usage: clcnn bench [--device SPEC|all] [--steps N] [--no-reference] [--json] [--profile]\n"
+            "                   [--trace FILE]\n"
             "Times the tutorial's model (batch 64, synthetic images) on the device and on the\n"
             "plain-C reference: the median, min and max of N training steps (default 20) and\n"
             "validation batches after %d warm-up steps, each op at the model's shapes, and cold\n"
             "and warm start (a fresh process to its first step, with empty and full caches).\n"
-            "The reference runs at most %d steps. --device all runs every device but simulators.\n",
+            "The reference runs at most %d steps (--no-reference skips it). --device all runs\n"
+            "every device but simulators.\n",
             WARMUP_STEPS, REFERENCE_STEPS);
 }
 
@@ -418,9 +421,10 @@ int command_bench(int argc, char **argv)
         {"device", required_argument, NULL, 'd'}, {"steps", required_argument, NULL, 's'},
         {"json", no_argument, NULL, 'j'},         {"profile", no_argument, NULL, 'p'},
         {"trace", required_argument, NULL, 't'},  {"startup-probe", no_argument, NULL, 'P'},
+        {"no-reference", no_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     const char *device_flag = NULL;
-    bench_config config = {.steps = 20};
+    bench_config config = {.steps = 20, .reference = true};
     bool probe = false;
     int option;
     while ((option = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -434,6 +438,7 @@ int command_bench(int argc, char **argv)
         case 'p': config.profile = true; break;
         case 't': config.trace = optarg; break;
         case 'P': probe = true; break;
+        case 'n': config.reference = false; break;
         case 'h': bench_usage(stdout); return 0;
         default: return EXIT_USAGE;
         }
@@ -448,7 +453,7 @@ int command_bench(int argc, char **argv)
     if (config.trace && !trace_writable(config.trace))
         return 1;
     char specs[MAX_BENCH_DEVICES][32];
-    int count = 0, result = bench_specs(spec, specs, &count);
+    int count = 0, result = bench_specs(spec, config.reference, specs, &count);
     if (result != 0)
         return result;
     device_result *results = calloc((size_t)count, sizeof *results);
