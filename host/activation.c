@@ -39,7 +39,7 @@ clcnn_status clcnn_activation_forward(clcnn_context *context, clcnn_activation k
     CLCNN_TRY(clcnn_set_args(context, kernel, 5, sizeof(cl_mem), &x->mem, sizeof(cl_mem), &y->mem,
                              sizeof(int), &count, sizeof(int), &kind_value, sizeof(float), &alpha));
     clcnn_profile_cost(context, 0.0, 8.0 * count); /* x read, y written */
-    return clcnn_launch_items(context, kernel, (size_t)count, CLCNN_ELEMENTWISE_WG);
+    return clcnn_launch_elementwise(context, kernel, (size_t)count);
 }
 
 clcnn_status clcnn_activation_backward(clcnn_context *context, clcnn_activation kind, float alpha,
@@ -61,5 +61,5 @@ clcnn_status clcnn_activation_backward(clcnn_context *context, clcnn_activation 
                              sizeof(cl_mem), &dx->mem, sizeof(int), &count, sizeof(int),
                              &kind_value, sizeof(float), &alpha));
     clcnn_profile_cost(context, 0.0, 12.0 * count); /* y and dy read, dx written */
-    return clcnn_launch_items(context, kernel, (size_t)count, CLCNN_ELEMENTWISE_WG);
+    return clcnn_launch_elementwise(context, kernel, (size_t)count);
 }

@@ -168,6 +168,12 @@ clcnn_status clcnn_launch_groups(clcnn_context *context, cl_kernel kernel, size_
     return launch_nd(context, kernel, 1, &global, &local_size);
 }
 
+clcnn_status clcnn_launch_elementwise(clcnn_context *context, cl_kernel kernel, size_t items)
+{
+    return clcnn_launch_items(context, kernel, items,
+                              (size_t)context->tuning.values.elementwise_work_group);
+}
+
 static size_t power_of_two_at_least(size_t value, size_t limit)
 {
     size_t size = 1;
@@ -181,11 +187,12 @@ clcnn_status clcnn_launch_planes(clcnn_context *context, cl_kernel kernel, size_
 {
     if (width == 0 || height == 0 || planes == 0)
         return CLCNN_OK;
-    const size_t columns = power_of_two_at_least(width, CLCNN_ELEMENTWISE_WG);
-    const size_t rows = power_of_two_at_least(height, CLCNN_ELEMENTWISE_WG / columns);
+    const size_t budget = (size_t)context->tuning.values.planes_work_group;
+    const size_t columns = power_of_two_at_least(width, budget);
+    const size_t rows = power_of_two_at_least(height, budget / columns);
     /* small planes: several per work-group (a power of two dividing planes, so no bound check) */
     size_t depth = 1;
-    while (depth * 2 * columns * rows <= CLCNN_ELEMENTWISE_WG && planes % (depth * 2) == 0)
+    while (depth * 2 * columns * rows <= budget && planes % (depth * 2) == 0)
         depth *= 2;
     const size_t local[3] = {columns, rows, depth};
     const size_t global[3] = {(width + columns - 1) / columns * columns,

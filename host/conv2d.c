@@ -75,7 +75,7 @@ static clcnn_status launch_conv2d(clcnn_context *context, clcnn_kernel_id id,
     declare_cost(context, s);
     if (id == CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS || id == CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3)
         return clcnn_launch_groups(context, kernel, items, context->reduce_work_group);
-    return clcnn_launch_items(context, kernel, items, CLCNN_ELEMENTWISE_WG);
+    return clcnn_launch_elementwise(context, kernel, items);
 }
 
 /* ---- the 3x3 stride-1 fast path (cl/conv2d.cl) ----------------------------------------- */
@@ -116,7 +116,8 @@ static clcnn_status forward_3x3(clcnn_context *context, cl_mem xp, cl_mem w, cl_
                              &C, sizeof(int), &OC, sizeof(int), &OH, sizeof(int), &OW, sizeof(int),
                              &use_bias));
     size_t items = (size_t)N * ((OC + 7) / 8) * (OH / 2) * (OW / 8);
-    return clcnn_launch_items(context, kernel, items, CLCNN_ELEMENTWISE_WG);
+    return clcnn_launch_items(context, kernel, items,
+                              (size_t)context->tuning.values.conv2d_3x3_work_group);
 }
 
 static clcnn_status fast_forward(clcnn_context *context, const clcnn_conv2d_shape *s, cl_mem x,
@@ -143,7 +144,7 @@ static clcnn_status fast_backward_data(clcnn_context *context, const clcnn_conv2
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_FLIP_3X3, &kernel));
     CLCNN_TRY(clcnn_set_args(context, kernel, 4, sizeof(cl_mem), &w, sizeof(cl_mem), &flipped,
                              sizeof(int), &s->OC, sizeof(int), &s->C));
-    CLCNN_TRY(clcnn_launch_items(context, kernel, weights, CLCNN_ELEMENTWISE_WG));
+    CLCNN_TRY(clcnn_launch_elementwise(context, kernel, weights));
     declare_cost(context, s);
     return forward_3x3(context, dyp, flipped, flipped, 0, dx, s->N, s->OC, s->C, s->H, s->W);
 }
@@ -160,7 +161,8 @@ static clcnn_status fast_backward_weights(clcnn_context *context, const clcnn_co
                              sizeof(cl_mem), &dw, sizeof(int), &s->N, sizeof(int), &s->C,
                              sizeof(int), &s->OC, sizeof(int), &s->OH, sizeof(int), &s->OW));
     declare_cost(context, s);
-    return clcnn_launch_items(context, kernel, (size_t)(s->OC + 1) / 2 * s->C, CLCNN_ELEMENTWISE_WG);
+    return clcnn_launch_items(context, kernel, (size_t)(s->OC + 1) / 2 * s->C,
+                              (size_t)context->tuning.values.conv2d_3x3_work_group);
 }
 
 /* ---- dispatch --------------------------------------------------------------------------------- */

@@ -111,7 +111,7 @@ clcnn_status clcnn_dense_forward(clcnn_context *context, const clcnn_dense_shape
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_DENSE_BIAS_ADD, &kernel));
     CLCNN_TRY(clcnn_set_args(context, kernel, 4, sizeof(cl_mem), &y->mem, sizeof(cl_mem), &b->mem,
                              sizeof(int), &s->N, sizeof(int), &s->O));
-    return clcnn_launch_items(context, kernel, (size_t)s->N * s->O, CLCNN_ELEMENTWISE_WG);
+    return clcnn_launch_elementwise(context, kernel, (size_t)s->N * s->O);
 }
 
 clcnn_status clcnn_dense_backward_data(clcnn_context *context, const clcnn_dense_shape *s,
@@ -157,5 +157,5 @@ clcnn_status clcnn_dense_backward_bias(clcnn_context *context, const clcnn_dense
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_DENSE_BACKWARD_BIAS, &kernel));
     CLCNN_TRY(clcnn_set_args(context, kernel, 4, sizeof(cl_mem), &dy->mem, sizeof(cl_mem), &db->mem,
                              sizeof(int), &s->N, sizeof(int), &s->O));
-    return clcnn_launch_items(context, kernel, (size_t)s->O, CLCNN_ELEMENTWISE_WG);
+    return clcnn_launch_elementwise(context, kernel, (size_t)s->O);
 }

@@ -16,7 +16,7 @@ static clcnn_status launch_dropout(clcnn_context *context, clcnn_kernel_id id,
                              sizeof(cl_uint), &step_lo, sizeof(cl_uint), &step_hi, sizeof(cl_uint),
                              &seed_lo, sizeof(cl_uint), &seed_hi, sizeof(cl_uint), &threshold,
                              sizeof(float), &scale));
-    return clcnn_launch_items(context, kernel, (size_t)p->count, CLCNN_ELEMENTWISE_WG);
+    return clcnn_launch_elementwise(context, kernel, (size_t)p->count);
 }
 
 static clcnn_status check_rate(const clcnn_dropout_params *p)

@@ -10,6 +10,7 @@
 
 #include "clcnn/device.h"
 #include "clcnn/status.h"
+#include "clcnn/tune.h"
 
 #define CLCNN_VERSION_STRING "0.1.0"
 
@@ -151,6 +152,13 @@ void clcnn_trace_end(clcnn_context *context, uint64_t begin_ns, const char *form
 
 #define CLCNN_SCRATCH_SLOTS 3
 
+/* Work-group sizes (include/clcnn/tune.h): defaults from the device's limits, replaced by the
+ * winners `clcnn tune` stored for this device, if any. */
+typedef struct clcnn_tuning_state {
+    clcnn_tuning values;
+    bool from_store;
+} clcnn_tuning_state;
+
 struct clcnn_context {
     clcnn_device_info device;
     bool reference; /* the plain-C path: no OpenCL objects below are created */
@@ -161,6 +169,7 @@ struct clcnn_context {
     bool profiling;
     bool tracing; /* implies profiling */
     size_t reduce_work_group;
+    clcnn_tuning_state tuning;
     cl_program programs[CLCNN_PROGRAM_COUNT];
     cl_kernel kernels[CLCNN_KERNEL_COUNT];
     clcnn_build_stats stats;
@@ -177,6 +186,10 @@ struct clcnn_context {
     pthread_mutex_t notify_lock;
     char notify_message[1024];
 };
+
+/* Sets the defaults for the device, then the stored winners of `clcnn tune` if there are any
+ * for this device, driver and clcnn version (host/tune.c). */
+void clcnn_tuning_load(clcnn_context *context);
 
 /* A scratch buffer of at least `bytes` in `slot`; valid until the next call for that slot. */
 clcnn_status clcnn_scratch(clcnn_context *context, int slot, size_t bytes, cl_mem *buffer);
@@ -262,9 +275,11 @@ clcnn_status clcnn_launch_items(clcnn_context *context, cl_kernel kernel, size_t
                                 size_t local_size);
 clcnn_status clcnn_launch_groups(clcnn_context *context, cl_kernel kernel, size_t groups,
                                  size_t local_size);
+/* clcnn_launch_items in groups of the device's tuned element-wise work-group size. */
+clcnn_status clcnn_launch_elementwise(clcnn_context *context, cl_kernel kernel, size_t items);
 
 /* Enqueues a 3-D launch over [planes][height][width], x fastest: work-groups of up to
- * CLCNN_ELEMENTWISE_WG items, a power of two wide (and tall, and several planes deep, when a
+ * tuning.planes_work_group items, a power of two wide (and tall, and several planes deep, when a
  * plane is smaller), so that kernels read their coordinates from get_global_id() with no
  * division. Kernels bound-check x < width and y < height; the plane range is exact. */
 clcnn_status clcnn_launch_planes(clcnn_context *context, cl_kernel kernel, size_t width,
@@ -283,7 +298,5 @@ clcnn_status clcnn_profile_launch(clcnn_context *context, const char *name, cl_e
 clcnn_status clcnn_profile_flush(clcnn_context *context);
 void clcnn_profile_free(clcnn_context *context);
 
-/* Work-group size for element-wise kernels. */
-#define CLCNN_ELEMENTWISE_WG 64
 
 #endif

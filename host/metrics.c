@@ -34,5 +34,5 @@ clcnn_status clcnn_argmax(clcnn_context *context, int N, int C, const clcnn_buff
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_ARGMAX, &kernel));
     CLCNN_TRY(clcnn_set_args(context, kernel, 4, sizeof(cl_mem), &logits->mem, sizeof(cl_mem),
                              &predictions->mem, sizeof(int), &N, sizeof(int), &C));
-    return clcnn_launch_items(context, kernel, (size_t)N, CLCNN_ELEMENTWISE_WG);
+    return clcnn_launch_elementwise(context, kernel, (size_t)N);
 }

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "clcnn/check.h"
 #include "clcnn/model.h"
 #include "internal.h"
 
@@ -211,5 +212,14 @@ void clcnn_ref_argmax(int N, int C, const float *logits, int32_t *predictions);
 /* Fails with a message naming the op and argument when the buffer is smaller than needed. */
 clcnn_status clcnn_require_bytes(const char *op, const char *argument, const clcnn_buffer *buffer,
                                  size_t elements, size_t element_size);
+
+/* ---- check (host/check.c) ------------------------------------------------------------- */
+
+/* clcnn_check_run_timed restricted to the case families named, space-separated, in
+ * `families` ("conv2d", "maxpool2d", "activation", "dense", "dropout", "softmax_and_metrics",
+ * "optimizers"); NULL runs every case. `clcnn tune` times its candidates with it. */
+clcnn_status clcnn_check_families(clcnn_context *context, clcnn_check_shapes shapes,
+                                  const char *families, uint64_t seed, int timing_runs,
+                                  clcnn_check_callback callback, void *user_data, int *failures);
 
 #endif

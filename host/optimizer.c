@@ -29,7 +29,7 @@ clcnn_status clcnn_adam_update(clcnn_context *context, const clcnn_adam_step *st
                              &step->beta1, sizeof(float), &step->beta2, sizeof(float),
                              &step->epsilon));
     clcnn_profile_cost(context, 0.0, 28.0 * count); /* param, grad, m, v read; param, m, v written */
-    return clcnn_launch_items(context, kernel, (size_t)count, CLCNN_ELEMENTWISE_WG);
+    return clcnn_launch_elementwise(context, kernel, (size_t)count);
 }
 
 clcnn_status clcnn_sgd_momentum_update(clcnn_context *context, float learning_rate,
@@ -49,5 +49,5 @@ clcnn_status clcnn_sgd_momentum_update(clcnn_context *context, float learning_ra
     CLCNN_TRY(clcnn_set_args(context, kernel, 6, sizeof(cl_mem), &param->mem, sizeof(cl_mem),
                              &grad->mem, sizeof(cl_mem), &velocity->mem, sizeof(int), &count,
                              sizeof(float), &learning_rate, sizeof(float), &momentum));
-    return clcnn_launch_items(context, kernel, (size_t)count, CLCNN_ELEMENTWISE_WG);
+    return clcnn_launch_elementwise(context, kernel, (size_t)count);
 }

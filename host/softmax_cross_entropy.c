@@ -28,5 +28,5 @@ clcnn_status clcnn_softmax_cross_entropy(clcnn_context *context, int N, int C,
     CLCNN_TRY(clcnn_set_args(context, kernel, 7, sizeof(cl_mem), &logits->mem, sizeof(cl_mem),
                              &labels->mem, sizeof(cl_mem), &gradient, sizeof(cl_mem), &loss->mem,
                              sizeof(int), &N, sizeof(int), &C, sizeof(int), &write_gradient));
-    return clcnn_launch_items(context, kernel, (size_t)N, CLCNN_ELEMENTWISE_WG);
+    return clcnn_launch_elementwise(context, kernel, (size_t)N);
 }

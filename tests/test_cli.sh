@@ -122,6 +122,8 @@ expect 2 "--steps expects a whole number from 1 to 1000" -- "$clcnn" bench --ste
     && [ "$(awk -F, '$2 == "adam_update" {print $3}' "$work/profile-devices.csv")" = 20 ] \
     && pass "profile CSV counts match 2 steps" || fail "profile CSV: $(head -3 "$work/profile-devices.csv")"
 expect 2 "the reference path runs no kernels" -- "$clcnn" profile --device ref
+expect 2 "the reference path has no work-groups to tune" -- "$clcnn" tune --device ref
+expect 2 "--runs expects a whole number from 1 to 1000" -- "$clcnn" tune --runs 0
 
 # ---- bad flags and bad data
 expect 2 "--epochs expects a whole number from 1" -- "$clcnn" train --data "$work/data" --epochs 0

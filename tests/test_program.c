@@ -1,4 +1,5 @@
 /* Run-time kernel compilation, build errors, the binary cache and the embedded sources. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,6 +263,89 @@ START_TEST(the_kernel_dir_overrides_the_embedded_sources)
 }
 END_TEST
 
+/* ---- clcnn tune ------------------------------------------------------------------------- */
+
+static bool power_of_two(int value) { return value > 0 && (value & (value - 1)) == 0; }
+
+START_TEST(tuned_work_groups_are_stored_and_used_by_later_contexts)
+{
+    use_cache_dir("tune-stored");
+    clcnn_context *context = open_context();
+    bool from_store = true;
+    clcnn_tuning defaults = clcnn_context_tuning(context, &from_store);
+    ck_assert(!from_store);
+    ck_assert_int_eq(defaults.conv2d_3x3_work_group, 64);
+    clcnn_tuning winners;
+    ck_assert_ok(clcnn_tune(context, CLCNN_CHECK_SHAPES_SMALL, 1, NULL, NULL, &winners));
+    clcnn_context_destroy(context);
+    ck_assert(power_of_two(winners.conv2d_3x3_work_group));
+    ck_assert(power_of_two(winners.elementwise_work_group));
+    ck_assert(power_of_two(winners.planes_work_group));
+
+    context = open_context();
+    clcnn_tuning loaded = clcnn_context_tuning(context, &from_store);
+    ck_assert(from_store);
+    ck_assert_int_eq(loaded.conv2d_3x3_work_group, winners.conv2d_3x3_work_group);
+    ck_assert_int_eq(loaded.elementwise_work_group, winners.elementwise_work_group);
+    ck_assert_int_eq(loaded.planes_work_group, winners.planes_work_group);
+    int failures = -1;
+    ck_assert_ok(clcnn_check_run(context, CLCNN_CHECK_SHAPES_SMALL, 3, NULL, NULL, &failures));
+    ck_assert_int_eq(failures, 0);
+    clcnn_context_destroy(context);
+
+    /* a damaged store is ignored: the defaults again */
+    const char *dir = getenv("CLCNN_CACHE_DIR");
+    DIR *folder = opendir(dir);
+    ck_assert_ptr_nonnull(folder);
+    for (struct dirent *entry; (entry = readdir(folder)) != NULL;) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, entry->d_name);
+        if (entry->d_name[0] != '.')
+            flip_last_byte(path);
+    }
+    closedir(folder);
+    context = open_context();
+    loaded = clcnn_context_tuning(context, &from_store);
+    ck_assert(!from_store);
+    ck_assert_int_eq(loaded.conv2d_3x3_work_group, defaults.conv2d_3x3_work_group);
+    clcnn_context_destroy(context);
+}
+END_TEST
+
+/* Every candidate of a wrong 3x3 convolution fails the cross-check: tune fails, stores nothing. */
+START_TEST(a_candidate_that_fails_the_check_cannot_win)
+{
+    use_cache_dir("tune-mutant");
+    const char *dir = make_temp_dir("tune-mutant-kernels");
+    for (size_t i = 0; i < clcnn_embedded_kernel_count; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, clcnn_embedded_kernels[i].name);
+        char *text = strndup((const char *)clcnn_embedded_kernels[i].bytes,
+                             clcnn_embedded_kernels[i].length);
+        char *site = strstr(text, "upper[k] += r0 * w0");
+        if (!strcmp(clcnn_embedded_kernels[i].name, "conv2d.cl")) {
+            ck_assert_msg(site != NULL, "the conv2d mutation site has moved");
+            memcpy(site, "upper[k] -= r0 * w0", strlen("upper[k] -= r0 * w0"));
+        }
+        ck_assert(write_file(path, text, strlen(text)));
+        free(text);
+    }
+    setenv("CLCNN_KERNEL_DIR", dir, 1);
+    clcnn_context *context = open_context();
+    clcnn_tuning winners;
+    ck_assert_int_eq(clcnn_tune(context, CLCNN_CHECK_SHAPES_SMALL, 1, NULL, NULL, &winners),
+                     CLCNN_ERROR_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(clcnn_last_error(), "no candidate for conv2d_3x3_work_group"));
+    clcnn_context_destroy(context);
+    unsetenv("CLCNN_KERNEL_DIR");
+    context = open_context();
+    bool from_store = true;
+    clcnn_context_tuning(context, &from_store);
+    ck_assert(!from_store);
+    clcnn_context_destroy(context);
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("program");
@@ -276,6 +360,12 @@ int main(void)
     tcase_add_test(tc, the_cache_can_be_turned_off);
     tcase_add_test(tc, embedded_kernels_match_the_files_in_cl);
     tcase_add_test(tc, the_kernel_dir_overrides_the_embedded_sources);
+    /* tuning times 16 candidates; a simulator interprets each work-item, far too slowly */
+    const char *spec = test_device_spec();
+    if (!spec || !strstr(spec, "oclgrind")) {
+        tcase_add_test(tc, tuned_work_groups_are_stored_and_used_by_later_contexts);
+        tcase_add_test(tc, a_candidate_that_fails_the_check_cannot_win);
+    }
     suite_add_tcase(suite, tc);
     return run_suite(suite);
 }

@@ -11,5 +11,6 @@
 #include "clcnn/profile.h"
 #include "clcnn/status.h"
 #include "clcnn/train.h"
+#include "clcnn/tune.h"
 
 #endif

@@ -34,6 +34,8 @@ int command_build(int argc, char **argv)
     print_device_header(clcnn_context_device(context));
     status = clcnn_context_build_all(context);
     clcnn_build_stats stats = clcnn_context_build_stats(context);
+    bool tuned = false;
+    clcnn_tuning tuning = clcnn_context_tuning(context, &tuned);
     clcnn_context_destroy(context);
     if (status != CLCNN_OK)
         return report_failure(status, "building the kernels");
@@ -41,5 +43,8 @@ int command_build(int argc, char **argv)
            "%.3f s\n",
            stats.built_from_source, stats.loaded_from_cache, stats.cache_rejected,
            stats.build_seconds);
+    printf("work-groups (%s): conv2d 3x3 %d, element-wise %d, planes %d\n",
+           tuned ? "from clcnn tune" : "defaults; clcnn tune may find better", tuning.conv2d_3x3_work_group,
+           tuning.elementwise_work_group, tuning.planes_work_group);
     return 0;
 }

@@ -19,6 +19,7 @@ int command_eval(int argc, char **argv);
 int command_predict(int argc, char **argv);
 int command_bench(int argc, char **argv);
 int command_profile(int argc, char **argv);
+int command_tune(int argc, char **argv);
 
 /* Prints "clcnn: <message>" and the library's last error to stderr; returns 1, or
  * EXIT_USAGE for CLCNN_ERROR_NO_DEVICE and CLCNN_ERROR_INVALID_ARGUMENT. */

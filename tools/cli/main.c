@@ -19,6 +19,7 @@ static const struct {
     {"predict", command_predict, "classify PNG images with a checkpoint: top 3 classes"},
     {"bench", command_bench, "time training steps, ops and start-up on devices and the reference"},
     {"profile", command_profile, "per-kernel profiles of a few training steps, devices side by side"},
+    {"tune", command_tune, "time work-group sizes on a device and store the fastest that pass"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,51 @@
+/* Per-device tuning of work-group sizes. Each device starts from defaults chosen from its
+ * limits; `clcnn tune` (clcnn_tune) times every candidate of every parameter at the tutorial
+ * model's shapes, through the cross-check so that a candidate that breaks an op cannot win,
+ * and stores the winners in the program cache folder, keyed like the program cache by
+ * device, driver, platform and clcnn version. Every context on that device then uses them. */
+#ifndef CLCNN_TUNE_H
+#define CLCNN_TUNE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "clcnn/check.h"
+#include "clcnn/device.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct clcnn_tuning {
+    int conv2d_3x3_work_group;  /* the 3x3 fast-path convolution kernels (forward, dX, dW) */
+    int elementwise_work_group; /* activations, dropout, optimizers, and other 1-D kernels */
+    int planes_work_group;      /* most items in a group of the 3-D pooling and padding ranges */
+} clcnn_tuning;
+
+/* The sizes the context uses, and whether they came from `clcnn tune`'s store. */
+CLCNN_API clcnn_tuning clcnn_context_tuning(const clcnn_context *context, bool *from_store);
+
+/* One candidate of one parameter: the summed median device time of the ops it affects. */
+typedef struct clcnn_tune_row {
+    char parameter[40];
+    int value;
+    double milliseconds;
+    bool passed; /* every affected op matched the reference */
+} clcnn_tune_row;
+
+typedef void (*clcnn_tune_callback)(const clcnn_tune_row *row, void *user_data);
+
+/* Times each candidate (powers of two up to the device's limit) `runs` times per op after a
+ * warm-up, at `shapes` (CLCNN_CHECK_SHAPES_SEED to tune for the tutorial's model; the small
+ * shapes make a quick test), keeps the fastest that passed for each parameter, applies the
+ * winners to the context and stores them. *winners gets them. Fails, storing nothing, when no
+ * candidate of a parameter passes. */
+CLCNN_API clcnn_status clcnn_tune(clcnn_context *context, clcnn_check_shapes shapes, int runs,
+                                  clcnn_tune_callback callback, void *user_data,
+                                  clcnn_tuning *winners);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
