@@ -255,6 +255,7 @@ __kernel void conv2d_forward_3x3(__global const float *xp, __global const float 
     const int HP = OH + 2, WP = OW + 2;
     __global const float *weights[8];
     float8 upper[8], lower[8];
+    #pragma unroll
     for (int k = 0; k < 8; k++) {
         const int channel = min(oc0 + k, OC - 1);
         weights[k] = w + (size_t)channel * C * 9;
@@ -262,11 +263,13 @@ __kernel void conv2d_forward_3x3(__global const float *xp, __global const float 
     }
     for (int c = 0; c < C; c++) {
         __global const float *rows = xp + (((size_t)n * C + c) * HP + oh0) * WP + ow0;
+        #pragma unroll
         for (int kw = 0; kw < 3; kw++) {
             /* padded rows oh0 .. oh0 + 3 at offset kw: row r feeds the upper output row with
              * tap (r, kw) and the lower one with tap (r - 1, kw) */
             const float8 r0 = vload8(0, rows + kw), r1 = vload8(0, rows + WP + kw);
             const float8 r2 = vload8(0, rows + 2 * WP + kw), r3 = vload8(0, rows + 3 * WP + kw);
+            #pragma unroll
             for (int k = 0; k < 8; k++) {
                 __global const float *tap = weights[k] + c * 9 + kw;
                 const float w0 = tap[0], w1 = tap[3], w2 = tap[6];
@@ -299,6 +302,7 @@ __kernel void conv2d_backward_weights_3x3_fast(__global const float *xp, __globa
     const int oc1 = min(oc0 + 1, OC - 1);
     const int HP = OH + 2, WP = OW + 2;
     float8 sum0[9], sum1[9];
+    #pragma unroll
     for (int tap = 0; tap < 9; tap++)
         sum0[tap] = sum1[tap] = (float8)(0.0f);
     for (int n = 0; n < N; n++)
@@ -309,6 +313,7 @@ __kernel void conv2d_backward_weights_3x3_fast(__global const float *xp, __globa
             for (int ow0 = 0; ow0 < OW; ow0 += 8) {
                 const float8 upper0 = vload8(0, g0 + ow0), lower0 = vload8(0, g0 + OW + ow0);
                 const float8 upper1 = vload8(0, g1 + ow0), lower1 = vload8(0, g1 + OW + ow0);
+                #pragma unroll
                 for (int kw = 0; kw < 3; kw++) {
                     /* padded row r meets output row oh at tap (r, kw) and oh + 1 at (r - 1, kw) */
                     const float8 r0 = vload8(0, rows + ow0 + kw), r1 = vload8(0, rows + WP + ow0 + kw);
@@ -323,6 +328,7 @@ __kernel void conv2d_backward_weights_3x3_fast(__global const float *xp, __globa
                 }
             }
         }
+    #pragma unroll
     for (int tap = 0; tap < 9; tap++) {
         const float8 a = sum0[tap], b = sum1[tap];
         dw[((size_t)oc0 * C + c) * 9 + tap] =
