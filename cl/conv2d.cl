@@ -217,8 +217,9 @@ __kernel void conv2d_pad(__global const float *x, __global float *xp, const int 
     if (q >= WP || r >= HP)
         return;
     const int iw = q - left, ih = r - top;
-    xp[(plane * HP + r) * WP + q] = ih >= 0 && ih < H && iw >= 0 && iw < W
-                                        ? x[(plane * H + ih) * W + iw] : 0.0f;
+    /* a clamped, always valid load and a select, rather than a conditional load: vectorises */
+    const float value = x[(plane * H + clamp(ih, 0, H - 1)) * W + clamp(iw, 0, W - 1)];
+    xp[(plane * HP + r) * WP + q] = ih >= 0 && ih < H && iw >= 0 && iw < W ? value : 0.0f;
 }
 
 /* wf[c][oc][t] = w[oc][c][8 - t]: 3x3 taps reversed, channels swapped. */

@@ -25,24 +25,6 @@ __kernel void maxpool2d_forward(__global const float *x, __global float *y,
         return;
     const size_t index = (plane * OH + oh) * OW + ow;
     __global const float *x_plane = x + plane * H * W;
-    if (KH == 2 && KW == 2 && stride_h == 2 && stride_w == 2 && pad_top == 0 && pad_left == 0 &&
-        2 * OH <= H && 2 * OW <= W) {
-        /* the seed's 2x2/2 windows, all inside the input: the same rule, unrolled */
-        const int first = 2 * oh * W + 2 * ow;
-        const float2 upper = vload2(0, x_plane + first), lower = vload2(0, x_plane + first + W);
-        const float candidates[3] = {upper.s1, lower.s0, lower.s1};
-        const int offsets[3] = {1, W, W + 1};
-        float best = upper.s0;
-        int best_index = first;
-        for (int k = 0; k < 3; k++)
-            if (candidates[k] > best || (isnan(candidates[k]) && !isnan(best))) {
-                best = candidates[k];
-                best_index = first + offsets[k];
-            }
-        y[index] = best;
-        argmax[index] = best_index;
-        return;
-    }
     float best = 0.0f;
     int best_index = -1;
     for (int kh = 0; kh < KH; kh++) {
@@ -62,6 +44,37 @@ __kernel void maxpool2d_forward(__global const float *x, __global float *y,
     }
     y[index] = best;
     argmax[index] = best_index;
+}
+
+/* Keeps the first maximum in window order; a NaN beats any number, and the first NaN stays. */
+#define TAKE_IF_GREATER(value, offset_of_value)                                              \
+    do {                                                                                     \
+        const float candidate_ = (value);                                                    \
+        const bool take_ = candidate_ > best || (isnan(candidate_) && !isnan(best));         \
+        best = take_ ? candidate_ : best;                                                    \
+        offset = take_ ? (offset_of_value) : offset;                                         \
+    } while (0)
+
+/* The seed's 2x2/2 windows, all inside the input (2 OH <= H, 2 OW <= W): the same rule as
+ * maxpool2d_forward in straight-line selects, with no loop or early return, so that a CPU
+ * driver can vectorise it across work-items. */
+__kernel void maxpool2d_forward_2x2(__global const float *x, __global float *y,
+                                    __global int *argmax, POOL_SHAPE_ARGUMENTS)
+{
+    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1);
+    const size_t plane = get_global_id(2);
+    if (ow < OW && oh < OH) {
+        const int first = 2 * oh * W + 2 * ow;
+        __global const float *window = x + plane * H * W + first;
+        float best = window[0];
+        int offset = 0;
+        TAKE_IF_GREATER(window[1], 1);
+        TAKE_IF_GREATER(window[W], W);
+        TAKE_IF_GREATER(window[W + 1], W + 1);
+        const size_t index = (plane * OH + oh) * OW + ow;
+        y[index] = best;
+        argmax[index] = first + offset;
+    }
 }
 
 /* dX: one work-item per input element, summing dy over the windows that chose it.
@@ -112,4 +125,23 @@ __kernel void maxpool2d_backward_tiled(__global const float *dy, __global const 
             const int self = (bh * KH + kh) * W + bw * KW + kw;
             dx[plane * H * W + self] = self == chosen ? gradient : 0.0f;
         }
+}
+
+/* dX for the seed's 2x2/2 windows covering the whole input (H = 2 OH, W = 2 OW): one
+ * work-item per window, straight-line, on a 3-D range [N * C][OH][OW]. */
+__kernel void maxpool2d_backward_2x2(__global const float *dy, __global const int *argmax,
+                                     __global float *dx, POOL_SHAPE_ARGUMENTS)
+{
+    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1);
+    const size_t plane = get_global_id(2);
+    if (ow < OW && oh < OH) {
+        const size_t out = (plane * OH + oh) * OW + ow;
+        const int chosen = argmax[out], first = 2 * oh * W + 2 * ow;
+        const float gradient = dy[out];
+        __global float *window = dx + plane * H * W + first;
+        window[0] = chosen == first ? gradient : 0.0f;
+        window[1] = chosen == first + 1 ? gradient : 0.0f;
+        window[W] = chosen == first + W ? gradient : 0.0f;
+        window[W + 1] = chosen == first + W + 1 ? gradient : 0.0f;
+    }
 }

@@ -359,14 +359,18 @@ static clcnn_status check_maxpool2d(checker *c, int N, int C, int H, int W, int 
     CLCNN_TRY(clcnn_pool2d_shape_make(N, C, H, W, size, size, stride, stride, padding, &s));
     char shape[96];
     snprintf(shape, sizeof shape, "%dx%dx%dx%d p%dx%d/%d %s%s", N, C, H, W, size, size, stride,
-             padding == CLCNN_PADDING_SAME ? "same" : "valid", ties ? " ties" : "");
+             padding == CLCNN_PADDING_SAME ? "same" : "valid", ties ? " ties+NaN" : "");
     size_t x_count = (size_t)N * C * H * W, y_count = (size_t)N * C * s.OH * s.OW;
     float *x, *dy, *y_ref, *dx_ref;
     int32_t *argmax_ref;
-    if (ties)
+    if (ties) {
+        /* a NaN wins its window, the first one if several: every 11th input is one */
         CLCNN_TRY(tied_floats(c, x_count, &x));
-    else
+        for (size_t i = 5; i < x_count; i += 11)
+            x[i] = NAN;
+    } else {
         CLCNN_TRY(random_floats(c, x_count, -1.0f, 1.0f, &x));
+    }
     CLCNN_TRY(random_floats(c, y_count, -1.0f, 1.0f, &dy));
     CLCNN_TRY(host_array(c, y_count, sizeof(float), (void **)&y_ref));
     CLCNN_TRY(host_array(c, y_count, sizeof(int32_t), (void **)&argmax_ref));
@@ -687,6 +691,7 @@ static clcnn_status run_small(checker *c)
     RUN_CASE(c, check_maxpool2d(c, 2, 5, 13, 13, 3, 2, CLCNN_PADDING_VALID, false));
     RUN_CASE(c, check_maxpool2d(c, 2, 3, 7, 13, 3, 1, CLCNN_PADDING_SAME, false));
     RUN_CASE(c, check_maxpool2d(c, 2, 3, 8, 7, 2, 2, CLCNN_PADDING_VALID, true));
+    RUN_CASE(c, check_maxpool2d(c, 3, 5, 6, 10, 2, 2, CLCNN_PADDING_VALID, true));
     const clcnn_activation kinds[] = {CLCNN_ACTIVATION_RELU, CLCNN_ACTIVATION_SIGMOID,
                                       CLCNN_ACTIVATION_TANH, CLCNN_ACTIVATION_LEAKY_RELU};
     for (int k = 0; k < 4; k++) {

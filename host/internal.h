@@ -64,8 +64,10 @@ clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char
     X(CONV2D_BACKWARD_WEIGHTS_3X3_FAST, CONV2D, "conv2d_backward_weights_3x3_fast")          \
     X(CONV2D_BACKWARD_BIAS, CONV2D, "conv2d_backward_bias")                                  \
     X(MAXPOOL2D_FORWARD, MAXPOOL2D, "maxpool2d_forward")                                     \
+    X(MAXPOOL2D_FORWARD_2X2, MAXPOOL2D, "maxpool2d_forward_2x2")                             \
     X(MAXPOOL2D_BACKWARD, MAXPOOL2D, "maxpool2d_backward")                                   \
     X(MAXPOOL2D_BACKWARD_TILED, MAXPOOL2D, "maxpool2d_backward_tiled")                       \
+    X(MAXPOOL2D_BACKWARD_2X2, MAXPOOL2D, "maxpool2d_backward_2x2")                           \
     X(ACTIVATION_FORWARD, ACTIVATION, "activation_forward")                                  \
     X(ACTIVATION_BACKWARD, ACTIVATION, "activation_backward")                                \
     X(DENSE_BIAS_ADD, DENSE, "dense_bias_add")                                               \

@@ -19,6 +19,14 @@ clcnn_status clcnn_pool2d_shape_make(int N, int C, int H, int W, int KH, int KW,
     return CLCNN_OK;
 }
 
+/* The tutorial's 2x2/2 windows with no padding, every window inside the input: the
+ * straight-line kernels, which a CPU driver vectorises (the general ones it does not). */
+static bool seed_windows(const clcnn_pool2d_shape *s)
+{
+    return s->KH == 2 && s->KW == 2 && s->stride_h == 2 && s->stride_w == 2 && s->pad_top == 0 &&
+           s->pad_left == 0 && 2 * s->OH <= s->H && 2 * s->OW <= s->W;
+}
+
 static size_t input_count(const clcnn_pool2d_shape *s) { return (size_t)s->N * s->C * s->H * s->W; }
 static size_t output_count(const clcnn_pool2d_shape *s) { return (size_t)s->N * s->C * s->OH * s->OW; }
 
@@ -52,8 +60,9 @@ clcnn_status clcnn_maxpool2d_forward(clcnn_context *context, const clcnn_pool2d_
         clcnn_ref_maxpool2d_forward(s, x->host, y->host, argmax->host);
         return CLCNN_OK;
     }
-    return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_FORWARD, s, x->mem, y->mem, argmax->mem,
-                       s->OW, s->OH);
+    return launch_pool(context, seed_windows(s) ? CLCNN_KERNEL_MAXPOOL2D_FORWARD_2X2
+                                                : CLCNN_KERNEL_MAXPOOL2D_FORWARD,
+                       s, x->mem, y->mem, argmax->mem, s->OW, s->OH);
 }
 
 clcnn_status clcnn_maxpool2d_backward(clcnn_context *context, const clcnn_pool2d_shape *s,
@@ -67,6 +76,9 @@ clcnn_status clcnn_maxpool2d_backward(clcnn_context *context, const clcnn_pool2d
         clcnn_ref_maxpool2d_backward(s, dy->host, argmax->host, dx->host);
         return CLCNN_OK;
     }
+    if (seed_windows(s) && s->H == 2 * s->OH && s->W == 2 * s->OW)
+        return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_BACKWARD_2X2, s, dy->mem, argmax->mem,
+                           dx->mem, s->OW, s->OH);
     if (s->KH == s->stride_h && s->KW == s->stride_w && s->pad_top == 0 && s->pad_left == 0)
         return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_BACKWARD_TILED, s, dy->mem, argmax->mem,
                            dx->mem, (s->W + s->KW - 1) / s->KW, (s->H + s->KH - 1) / s->KH);
