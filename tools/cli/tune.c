@@ -21,7 +21,7 @@ int command_tune(int argc, char **argv)
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     const char *device_flag = NULL;
-    long runs = 5;
+    long runs = 10;
     int option;
     while ((option = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (option) {
@@ -34,7 +34,7 @@ int command_tune(int argc, char **argv)
             printf("usage: clcnn tune [--device SPEC] [--runs N]\n"
                    "Times each work-group size (powers of two up to the device's limit) for the\n"
                    "3x3 convolutions, the element-wise kernels and the pooling ranges: the summed\n"
-                   "median of N runs (default 5) of the ops each one drives, at the tutorial\n"
+                   "median of N runs (default 10) of the ops each one drives, at the tutorial\n"
                    "model's shapes, every run cross-checked against the reference. The fastest\n"
                    "candidate that passed wins; the winners are stored in the program cache\n"
                    "folder for this device and driver (`clcnn build` shows them).\n");
