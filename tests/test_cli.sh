@@ -154,6 +154,7 @@ expect 1 "32 x 32 grayscale PNG" -- "$clcnn" predict --checkpoint "$work/run/che
 expect 1 "32 x 32 colour 16-bit PNG" -- "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt" "$corpus/png/rgb16-32.png"
 expect 1 "corrupt.png: corrupt PNG" -- "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt" "$work/corrupt.png"
 expect 2 "no image given" -- "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt"
+expect 2 "--out does not apply here" -- "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt" --out "$work/x" "$corpus/png/rgb-32.png"
 
 # ---- a checkpoint of another model: refused for resuming and for evaluation
 mkdir -p "$work/other" && cp "$corpus/checkpoint/tiny.ckpt" "$work/other/checkpoint-last.ckpt"

@@ -76,7 +76,14 @@ static bool parse_common(int argc, char **argv, const char *usage, const char **
         switch (option) {
         case 'c': *checkpoint = optarg; break;
         case 'D': *data = optarg; break;
-        case 'o': *out = optarg; break;
+        case 'o':
+            if (!out) { /* a command without output files: say so rather than ignore it */
+                fprintf(stderr, "clcnn: --out does not apply here: the results go to stdout\n%s",
+                        usage);
+                return false;
+            }
+            *out = optarg;
+            break;
         case 'd': *device = optarg; break;
         case 'h': printf("%s", usage); *status = 0; return false;
         default: return false;
@@ -157,9 +164,9 @@ int command_predict(int argc, char **argv)
     const char *usage = "usage: clcnn predict --checkpoint FILE [--data DIR] [--device SPEC] IMAGE.png...\n"
                         "Prints the 3 most likely classes of each 32x32 RGB PNG image; class "
                         "names come from DIR/batches.meta.txt.\n";
-    const char *checkpoint = NULL, *data_dir = NULL, *out = NULL, *device = NULL;
+    const char *checkpoint = NULL, *data_dir = NULL, *device = NULL;
     int status = 0;
-    if (!parse_common(argc, argv, usage, &checkpoint, &data_dir, &out, &device, &status))
+    if (!parse_common(argc, argv, usage, &checkpoint, &data_dir, NULL, &device, &status))
         return status;
     int count = argc - optind;
     if (count <= 0) {
