@@ -255,8 +255,10 @@ static bool bench_device(const char *spec, const bench_config *config, struct js
         if (ok) {
             clcnn_status status = clcnn_check_run_timed(w.context, CLCNN_CHECK_SHAPES_SEED, 1, steps,
                                                         collect_op, result, &result->op_failures);
-            if (status != CLCNN_OK)
-                ok = report_failure(status, "timing the ops") == 0;
+            if (status != CLCNN_OK) {
+                report_failure(status, "timing the ops");
+                ok = false;
+            }
         }
     }
     workload_close(&w);

@@ -93,8 +93,10 @@ static bool profile_device(const char *spec, long steps, struct json_object *tra
         clcnn_profile_reset(w.context);
         for (long i = 0; i < steps && status == CLCNN_OK; i++)
             status = workload_step(&w, (int)i);
-        if (status != CLCNN_OK)
-            ok = report_failure(status, "the profiled steps") == 0;
+        if (status != CLCNN_OK) {
+            report_failure(status, "the profiled steps");
+            ok = false;
+        }
     }
     if (ok) {
         out->count = clcnn_profile_rows(w.context, &out->rows);
