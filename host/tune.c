@@ -106,13 +106,10 @@ clcnn_tuning clcnn_context_tuning(const clcnn_context *context, bool *from_store
     return context->tuning.values;
 }
 
-typedef struct measurement {
-    double milliseconds;
-} measurement;
-
+/* Sums the median device time of the rows into *user_data (a double, milliseconds). */
 static void add_row(const clcnn_check_row *row, void *user_data)
 {
-    ((measurement *)user_data)->milliseconds += row->device_ms;
+    *(double *)user_data += row->device_ms;
 }
 
 clcnn_status clcnn_tune(clcnn_context *context, clcnn_check_shapes shapes, int runs,
@@ -132,15 +129,15 @@ clcnn_status clcnn_tune(clcnn_context *context, clcnn_check_shapes shapes, int r
         for (int value = p->smallest; value <= p->largest && value <= limit; value *= 2) {
             context->tuning.values = best;
             *field(&context->tuning.values, p) = value;
-            measurement m = {0};
+            double milliseconds = 0.0;
             int failures = 0;
-            clcnn_status status = clcnn_check_families(context, shapes, p->families,
-                                                       1, runs, add_row, &m, &failures);
+            clcnn_status status = clcnn_check_families(context, shapes, p->families, 1, runs,
+                                                       add_row, &milliseconds, &failures);
             if (status != CLCNN_OK) {
                 context->tuning = saved;
                 return status;
             }
-            clcnn_tune_row row = {.value = value, .milliseconds = m.milliseconds,
+            clcnn_tune_row row = {.value = value, .milliseconds = milliseconds,
                                   .passed = failures == 0};
             snprintf(row.parameter, sizeof row.parameter, "%s", p->name);
             if (callback)

@@ -33,7 +33,6 @@ typedef struct timing {
 } timing;
 
 typedef struct startup {
-    bool measured;
     double seconds;       /* launch of a fresh process to the end of its first step */
     double build_seconds; /* of that, building or loading the kernel programs */
     int built, loaded;    /* programs compiled from source, loaded from the cache */
@@ -178,7 +177,6 @@ static bool measure_startup(const char *spec, bool cold, startup *result)
         if (ok) {
             result->seconds = (double)(done_seconds - launched.tv_sec) +
                               (done_nanoseconds - launched.tv_nsec) * 1e-9;
-            result->measured = true;
         } else {
             fprintf(stderr, "clcnn bench: the %s start-up probe on %s failed\n", cold ? "cold" : "warm",
                     spec);
@@ -379,16 +377,9 @@ static int bench_specs(const char *spec, bool reference, char specs[][32], int *
 {
     *count = 0;
     if (spec && !strcmp(spec, "all")) {
-        clcnn_device_info *devices = NULL;
-        int found = 0;
-        clcnn_status status = clcnn_list_devices(&devices, &found);
-        if (status != CLCNN_OK)
-            return report_failure(status, "listing devices");
-        for (int i = 0; i < found && *count < MAX_BENCH_DEVICES - 1; i++)
-            if (!devices[i].is_simulator)
-                snprintf(specs[(*count)++], 32, "%d:%d", devices[i].platform_index,
-                         devices[i].device_index);
-        free(devices);
+        int result = every_device_spec(specs, MAX_BENCH_DEVICES - 1, count);
+        if (result != 0)
+            return result;
     } else if (!spec || strcasecmp(spec, "ref")) {
         clcnn_context *context = NULL;
         clcnn_status status = clcnn_context_create(spec, NULL, &context);

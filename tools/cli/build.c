@@ -28,11 +28,10 @@ int command_build(int argc, char **argv)
         return EXIT_USAGE;
     }
     clcnn_context *context = NULL;
-    clcnn_status status = clcnn_context_create(device_spec(device_flag), NULL, &context);
-    if (status != CLCNN_OK)
-        return report_failure(status, "opening the device");
-    print_device_header(clcnn_context_device(context));
-    status = clcnn_context_build_all(context);
+    int opened = open_device(device_spec(device_flag), NULL, &context);
+    if (opened != 0)
+        return opened;
+    clcnn_status status = clcnn_context_build_all(context);
     clcnn_build_stats stats = clcnn_context_build_stats(context);
     bool tuned = false;
     clcnn_tuning tuning = clcnn_context_tuning(context, &tuned);

@@ -54,16 +54,14 @@ static int check_device(const char *spec, clcnn_check_shapes shapes, uint64_t se
 {
     clcnn_context *context = NULL;
     const clcnn_context_options options = {.profiling = out->profile, .trace = out->trace != NULL};
-    clcnn_status status = clcnn_context_create(spec, &options, &context);
-    if (status != CLCNN_OK)
-        return report_failure(status, "opening the device");
-    const clcnn_device_info *device = clcnn_context_device(context);
-    print_device_header(device);
-    out->device = device->name;
+    int opened = open_device(spec, &options, &context);
+    if (opened != 0)
+        return opened;
+    out->device = clcnn_context_device(context)->name;
     if (!out->json)
         printf("%-13s %-16s %-34s %10s %10s %9s %9s  %-4s %9s\n", "op", "direction", "shape",
                "max abs", "max rel", "tol abs", "tol rel", "", "device ms");
-    status = clcnn_check_run(context, shapes, seed, print_row, out, failures);
+    clcnn_status status = clcnn_check_run(context, shapes, seed, print_row, out, failures);
     if (status == CLCNN_OK && out->profile && !out->json)
         report_profile(context, NULL);
     if (status == CLCNN_OK && out->trace)

@@ -34,6 +34,14 @@ const char *data_folder(const char *from_flag);
 /* "Device: <name> (<platform>, driver <version>)" on stderr, at the start of every command. */
 void print_device_header(const clcnn_device_info *device);
 
+/* A context on the device spec names (options may be NULL), its header printed. Returns 0,
+ * or, having reported why, the exit status for the failure. */
+int open_device(const char *spec, const clcnn_context_options *options, clcnn_context **context);
+
+/* "platform:device" of every device but simulators, at most `capacity`, for --device all.
+ * Returns 0, or, having reported why, the exit status for the failure. */
+int every_device_spec(char specs[][32], int capacity, int *count);
+
 /* Parses a whole positive integer in [minimum, maximum]; on failure prints an error naming
  * the flag and returns false. */
 bool parse_int_flag(const char *flag, const char *text, long minimum, long maximum, long *value);

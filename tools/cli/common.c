@@ -38,6 +38,31 @@ void print_device_header(const clcnn_device_info *device)
                 device->driver_version);
 }
 
+int open_device(const char *spec, const clcnn_context_options *options, clcnn_context **context)
+{
+    clcnn_status status = clcnn_context_create(spec, options, context);
+    if (status != CLCNN_OK)
+        return report_failure(status, "opening the device");
+    print_device_header(clcnn_context_device(*context));
+    return 0;
+}
+
+int every_device_spec(char specs[][32], int capacity, int *count)
+{
+    *count = 0;
+    clcnn_device_info *devices = NULL;
+    int found = 0;
+    clcnn_status status = clcnn_list_devices(&devices, &found);
+    if (status != CLCNN_OK)
+        return report_failure(status, "listing devices");
+    for (int i = 0; i < found && *count < capacity; i++)
+        if (!devices[i].is_simulator)
+            snprintf(specs[(*count)++], 32, "%d:%d", devices[i].platform_index,
+                     devices[i].device_index);
+    free(devices);
+    return 0;
+}
+
 bool parse_int_flag(const char *flag, const char *text, long minimum, long maximum, long *value)
 {
     char *end = NULL;

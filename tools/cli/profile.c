@@ -215,16 +215,9 @@ int command_profile(int argc, char **argv)
     char specs[MAX_PROFILED_DEVICES][32];
     int count = 0;
     if (spec && !strcmp(spec, "all")) {
-        clcnn_device_info *devices = NULL;
-        int found = 0;
-        clcnn_status status = clcnn_list_devices(&devices, &found);
-        if (status != CLCNN_OK)
-            return report_failure(status, "listing devices");
-        for (int i = 0; i < found && count < MAX_PROFILED_DEVICES; i++)
-            if (!devices[i].is_simulator)
-                snprintf(specs[count++], 32, "%d:%d", devices[i].platform_index,
-                         devices[i].device_index);
-        free(devices);
+        int listed = every_device_spec(specs, MAX_PROFILED_DEVICES, &count);
+        if (listed != 0)
+            return listed;
         if (count == 0) {
             fprintf(stderr, "clcnn profile: no OpenCL device found\n");
             return EXIT_USAGE;

@@ -47,13 +47,12 @@ int command_tune(int argc, char **argv)
         return EXIT_USAGE;
     }
     clcnn_context *context = NULL;
-    clcnn_status status = clcnn_context_create(device_spec(device_flag), NULL, &context);
-    if (status != CLCNN_OK)
-        return report_failure(status, "opening the device");
-    print_device_header(clcnn_context_device(context));
+    int opened = open_device(device_spec(device_flag), NULL, &context);
+    if (opened != 0)
+        return opened;
     printf("%-26s %6s %12s  %s\n", "parameter", "size", "ms (ops)", "check");
     clcnn_tuning winners;
-    status = clcnn_tune(context, CLCNN_CHECK_SHAPES_SEED, (int)runs, print_candidate, NULL,
+    clcnn_status status = clcnn_tune(context, CLCNN_CHECK_SHAPES_SEED, (int)runs, print_candidate, NULL,
                         &winners);
     bool stored = false;
     clcnn_context_tuning(context, &stored);
