@@ -2,10 +2,12 @@
  * the identical mask, bit for bit, and backward recomputes it instead of storing it.
  *
  * Element i of layer `layer` at training step `step` is kept when
- *   philox4x32_10(counter = {i, layer, step_lo, step_hi}, key = {seed_lo, seed_hi})[0] >> 8
+ *   philox4x32_10(counter = {first + i, layer, step_lo, step_hi}, key = {seed_lo, seed_hi})[0] >> 8
  *     >= threshold,   threshold = floor(rate * 2^24)   (computed on the host)
  * and a kept element is scaled by `scale` = 1 / (1 - rate). Integer comparisons only: no
  * float rounding can make two devices disagree.
+ * `first` is the global index of element 0: a batch split across replicas gives each the
+ * offset of its first sample, so every replica draws the masks one device would.
  *   x, y, dy, dx: `count` elements, any layout */
 
 #define PHILOX_M0 0xD2511F53u
@@ -36,15 +38,16 @@ static bool keep_element(uint i, uint layer, uint step_lo, uint step_hi, uint se
 }
 
 #define DROPOUT_ARGUMENTS                                                                    \
-    const int count, const uint layer, const uint step_lo, const uint step_hi,               \
-        const uint seed_lo, const uint seed_hi, const uint threshold, const float scale
+    const int count, const uint first, const uint layer, const uint step_lo,                 \
+        const uint step_hi, const uint seed_lo, const uint seed_hi, const uint threshold,      \
+        const float scale
 
 __kernel void dropout_forward(__global const float *x, __global float *y, DROPOUT_ARGUMENTS)
 {
     const int i = (int)get_global_id(0);
     if (i >= count)
         return;
-    y[i] = keep_element((uint)i, layer, step_lo, step_hi, seed_lo, seed_hi, threshold)
+    y[i] = keep_element(first + (uint)i, layer, step_lo, step_hi, seed_lo, seed_hi, threshold)
                ? x[i] * scale : 0.0f;
 }
 
@@ -53,6 +56,6 @@ __kernel void dropout_backward(__global const float *dy, __global float *dx, DRO
     const int i = (int)get_global_id(0);
     if (i >= count)
         return;
-    dx[i] = keep_element((uint)i, layer, step_lo, step_hi, seed_lo, seed_hi, threshold)
+    dx[i] = keep_element(first + (uint)i, layer, step_lo, step_hi, seed_lo, seed_hi, threshold)
                 ? dy[i] * scale : 0.0f;
 }

@@ -9,7 +9,7 @@ const char *clcnn_activation_name(clcnn_activation kind)
     case CLCNN_ACTIVATION_TANH: return "tanh";
     case CLCNN_ACTIVATION_LEAKY_RELU: return "leaky_relu";
     case CLCNN_ACTIVATION_SOFTMAX: return "softmax";
-    case CLCNN_ACTIVATION_NONE: return "linear";
+    case CLCNN_ACTIVATION_NONE: return "none";
     }
     return "?";
 }

@@ -47,8 +47,45 @@ void clcnn_buffer_release(clcnn_buffer *buffer)
 {
     if (buffer->mem)
         clReleaseMemObject(buffer->mem);
-    free(buffer->host);
+    if (!buffer->view)
+        free(buffer->host);
     memset(buffer, 0, sizeof *buffer);
+}
+
+static clcnn_status check_range(const clcnn_buffer *buffer, size_t offset, size_t bytes,
+                                const char *what);
+
+size_t clcnn_buffer_alignment(const clcnn_context *context)
+{
+    cl_uint bits = 0;
+    if (context->reference ||
+        clGetDeviceInfo(context->device_id, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof bits, &bits,
+                        NULL) != CL_SUCCESS || bits < 8 * sizeof(float))
+        return 64;
+    return bits / 8;
+}
+
+clcnn_status clcnn_buffer_view(clcnn_context *context, clcnn_buffer *parent, size_t offset,
+                               size_t bytes, clcnn_buffer *view)
+{
+    memset(view, 0, sizeof *view);
+    CLCNN_TRY(check_range(parent, offset, bytes, "a view"));
+    if (offset % clcnn_buffer_alignment(context) != 0)
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT, "a view at offset %zu is not aligned to "
+                          "%zu bytes", offset, clcnn_buffer_alignment(context));
+    view->bytes = bytes;
+    view->view = true;
+    if (context->reference) {
+        view->host = (char *)parent->host + offset;
+        return CLCNN_OK;
+    }
+    const cl_buffer_region region = {offset, bytes};
+    cl_int code = CL_SUCCESS;
+    view->mem = clCreateSubBuffer(parent->mem, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION,
+                                  &region, &code);
+    if (code != CL_SUCCESS)
+        return clcnn_fail_cl(context, code, "clCreateSubBuffer", __FILE__, __LINE__);
+    return CLCNN_OK;
 }
 
 static clcnn_status check_range(const clcnn_buffer *buffer, size_t offset, size_t bytes,

@@ -436,6 +436,26 @@ static clcnn_status check_activation(checker *c, clcnn_activation kind, int coun
     return CLCNN_OK;
 }
 
+static clcnn_status check_add(checker *c, int count)
+{
+    char shape[96];
+    snprintf(shape, sizeof shape, "%d elements", count);
+    float *a, *b, *y_ref;
+    CLCNN_TRY(random_floats(c, (size_t)count, -4.0f, 4.0f, &a));
+    CLCNN_TRY(random_floats(c, (size_t)count, -4.0f, 4.0f, &b));
+    CLCNN_TRY(host_array(c, (size_t)count, sizeof(float), (void **)&y_ref));
+    clcnn_ref_add(count, a, b, y_ref);
+    clcnn_buffer *A, *B, *Y;
+    CLCNN_TRY(upload(c, a, (size_t)count * sizeof(float), &A));
+    CLCNN_TRY(upload(c, b, (size_t)count * sizeof(float), &B));
+    CLCNN_TRY(output(c, (size_t)count, &Y));
+    begin_row(c, "add", "forward", shape);
+    TIMED(c, clcnn_add(c->context, count, A, B, Y));
+    CLCNN_TRY(compare(c, "y", Y, y_ref, (size_t)count, 0.0, 0.0)); /* one rounding: exact */
+    end_row(c);
+    return CLCNN_OK;
+}
+
 static clcnn_status check_dense(checker *c, int N, int I, int O)
 {
     const clcnn_dense_shape s = {N, I, O};
@@ -495,7 +515,9 @@ static clcnn_status check_dense(checker *c, int N, int I, int O)
 
 static clcnn_status check_dropout(checker *c, int count, float rate, uint64_t step, uint32_t layer)
 {
-    const clcnn_dropout_params p = {count, rate, 0x5eed5eed12345678ULL, step, layer};
+    /* a non-zero first element, as a replica's share of a split batch has */
+    const clcnn_dropout_params p = {.count = count, .first = 1000u * layer, .rate = rate,
+                                    .seed = 0x5eed5eed12345678ULL, .step = step, .layer = layer};
     char shape[96];
     snprintf(shape, sizeof shape, "%d elements rate %.2f step %llu", count, (double)rate,
              (unsigned long long)step);
@@ -698,6 +720,8 @@ static clcnn_status run_small(checker *c)
         RUN_CASE(c, check_activation(c, kinds[k], 1));
         RUN_CASE(c, check_activation(c, kinds[k], 4099));
     }
+    RUN_CASE(c, check_add(c, 1));
+    RUN_CASE(c, check_add(c, 4099));
     RUN_CASE(c, check_dense(c, 1, 7, 3));
     RUN_CASE(c, check_dense(c, 5, 130, 10));
     RUN_CASE(c, check_dropout(c, 1, 0.5f, 0, 0));

@@ -18,6 +18,7 @@
 #define TAG_ADAM_M TAG('A', 'D', 'M', 'M')
 #define TAG_ADAM_V TAG('A', 'D', 'M', 'V')
 #define TAG_HISTORY TAG('H', 'I', 'S', 'T')
+#define TAG_CLASSES TAG('C', 'L', 'A', 'S')
 #define TRAINING_BYTES (8 + 4 + 8 + 8 + 4 + 8 + 4 + 4 + 8 + 8 + 8 + 8)
 #define HISTORY_ROW_BYTES (4 + 5 * 8)
 #define MAX_SECTION (1ull << 33)
@@ -66,8 +67,10 @@ clcnn_status clcnn_checkpoint_write(const char *path, const clcnn_checkpoint *c)
     bytes b = {0};
     put(&b, MAGIC, 8);
     put_u32(&b, CLCNN_CHECKPOINT_VERSION);
-    put_u32(&b, 6);
+    put_u32(&b, c->class_names ? 7 : 6);
     put_section(&b, TAG_MODEL, c->model_text, strlen(c->model_text));
+    if (c->class_names)
+        put_section(&b, TAG_CLASSES, c->class_names, strlen(c->class_names));
     bytes training = {0};
     put_u64(&training, c->steps);
     put_u32(&training, (uint32_t)c->epochs_done);
@@ -263,6 +266,15 @@ static clcnn_status parse_sections(reader *r, const char *name, uint32_t section
         } else if (tag == TAG_ADAM_V) {
             bit = 16;
             status = copy_floats(payload, length, name, "ADMV", c, &c->v);
+        } else if (tag == TAG_CLASSES) {
+            bit = 64;
+            c->class_names = malloc((size_t)length + 1);
+            if (!c->class_names)
+                return clcnn_fail(CLCNN_ERROR_ALLOCATION, "%s: out of host memory", name);
+            memcpy(c->class_names, payload, (size_t)length);
+            c->class_names[length] = '\0';
+            if (strlen(c->class_names) != length)
+                return clcnn_fail(CLCNN_ERROR_FORMAT, "%s: section CLAS holds a NUL byte", name);
         } else if (tag == TAG_HISTORY) {
             bit = 32;
             status = parse_history(payload, length, name, c);
@@ -273,7 +285,7 @@ static clcnn_status parse_sections(reader *r, const char *name, uint32_t section
                               tag_name(tag, tag_text));
         seen |= bit;
     }
-    if (seen != 63)
+    if ((seen & 63) != 63)
         return clcnn_fail(CLCNN_ERROR_FORMAT,
                           "%s: missing sections (found mask %02x of MODL TRNG PARM ADMM ADMV HIST)",
                           name, seen);
@@ -297,6 +309,10 @@ clcnn_status clcnn_checkpoint_parse(const uint8_t *data, size_t size, const char
                           "versions up to %u", name, version, CLCNN_CHECKPOINT_VERSION);
     if (version == 0)
         return clcnn_fail(CLCNN_ERROR_FORMAT, "%s: format version 0 does not exist", name);
+    if (version == 1)
+        return clcnn_fail(CLCNN_ERROR_FORMAT,
+                          "%s: format version 1 was written by clcnn 0.1, whose model text this "
+                          "one no longer reads; train the model again", name);
     if (size < 8 + 8 + 8)
         return clcnn_fail(CLCNN_ERROR_FORMAT, "%s: truncated (%zu bytes)", name, size);
     uint64_t checksum;
@@ -351,6 +367,7 @@ clcnn_status clcnn_checkpoint_read(const char *path, clcnn_checkpoint *c)
 void clcnn_checkpoint_free(clcnn_checkpoint *c)
 {
     free(c->model_text);
+    free(c->class_names);
     free(c->parameters);
     free(c->m);
     free(c->v);

@@ -11,8 +11,10 @@ static clcnn_status launch_dropout(clcnn_context *context, clcnn_kernel_id id,
     cl_uint seed_lo = (cl_uint)p->seed, seed_hi = (cl_uint)(p->seed >> 32);
     cl_uint layer = p->layer, threshold = clcnn_dropout_threshold(p->rate);
     float scale = clcnn_dropout_scale(p->rate);
-    CLCNN_TRY(clcnn_set_args(context, kernel, 10, sizeof(cl_mem), &in->mem, sizeof(cl_mem),
-                             &out->mem, sizeof(int), &p->count, sizeof(cl_uint), &layer,
+    cl_uint first = p->first;
+    CLCNN_TRY(clcnn_set_args(context, kernel, 11, sizeof(cl_mem), &in->mem, sizeof(cl_mem),
+                             &out->mem, sizeof(int), &p->count, sizeof(cl_uint), &first,
+                             sizeof(cl_uint), &layer,
                              sizeof(cl_uint), &step_lo, sizeof(cl_uint), &step_hi, sizeof(cl_uint),
                              &seed_lo, sizeof(cl_uint), &seed_hi, sizeof(cl_uint), &threshold,
                              sizeof(float), &scale));

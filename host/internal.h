@@ -12,7 +12,8 @@
 #include "clcnn/status.h"
 #include "clcnn/tune.h"
 
-#define CLCNN_VERSION_STRING "0.1.0"
+#include "clcnn/version.h"
+#define CLCNN_VERSION_STRING CLCNN_VERSION
 
 /* ---- errors ------------------------------------------------------------------------ */
 
@@ -46,6 +47,7 @@ clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char
     X(CONV2D, "conv2d.cl")                                                                   \
     X(MAXPOOL2D, "maxpool2d.cl")                                                             \
     X(ACTIVATION, "activation.cl")                                                           \
+    X(ADD, "add.cl")                                                                         \
     X(DENSE, "dense.cl")                                                                     \
     X(DROPOUT, "dropout.cl")                                                                 \
     X(SOFTMAX_CROSS_ENTROPY, "softmax_cross_entropy.cl")                                     \
@@ -70,6 +72,7 @@ clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char
     X(MAXPOOL2D_BACKWARD_2X2, MAXPOOL2D, "maxpool2d_backward_2x2")                           \
     X(ACTIVATION_FORWARD, ACTIVATION, "activation_forward")                                  \
     X(ACTIVATION_BACKWARD, ACTIVATION, "activation_backward")                                \
+    X(ADD, ADD, "add")                                                                       \
     X(DENSE_BIAS_ADD, DENSE, "dense_bias_add")                                               \
     X(DENSE_BACKWARD_BIAS, DENSE, "dense_backward_bias")                                     \
     X(DROPOUT_FORWARD, DROPOUT, "dropout_forward")                                           \
@@ -251,6 +254,7 @@ typedef struct clcnn_buffer {
     cl_mem mem;
     void *host;
     size_t bytes;
+    bool view; /* a range of another buffer: its host memory belongs to that one */
 } clcnn_buffer;
 
 /* Allocates and zero-fills (the fill makes lazily allocating drivers fail here, with a
@@ -258,6 +262,13 @@ typedef struct clcnn_buffer {
  * maximum allocation before the call. */
 clcnn_status clcnn_buffer_create(clcnn_context *context, size_t bytes, clcnn_buffer *buffer);
 void clcnn_buffer_release(clcnn_buffer *buffer);
+/* bytes at offset of parent, as a buffer of its own (an OpenCL sub-buffer): how the trainer
+ * hands each parameter tensor a piece of one contiguous arena. offset must be a multiple of
+ * clcnn_buffer_alignment(). Release views before their parent. */
+clcnn_status clcnn_buffer_view(clcnn_context *context, clcnn_buffer *parent, size_t offset,
+                               size_t bytes, clcnn_buffer *view);
+/* The device's sub-buffer origin alignment in bytes (CL_DEVICE_MEM_BASE_ADDR_ALIGN). */
+size_t clcnn_buffer_alignment(const clcnn_context *context);
 clcnn_status clcnn_buffer_write(clcnn_context *context, clcnn_buffer *buffer, size_t offset,
                                 const void *data, size_t bytes);
 clcnn_status clcnn_buffer_read(clcnn_context *context, const clcnn_buffer *buffer, size_t offset,

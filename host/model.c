@@ -1,29 +1,32 @@
-/* Sequential model description (include/clcnn/model.h). Shapes are computed as each layer is
- * added, with Keras's rules, so an impossible model fails at the layer that breaks it. */
+/* Models (include/clcnn/model.h) and the model-file grammar (docs/model-format.md):
+ *
+ *   input height=32 width=32 channels=3      # the first line
+ *   conv2d filters=32 kernel=3 padding=same activation=relu
+ *   add from=NAME                            # a second input, for residual sums
+ *
+ * One layer a line, `#` starts a comment, keyword=value with Keras's defaults, plus name=,
+ * input= (feed from an earlier named layer, not the line above) and, for two-input kinds,
+ * from=. The keywords each kind takes are in its file in host/layers/; this file knows no
+ * kind. Numbers are read and written in the C locale whatever the process's locale is. */
+#include <errno.h>
+#include <limits.h>
+#include <locale.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-#include "ops.h"
+#include "layers/layer.h"
 
-#define MAX_LAYERS 64
-
-struct clcnn_model {
-    int in_c, in_h, in_w;
-    clcnn_layer layers[MAX_LAYERS];
-    int layer_count;
-    clcnn_status status;
-    char error[512];
-};
+#define MAX_MODEL_FILE (1 << 20)
 
 clcnn_model *clcnn_model_create(int channels, int height, int width)
 {
     clcnn_model *model = calloc(1, sizeof *model);
     if (!model)
         return NULL;
-    model->in_c = channels;
-    model->in_h = height;
-    model->in_w = width;
+    model->input = (clcnn_shape){channels, height, width, false};
     if (channels <= 0 || height <= 0 || width <= 0) {
         model->status = clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
                                    "model input %dx%dx%d: every size must be positive", channels,
@@ -48,204 +51,450 @@ const char *clcnn_model_error(const clcnn_model *model)
     return model ? model->error : "out of host memory creating a model";
 }
 
-int clcnn_model_layer_count(const clcnn_model *model)
+int clcnn_model_layer_count(const clcnn_model *model) { return model->count; }
+int clcnn_model_input_channels(const clcnn_model *model) { return model->input.c; }
+int clcnn_model_input_height(const clcnn_model *model) { return model->input.h; }
+int clcnn_model_input_width(const clcnn_model *model) { return model->input.w; }
+
+int clcnn_model_output_count(const clcnn_model *model)
 {
-    return model->layer_count;
+    return model->count ? (int)clcnn_shape_count(model->nodes[model->count - 1].out) : 0;
 }
-const clcnn_layer *clcnn_model_layer(const clcnn_model *model, int index)
+
+static size_t node_parameters(const clcnn_node *node, bool trainable_only)
 {
-    return index >= 0 && index < model->layer_count ? &model->layers[index] : NULL;
-}
-int clcnn_model_input_channels(const clcnn_model *model)
-{
-    return model->in_c;
-}
-int clcnn_model_input_height(const clcnn_model *model)
-{
-    return model->in_h;
-}
-int clcnn_model_input_width(const clcnn_model *model)
-{
-    return model->in_w;
+    size_t total = 0;
+    for (int p = 0; p < node->param_count; p++)
+        if (node->params[p].trainable || !trainable_only)
+            total += node->params[p].count;
+    return total;
 }
 
 size_t clcnn_model_parameter_count(const clcnn_model *model)
 {
     size_t total = 0;
-    for (int i = 0; i < model->layer_count; i++)
-        total += model->layers[i].weight_count + model->layers[i].bias_count;
+    for (int i = 0; i < model->count; i++)
+        total += node_parameters(&model->nodes[i], false);
     return total;
 }
 
-static void fail(clcnn_model *model, const char *format, ...) __attribute__((format(printf, 2, 3)));
-static void fail(clcnn_model *model, const char *format, ...)
+size_t clcnn_model_trainable_parameter_count(const clcnn_model *model)
+{
+    size_t total = 0;
+    for (int i = 0; i < model->count; i++)
+        total += node_parameters(&model->nodes[i], true);
+    return total;
+}
+
+bool clcnn_model_layer_info(const clcnn_model *model, int index, clcnn_layer_info *info)
+{
+    if (index < 0 || index >= model->count)
+        return false;
+    const clcnn_node *node = &model->nodes[index];
+    *info = (clcnn_layer_info){.name = node->name, .kind = node->kind->name,
+                               .keras_kind = node->kind->keras_name,
+                               .inputs = {node->inputs[0], node->inputs[1]},
+                               .input_count = node->kind->inputs, .out_c = node->out.c,
+                               .out_h = node->out.h, .out_w = node->out.w, .flat = node->out.flat,
+                               .parameters = node_parameters(node, false),
+                               .trainable_parameters = node_parameters(node, true)};
+    return true;
+}
+
+/* ---- errors ------------------------------------------------------------------------------- */
+
+static clcnn_status fail(clcnn_model *model, clcnn_status status, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+static clcnn_status fail(clcnn_model *model, clcnn_status status, const char *format, ...)
 {
     if (model->status != CLCNN_OK)
-        return;
+        return model->status;
     va_list arguments;
     va_start(arguments, format);
     vsnprintf(model->error, sizeof model->error, format, arguments);
     va_end(arguments);
-    model->status = clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT, "%s", model->error);
+    model->status = clcnn_fail(status, "%s", model->error);
+    return status;
 }
 
-/* A new layer fed by the previous one's output, named as Keras names it ("dense_1"). */
-static clcnn_layer *append(clcnn_model *model, clcnn_layer_type type, const char *base_name)
+/* ---- values ------------------------------------------------------------------------------- */
+
+static const char *const padding_names[] = {"valid", "same"};
+static const char *const activation_words[] = {"none", "relu", "sigmoid", "tanh", "leaky_relu",
+                                               "softmax"};
+
+static bool parse_word(const char *text, const char *const *words, int count, int *index)
 {
-    if (!model || model->status != CLCNN_OK)
-        return NULL;
-    if (model->layer_count == MAX_LAYERS) {
-        fail(model, "a model holds at most %d layers", MAX_LAYERS);
-        return NULL;
+    for (int i = 0; i < count; i++)
+        if (strcmp(text, words[i]) == 0) {
+            *index = i;
+            return true;
+        }
+    return false;
+}
+
+/* Parses `text` as the keyword's type into args; false with what was expected in `expected`. */
+static bool parse_value(const clcnn_keyword *k, const char *text, clcnn_layer_args *args,
+                        bool check_range, char *expected, size_t size)
+{
+    char *at = (char *)args + k->offset, *end = NULL;
+    int index;
+    switch (k->type) {
+    case CLCNN_KEYWORD_INT: {
+        errno = 0;
+        long value = strtol(text, &end, 10);
+        bool ok = end != text && *end == '\0' && errno == 0 &&
+                  (!check_range || (value >= k->minimum && value <= k->maximum));
+        snprintf(expected, size, "a whole number from %.0f to %.0f", k->minimum, k->maximum);
+        if (ok)
+            *(int *)(void *)at = (int)value;
+        return ok;
     }
-    if (model->layer_count > 0 &&
-        model->layers[model->layer_count - 1].activation == CLCNN_ACTIVATION_SOFTMAX) {
-        fail(model, "softmax must be the last layer (it is fused into the loss)");
-        return NULL;
+    case CLCNN_KEYWORD_FLOAT: {
+        errno = 0;
+        double value = strtod(text, &end);
+        bool ok = end != text && *end == '\0' && errno == 0 && isfinite(value) &&
+                  (!check_range || (value >= k->minimum && value <= k->maximum));
+        snprintf(expected, size, "a number from %g to %g", k->minimum, k->maximum);
+        if (ok)
+            *(float *)(void *)at = (float)value;
+        return ok;
     }
-    int same_type = 0;
-    for (int i = 0; i < model->layer_count; i++)
-        same_type += model->layers[i].type == type;
-    clcnn_layer *layer = &model->layers[model->layer_count];
-    memset(layer, 0, sizeof *layer);
-    layer->type = type;
-    layer->activation = CLCNN_ACTIVATION_NONE;
-    if (same_type)
-        snprintf(layer->name, sizeof layer->name, "%s_%d", base_name, same_type);
-    else
-        snprintf(layer->name, sizeof layer->name, "%s", base_name);
-    const clcnn_layer *previous =
-        model->layer_count ? &model->layers[model->layer_count - 1] : NULL;
-    layer->in_c = previous ? previous->out_c : model->in_c;
-    layer->in_h = previous ? previous->out_h : model->in_h;
-    layer->in_w = previous ? previous->out_w : model->in_w;
-    layer->out_c = layer->in_c;
-    layer->out_h = layer->in_h;
-    layer->out_w = layer->in_w;
-    return layer;
+    case CLCNN_KEYWORD_BOOL:
+        snprintf(expected, size, "true or false");
+        if (strcmp(text, "true") && strcmp(text, "false"))
+            return false;
+        *(bool *)(void *)at = strcmp(text, "true") == 0;
+        return true;
+    case CLCNN_KEYWORD_PADDING:
+        snprintf(expected, size, "valid or same");
+        if (!parse_word(text, padding_names, 2, &index))
+            return false;
+        *(clcnn_padding *)(void *)at = (clcnn_padding)index;
+        return true;
+    case CLCNN_KEYWORD_ACTIVATION:
+        snprintf(expected, size, "none, relu, sigmoid, tanh, leaky_relu or softmax");
+        if (!parse_word(text, activation_words, 6, &index))
+            return false;
+        *(clcnn_activation *)(void *)at = (clcnn_activation)(index - 1);
+        return true;
+    }
+    return false;
 }
 
-static bool spatial(const clcnn_layer *layer)
+static int format_value(const clcnn_keyword *k, const clcnn_layer_args *args, char *out, size_t size)
 {
-    return layer->in_h > 1 || layer->in_w > 1;
+    const char *at = (const char *)args + k->offset;
+    switch (k->type) {
+    case CLCNN_KEYWORD_INT: return snprintf(out, size, "%d", *(const int *)(const void *)at);
+    case CLCNN_KEYWORD_FLOAT:
+        return snprintf(out, size, "%.9g", (double)*(const float *)(const void *)at);
+    case CLCNN_KEYWORD_BOOL:
+        return snprintf(out, size, "%s", *(const bool *)(const void *)at ? "true" : "false");
+    case CLCNN_KEYWORD_PADDING:
+        return snprintf(out, size, "%s", padding_names[*(const clcnn_padding *)(const void *)at]);
+    case CLCNN_KEYWORD_ACTIVATION:
+        return snprintf(out, size, "%s",
+                        activation_words[*(const clcnn_activation *)(const void *)at + 1]);
+    }
+    return 0;
 }
 
-static bool valid_activation(clcnn_activation activation)
+/* "filters, kernel, stride" for messages */
+static void keyword_list(const clcnn_keyword *keywords, const char *extra, char *out, size_t size)
 {
-    return activation >= CLCNN_ACTIVATION_NONE && activation <= CLCNN_ACTIVATION_SOFTMAX;
+    size_t used = (size_t)snprintf(out, size, "%s", extra);
+    for (int i = 0; keywords[i].name && used < size; i++)
+        used += (size_t)snprintf(out + used, size - used, "%s%s", used ? ", " : "", keywords[i].name);
 }
+
+static void kind_list(char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; clcnn_layer_kinds[i] && used < size; i++)
+        used += (size_t)snprintf(out + used, size - used, "%s%s", i ? ", " : "",
+                                 clcnn_layer_kinds[i]->name);
+}
+
+/* ---- lines -------------------------------------------------------------------------------- */
+
+#define MAX_WORDS 32
+
+/* Splits a line into whitespace-separated words, in place; a '#' ends the line. */
+static int split_words(char *line, char *words[MAX_WORDS + 1])
+{
+    char *hash = strchr(line, '#');
+    if (hash)
+        *hash = '\0';
+    int count = 0;
+    char *state = NULL;
+    for (char *at = strtok_r(line, " \t\r\n", &state); at; at = strtok_r(NULL, " \t\r\n", &state))
+        if (count <= MAX_WORDS)
+            words[count++] = at;
+    return count;
+}
+
+static int find_node(const clcnn_model *model, const char *name)
+{
+    if (strcmp(name, "input") == 0)
+        return -1;
+    for (int i = 0; i < model->count; i++)
+        if (strcmp(model->nodes[i].name, name) == 0)
+            return i;
+    return INT_MIN;
+}
+
+static bool softmax_node(const clcnn_node *node)
+{
+    const clcnn_keyword *k = node->kind->keywords;
+    for (int i = 0; k[i].name; i++)
+        if (k[i].type == CLCNN_KEYWORD_ACTIVATION && node->args.activation == CLCNN_ACTIVATION_SOFTMAX)
+            return true;
+    return false;
+}
+
+/* Keras's automatic name: the kind's stem, then _1, _2, ... skipping names in use. */
+static void automatic_name(const clcnn_model *model, const clcnn_layer_kind *kind, char *name,
+                           size_t size)
+{
+    int same = 0;
+    for (int i = 0; i < model->count; i++)
+        same += model->nodes[i].kind == kind;
+    do {
+        if (same)
+            snprintf(name, size, "%s_%d", kind->base_name, same);
+        else
+            snprintf(name, size, "%s", kind->base_name);
+        same++;
+    } while (find_node(model, name) != INT_MIN);
+}
+
+/* The `input` line: the model's input shape. */
+static clcnn_status parse_input(clcnn_model *model, char **words, int count, const char *where)
+{
+    int values[3] = {0, 0, 0};
+    const char *names[3] = {"height", "width", "channels"};
+    for (int w = 1; w < count; w++) {
+        char *equals = strchr(words[w], '=');
+        int k = 0;
+        while (equals && k < 3 && strncmp(words[w], names[k], (size_t)(equals - words[w])) != 0)
+            k++;
+        if (!equals || k == 3 || strlen(names[k]) != (size_t)(equals - words[w]))
+            return fail(model, CLCNN_ERROR_FORMAT,
+                        "%s: input: unknown word '%s'; expected height=, width= and channels=",
+                        where, words[w]);
+        char *end = NULL;
+        errno = 0;
+        long value = strtol(equals + 1, &end, 10);
+        if (end == equals + 1 || *end || errno || value < 1 || value > 65536)
+            return fail(model, CLCNN_ERROR_FORMAT,
+                        "%s: input %s: expected a whole number from 1 to 65536", where, words[w]);
+        values[k] = (int)value;
+    }
+    for (int k = 0; k < 3; k++)
+        if (!values[k])
+            return fail(model, CLCNN_ERROR_FORMAT, "%s: input: %s= is required", where, names[k]);
+    model->input = (clcnn_shape){values[2], values[0], values[1], false};
+    return CLCNN_OK;
+}
+
+/* One layer line (already split); where is "FILE:LINE" for messages. */
+static clcnn_status parse_layer(clcnn_model *model, char **words, int count, const char *where)
+{
+    const clcnn_layer_kind *kind = clcnn_layer_kind_find(words[0]);
+    if (!kind) {
+        char kinds[256];
+        kind_list(kinds, sizeof kinds);
+        return fail(model, CLCNN_ERROR_FORMAT, "%s: unknown layer '%s'; expected input (first) or "
+                    "one of %s", where, words[0], kinds);
+    }
+    if (model->count == CLCNN_MAX_NODES)
+        return fail(model, CLCNN_ERROR_FORMAT, "%s: a model holds at most %d layers", where,
+                    CLCNN_MAX_NODES);
+    for (int i = 0; i < model->count; i++)
+        if (softmax_node(&model->nodes[i]))
+            return fail(model, CLCNN_ERROR_FORMAT, "%s: %s: softmax (on %s) must end the model: "
+                        "it is fused into the loss", where, kind->name, model->nodes[i].name);
+    clcnn_node node = {.kind = kind, .inputs = {model->count - 1, INT_MIN}};
+    const clcnn_keyword *keywords = kind->keywords;
+    bool given[32] = {false};
+    char expected[160];
+    for (int k = 0; keywords[k].name; k++)
+        if (keywords[k].default_text)
+            parse_value(&keywords[k], keywords[k].default_text, &node.args, false, expected,
+                        sizeof expected);
+    for (int w = 1; w < count; w++) {
+        char *equals = strchr(words[w], '=');
+        if (!equals || equals == words[w])
+            return fail(model, CLCNN_ERROR_FORMAT, "%s: %s: expected keyword=value, found '%s'",
+                        where, kind->name, words[w]);
+        *equals = '\0';
+        const char *key = words[w], *value = equals + 1;
+        if (strcmp(key, "name") == 0) {
+            if (!*value || strlen(value) >= sizeof node.name || find_node(model, value) != INT_MIN)
+                return fail(model, CLCNN_ERROR_FORMAT, "%s: %s name=%s: expected a new name of 1 "
+                            "to %zu characters", where, kind->name, value, sizeof node.name - 1);
+            snprintf(node.name, sizeof node.name, "%s", value);
+            continue;
+        }
+        if (strcmp(key, "input") == 0 || (strcmp(key, "from") == 0 && kind->inputs == 2)) {
+            int source = find_node(model, value);
+            if (source == INT_MIN)
+                return fail(model, CLCNN_ERROR_FORMAT, "%s: %s %s=%s: no earlier layer is named "
+                            "'%s'", where, kind->name, key, value, value);
+            node.inputs[key[0] == 'f' ? 1 : 0] = source;
+            node.named_input |= key[0] == 'i';
+            continue;
+        }
+        int k = 0;
+        while (keywords[k].name && strcmp(keywords[k].name, key) != 0)
+            k++;
+        if (!keywords[k].name) {
+            char list[256];
+            keyword_list(keywords, kind->inputs == 2 ? "from" : "", list, sizeof list);
+            return fail(model, CLCNN_ERROR_FORMAT, "%s: %s: unknown keyword '%s'; expected %s%sname "
+                        "or input", where, kind->name, key, list, *list ? ", " : "");
+        }
+        if (given[k])
+            return fail(model, CLCNN_ERROR_FORMAT, "%s: %s: %s= is given twice", where,
+                        kind->name, key);
+        given[k] = true;
+        if (!parse_value(&keywords[k], value, &node.args, true, expected, sizeof expected))
+            return fail(model, CLCNN_ERROR_FORMAT, "%s: %s %s=%s: expected %s", where, kind->name,
+                        key, value, expected);
+    }
+    for (int k = 0; keywords[k].name; k++)
+        if (!keywords[k].default_text && !given[k])
+            return fail(model, CLCNN_ERROR_FORMAT, "%s: %s: %s= is required", where, kind->name,
+                        keywords[k].name);
+    if (kind->inputs == 2 && node.inputs[1] == INT_MIN)
+        return fail(model, CLCNN_ERROR_FORMAT, "%s: %s: from= is required (the layer to add)",
+                    where, kind->name);
+    if (!node.name[0])
+        automatic_name(model, kind, node.name, sizeof node.name);
+    for (int i = 0; i < kind->inputs; i++)
+        node.in[i] = node.inputs[i] < 0 ? model->input : model->nodes[node.inputs[i]].out;
+    char error[256];
+    clcnn_status status = kind->infer(&node, error, sizeof error);
+    if (status != CLCNN_OK)
+        return fail(model, status, "%s: %s (%s): %s", where, node.name, kind->name, error);
+    for (int i = kind->inputs; i < CLCNN_MAX_INPUTS; i++)
+        node.inputs[i] = -1;
+    model->nodes[model->count++] = node;
+    return CLCNN_OK;
+}
+
+/* Runs with the C locale for this thread, so that 0.5 is 0.5 under de_DE too. */
+typedef struct c_locale {
+    locale_t c, previous;
+} c_locale;
+
+static void enter_c_locale(c_locale *l)
+{
+    l->c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    l->previous = l->c ? uselocale(l->c) : (locale_t)0;
+}
+
+static void leave_c_locale(c_locale *l)
+{
+    if (l->c) {
+        uselocale(l->previous);
+        freelocale(l->c);
+    }
+}
+
+clcnn_status clcnn_model_add(clcnn_model *model, const char *line)
+{
+    if (!model)
+        return clcnn_fail(CLCNN_ERROR_ALLOCATION, "out of host memory creating a model");
+    if (model->status != CLCNN_OK)
+        return model->status;
+    char copy[1024], where[64];
+    if (strlen(line) >= sizeof copy)
+        return fail(model, CLCNN_ERROR_FORMAT, "layer %d: a line of %zu characters; at most %zu",
+                    model->count + 1, strlen(line), sizeof copy - 1);
+    snprintf(copy, sizeof copy, "%s", line);
+    snprintf(where, sizeof where, "layer %d", model->count + 1);
+    char *words[MAX_WORDS + 1];
+    int count = split_words(copy, words);
+    if (count == 0 || count > MAX_WORDS)
+        return fail(model, CLCNN_ERROR_FORMAT, "%s: expected a layer and at most %d keywords",
+                    where, MAX_WORDS - 1);
+    c_locale locale;
+    enter_c_locale(&locale);
+    clcnn_status status = parse_layer(model, words, count, where);
+    leave_c_locale(&locale);
+    return status;
+}
+
+clcnn_status clcnn_model_validate(clcnn_model *model)
+{
+    if (model->status != CLCNN_OK)
+        return model->status;
+    if (model->count == 0)
+        return fail(model, CLCNN_ERROR_FORMAT, "the model has no layers");
+    bool used_input = false;
+    for (int i = 0; i < model->count; i++) {
+        bool used = false;
+        for (int j = i + 1; j < model->count && !used; j++)
+            for (int k = 0; k < model->nodes[j].kind->inputs; k++)
+                used |= model->nodes[j].inputs[k] == i;
+        for (int k = 0; k < model->nodes[i].kind->inputs; k++)
+            used_input |= model->nodes[i].inputs[k] == -1;
+        if (!used && i + 1 < model->count)
+            return fail(model, CLCNN_ERROR_FORMAT, "layer %s feeds no later layer: every branch "
+                        "must reach the last layer", model->nodes[i].name);
+    }
+    if (!used_input)
+        return fail(model, CLCNN_ERROR_FORMAT, "no layer reads the model's input");
+    return CLCNN_OK;
+}
+
+/* ---- builders ----------------------------------------------------------------------------- */
 
 void clcnn_model_conv2d(clcnn_model *model, int filters, int kernel_size, clcnn_padding padding,
                         clcnn_activation activation)
 {
-    clcnn_layer *layer = append(model, CLCNN_LAYER_CONV2D, "conv2d");
-    if (!layer)
-        return;
-    if (filters <= 0 || kernel_size <= 0 || !valid_activation(activation) ||
-        activation == CLCNN_ACTIVATION_SOFTMAX) {
-        fail(model,
-             "%s: filters (%d) and kernel size (%d) must be positive and the "
-             "activation element-wise",
-             layer->name, filters, kernel_size);
-        return;
-    }
-    if (!spatial(layer) && model->layer_count > 0) {
-        fail(model, "%s: its input is flat (%d features); conv2d needs an image", layer->name,
-             layer->in_c);
-        return;
-    }
-    layer->units = filters;
-    layer->kernel_size = kernel_size;
-    layer->stride = 1;
-    layer->padding = padding;
-    layer->activation = activation;
-    int pad = 0;
-    if (!clcnn_keras_output_size(layer->in_h, kernel_size, 1, padding, &layer->out_h, &pad) ||
-        !clcnn_keras_output_size(layer->in_w, kernel_size, 1, padding, &layer->out_w, &pad)) {
-        fail(model, "%s: a %dx%d kernel does not fit its %dx%d input with 'valid' padding",
-             layer->name, kernel_size, kernel_size, layer->in_h, layer->in_w);
-        return;
-    }
-    layer->out_c = filters;
-    layer->weight_count = (size_t)filters * layer->in_c * kernel_size * kernel_size;
-    layer->bias_count = (size_t)filters;
-    model->layer_count++;
+    char line[160];
+    snprintf(line, sizeof line, "conv2d filters=%d kernel=%d padding=%s activation=%s", filters,
+             kernel_size, padding == CLCNN_PADDING_SAME ? "same" : "valid",
+             clcnn_activation_name(activation));
+    clcnn_model_add(model, line);
 }
 
 void clcnn_model_maxpool2d(clcnn_model *model, int pool_size)
 {
-    clcnn_layer *layer = append(model, CLCNN_LAYER_MAXPOOL2D, "max_pooling2d");
-    if (!layer)
-        return;
-    if (pool_size <= 0 || pool_size > layer->in_h || pool_size > layer->in_w || !spatial(layer)) {
-        fail(model, "%s: a %dx%d window does not fit its %dx%d input", layer->name, pool_size,
-             pool_size, layer->in_h, layer->in_w);
-        return;
-    }
-    layer->kernel_size = pool_size;
-    layer->stride = pool_size; /* Keras: strides default to pool_size */
-    layer->padding = CLCNN_PADDING_VALID;
-    layer->out_h = (layer->in_h - pool_size) / pool_size + 1;
-    layer->out_w = (layer->in_w - pool_size) / pool_size + 1;
-    model->layer_count++;
+    char line[64];
+    snprintf(line, sizeof line, "maxpool2d pool=%d", pool_size);
+    clcnn_model_add(model, line);
 }
 
-void clcnn_model_flatten(clcnn_model *model)
-{
-    clcnn_layer *layer = append(model, CLCNN_LAYER_FLATTEN, "flatten");
-    if (!layer)
-        return;
-    layer->out_c = layer->in_c * layer->in_h * layer->in_w;
-    layer->out_h = layer->out_w = 1;
-    model->layer_count++;
-}
+void clcnn_model_flatten(clcnn_model *model) { clcnn_model_add(model, "flatten"); }
 
 void clcnn_model_dense(clcnn_model *model, int units, clcnn_activation activation)
 {
-    clcnn_layer *layer = append(model, CLCNN_LAYER_DENSE, "dense");
-    if (!layer)
-        return;
-    if (units <= 0 || !valid_activation(activation)) {
-        fail(model, "%s: units (%d) must be positive", layer->name, units);
-        return;
-    }
-    if (spatial(layer)) {
-        fail(model, "%s: its input is an image (%dx%dx%d); add flatten first", layer->name,
-             layer->in_c, layer->in_h, layer->in_w);
-        return;
-    }
-    layer->units = units;
-    layer->activation = activation;
-    layer->out_c = units;
-    layer->weight_count = (size_t)layer->in_c * units;
-    layer->bias_count = (size_t)units;
-    model->layer_count++;
+    char line[96];
+    snprintf(line, sizeof line, "dense units=%d activation=%s", units,
+             clcnn_activation_name(activation));
+    clcnn_model_add(model, line);
 }
 
 void clcnn_model_dropout(clcnn_model *model, float rate)
 {
-    clcnn_layer *layer = append(model, CLCNN_LAYER_DROPOUT, "dropout");
-    if (!layer)
-        return;
-    if (!(rate >= 0.0f && rate < 1.0f)) {
-        fail(model, "%s: rate %g must be in [0, 1)", layer->name, (double)rate);
-        return;
-    }
-    layer->rate = rate;
-    model->layer_count++;
+    char line[64];
+    c_locale locale;
+    enter_c_locale(&locale);
+    snprintf(line, sizeof line, "dropout rate=%.9g", (double)rate);
+    leave_c_locale(&locale);
+    clcnn_model_add(model, line);
 }
 
 void clcnn_model_activation(clcnn_model *model, clcnn_activation activation)
 {
-    clcnn_layer *layer = append(model, CLCNN_LAYER_ACTIVATION, "activation");
-    if (!layer)
-        return;
-    if (!valid_activation(activation) || activation == CLCNN_ACTIVATION_NONE) {
-        fail(model, "%s: unknown activation %d", layer->name, (int)activation);
-        return;
-    }
-    layer->activation = activation;
-    model->layer_count++;
+    char line[64];
+    snprintf(line, sizeof line, "activation activation=%s", clcnn_activation_name(activation));
+    clcnn_model_add(model, line);
 }
 
 clcnn_model *clcnn_model_seed(void)
@@ -261,86 +510,131 @@ clcnn_model *clcnn_model_seed(void)
     clcnn_model_dense(model, 128, CLCNN_ACTIVATION_RELU);
     clcnn_model_dropout(model, 0.5f);
     clcnn_model_dense(model, 10, CLCNN_ACTIVATION_SOFTMAX);
+    if (model)
+        clcnn_model_validate(model);
     return model;
 }
 
-/* ---- text description: "input C H W" then one line per layer --------------------------- */
+/* ---- text --------------------------------------------------------------------------------- */
 
 size_t clcnn_model_describe(const clcnn_model *model, char *text, size_t size)
 {
-    size_t used =
-        (size_t)snprintf(text, size, "input %d %d %d\n", model->in_c, model->in_h, model->in_w);
-    for (int i = 0; i < model->layer_count; i++) {
-        const clcnn_layer *l = &model->layers[i];
-        char line[128];
-        switch (l->type) {
-        case CLCNN_LAYER_CONV2D:
-            snprintf(line, sizeof line, "conv2d %d %d %s %d\n", l->units, l->kernel_size,
-                     l->padding == CLCNN_PADDING_SAME ? "same" : "valid", (int)l->activation);
-            break;
-        case CLCNN_LAYER_MAXPOOL2D:
-            snprintf(line, sizeof line, "maxpool2d %d\n", l->kernel_size);
-            break;
-        case CLCNN_LAYER_FLATTEN:
-            snprintf(line, sizeof line, "flatten\n");
-            break;
-        case CLCNN_LAYER_DENSE:
-            snprintf(line, sizeof line, "dense %d %d\n", l->units, (int)l->activation);
-            break;
-        case CLCNN_LAYER_DROPOUT:
-            snprintf(line, sizeof line, "dropout %.9g\n", (double)l->rate);
-            break;
-        case CLCNN_LAYER_ACTIVATION:
-            snprintf(line, sizeof line, "activation %d\n", (int)l->activation);
-            break;
+    c_locale locale;
+    enter_c_locale(&locale);
+    size_t used = 0;
+#define APPEND(...)                                                                          \
+    used += (size_t)snprintf(used < size ? text + used : NULL, used < size ? size - used : 0,  \
+                             __VA_ARGS__)
+    APPEND("input height=%d width=%d channels=%d\n", model->input.h, model->input.w,
+           model->input.c);
+    for (int i = 0; i < model->count; i++) {
+        const clcnn_node *node = &model->nodes[i];
+        APPEND("%s name=%s", node->kind->name, node->name);
+        if (node->named_input)
+            APPEND(" input=%s", node->inputs[0] < 0 ? "input" : model->nodes[node->inputs[0]].name);
+        if (node->kind->inputs == 2)
+            APPEND(" from=%s", node->inputs[1] < 0 ? "input" : model->nodes[node->inputs[1]].name);
+        for (int k = 0; node->kind->keywords[k].name; k++) {
+            char value[64];
+            format_value(&node->kind->keywords[k], &node->args, value, sizeof value);
+            APPEND(" %s=%s", node->kind->keywords[k].name, value);
         }
-        used += (size_t)snprintf(used < size ? text + used : NULL, used < size ? size - used : 0,
-                                 "%s", line);
+        APPEND("\n");
     }
+#undef APPEND
+    leave_c_locale(&locale);
     return used;
 }
 
-clcnn_status clcnn_model_parse(const char *text, clcnn_model **out)
+clcnn_status clcnn_model_parse(const char *text, const char *source, clcnn_model **out)
 {
     *out = NULL;
-    int c, h, w, consumed = 0;
-    if (sscanf(text, "input %d %d %d\n%n", &c, &h, &w, &consumed) != 3 || consumed == 0)
-        return clcnn_fail(CLCNN_ERROR_FORMAT, "model description: expected 'input C H W' first");
-    clcnn_model *model = clcnn_model_create(c, h, w);
+    clcnn_model *model = clcnn_model_create(1, 1, 1);
     if (!model)
-        return clcnn_fail(CLCNN_ERROR_ALLOCATION, "out of host memory");
-    const char *at = text + consumed;
-    while (*at && model->status == CLCNN_OK) {
-        char kind[16] = "";
-        int a = 0, b = 0, d = 0, n = 0;
-        char padding[8];
-        float rate = 0;
-        if (sscanf(at, "conv2d %d %d %7s %d\n%n", &a, &b, padding, &d, &n) == 4 && n)
-            clcnn_model_conv2d(model, a, b,
-                               strcmp(padding, "same") ? CLCNN_PADDING_VALID : CLCNN_PADDING_SAME,
-                               (clcnn_activation)d);
-        else if ((n = 0, sscanf(at, "maxpool2d %d\n%n", &a, &n) == 1 && n))
-            clcnn_model_maxpool2d(model, a);
-        else if ((n = 0, sscanf(at, "flatten\n%n", &n) == 0 && n))
-            clcnn_model_flatten(model);
-        else if ((n = 0, sscanf(at, "dense %d %d\n%n", &a, &d, &n) == 2 && n))
-            clcnn_model_dense(model, a, (clcnn_activation)d);
-        else if ((n = 0, sscanf(at, "dropout %f\n%n", &rate, &n) == 1 && n))
-            clcnn_model_dropout(model, rate);
-        else if ((n = 0, sscanf(at, "activation %d\n%n", &d, &n) == 1 && n))
-            clcnn_model_activation(model, (clcnn_activation)d);
-        else {
-            sscanf(at, "%15s", kind);
-            clcnn_model_destroy(model);
-            return clcnn_fail(CLCNN_ERROR_FORMAT, "model description: unknown layer '%.15s'", kind);
+        return clcnn_fail(CLCNN_ERROR_ALLOCATION, "out of host memory reading a model");
+    c_locale locale;
+    enter_c_locale(&locale);
+    bool have_input = false;
+    int line_number = 0;
+    char line[1024];
+    for (const char *at = text; *at && model->status == CLCNN_OK;) {
+        size_t length = strcspn(at, "\n");
+        line_number++;
+        char where[300];
+        snprintf(where, sizeof where, "%.256s:%d", source, line_number);
+        if (length >= sizeof line) {
+            fail(model, CLCNN_ERROR_FORMAT, "%s: a line of %zu characters; at most %zu", where,
+                 length, sizeof line - 1);
+            break;
         }
-        at += n;
+        memcpy(line, at, length);
+        line[length] = '\0';
+        at += length + (at[length] == '\n');
+        char *words[MAX_WORDS + 1];
+        int count = split_words(line, words);
+        if (count == 0)
+            continue;
+        if (count > MAX_WORDS)
+            fail(model, CLCNN_ERROR_FORMAT, "%s: more than %d words", where, MAX_WORDS);
+        else if (!have_input && strcmp(words[0], "input") != 0)
+            fail(model, CLCNN_ERROR_FORMAT, "%s: found '%s'; the first line must be 'input "
+                 "height=H width=W channels=C'", where, words[0]);
+        else if (have_input && strcmp(words[0], "input") == 0)
+            fail(model, CLCNN_ERROR_FORMAT, "%s: a second input line; a model has one input",
+                 where);
+        else if (!have_input)
+            have_input = parse_input(model, words, count, where) == CLCNN_OK;
+        else
+            parse_layer(model, words, count, where);
+    }
+    leave_c_locale(&locale);
+    if (model->status == CLCNN_OK && !have_input)
+        fail(model, CLCNN_ERROR_FORMAT, "%s: no 'input' line: the model is empty", source);
+    if (model->status == CLCNN_OK && clcnn_model_validate(model) != CLCNN_OK) {
+        char message[512];
+        snprintf(message, sizeof message, "%s", model->error);
+        snprintf(model->error, sizeof model->error, "%.256s: %.250s", source, message);
+        clcnn_fail(model->status, "%s", model->error);
     }
     if (model->status != CLCNN_OK) {
-        clcnn_status status = clcnn_fail(model->status, "model description: %s", model->error);
+        clcnn_status status = model->status;
         clcnn_model_destroy(model);
         return status;
     }
     *out = model;
     return CLCNN_OK;
+}
+
+clcnn_status clcnn_model_load(const char *path, clcnn_model **model)
+{
+    *model = NULL;
+    struct stat info;
+    if (stat(path, &info) != 0)
+        return clcnn_fail(CLCNN_ERROR_IO, "model file %s: %s", path, strerror(errno));
+    if (!S_ISREG(info.st_mode))
+        return clcnn_fail(CLCNN_ERROR_IO, "model file %s is not a regular file", path);
+    if (info.st_size > MAX_MODEL_FILE)
+        return clcnn_fail(CLCNN_ERROR_FORMAT, "model file %s holds %lld bytes; a model file is at "
+                          "most %d", path, (long long)info.st_size, MAX_MODEL_FILE);
+    FILE *file = fopen(path, "rb");
+    if (!file)
+        return clcnn_fail(CLCNN_ERROR_IO, "model file %s: %s", path, strerror(errno));
+    char *text = malloc((size_t)info.st_size + 1);
+    size_t length = text ? fread(text, 1, (size_t)info.st_size, file) : 0;
+    bool failed = ferror(file);
+    fclose(file);
+    if (!text)
+        return clcnn_fail(CLCNN_ERROR_ALLOCATION, "out of host memory reading %s", path);
+    if (failed) {
+        free(text);
+        return clcnn_fail(CLCNN_ERROR_IO, "model file %s: read error", path);
+    }
+    text[length] = '\0';
+    if (strlen(text) != length) {
+        free(text);
+        return clcnn_fail(CLCNN_ERROR_FORMAT, "model file %s holds a NUL byte: it is not text", path);
+    }
+    clcnn_status status = clcnn_model_parse(text, path, model);
+    free(text);
+    return status;
 }

@@ -101,6 +101,13 @@ void clcnn_ref_activation_forward(clcnn_activation kind, float alpha, int count,
 void clcnn_ref_activation_backward(clcnn_activation kind, float alpha, int count, const float *y,
                                    const float *dy, float *dx);
 
+/* ---- add ------------------------------------------------------------------------------------ */
+
+/* a, b, y: `count` elements, any layout; y = a + b (y may alias a or b) */
+clcnn_status clcnn_add(clcnn_context *context, int count, const clcnn_buffer *a,
+                       const clcnn_buffer *b, clcnn_buffer *y);
+void clcnn_ref_add(int count, const float *a, const float *b, float *y);
+
 /* ---- dense --------------------------------------------------------------------------------- */
 
 /* x: [N, I], w: [I, O] (Keras's kernel layout), b: [O], y: [N, O]; all row-major */
@@ -138,9 +145,12 @@ void clcnn_ref_dense_backward_bias(const clcnn_dense_shape *shape, const float *
 
 /* ---- dropout --------------------------------------------------------------------------------- */
 
-/* The mask of element i is a pure function of (seed, step, layer, i): see cl/dropout.cl. */
+/* The mask of element i is a pure function of (seed, step, layer, first + i): see
+ * cl/dropout.cl. first is the global index of element 0 (sample offset * sample size), so a
+ * batch split across replicas draws the masks of the whole batch on one device. */
 typedef struct clcnn_dropout_params {
     int count;     /* elements, any layout */
+    uint32_t first;
     float rate;    /* fraction dropped, in [0, 1) */
     uint64_t seed;
     uint64_t step;

@@ -113,3 +113,8 @@ clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char
                       name_length, call, clcnn_status_name(code), code, device, file, line,
                       driver_said);
 }
+
+const char *clcnn_version(void)
+{
+    return CLCNN_VERSION;
+}

@@ -22,7 +22,7 @@ typedef struct parameter {
 
 static const parameter parameters[] = {
     {"conv2d_3x3_work_group", "conv2d", offsetof(clcnn_tuning, conv2d_3x3_work_group), 16, 256},
-    {"elementwise_work_group", "activation dropout optimizers",
+    {"elementwise_work_group", "activation add dropout optimizers",
      offsetof(clcnn_tuning, elementwise_work_group), 16, 256},
     {"planes_work_group", "maxpool2d", offsetof(clcnn_tuning, planes_work_group), 32, 1024},
 };

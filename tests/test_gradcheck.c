@@ -246,7 +246,7 @@ static double dropout_loss(void *p)
 
 START_TEST(dropout_gradient_and_mask)
 {
-    dropout_state c = {{100, 0.5f, 99, 3, 1}, random_away_from_zero(100), malloc(400),
+    dropout_state c = {{.count = 100, .first = 5, .rate = 0.5f, .seed = 99, .step = 3, .layer = 1}, random_away_from_zero(100), malloc(400),
                        random_away_from_zero(100)};
     float dx[100];
     clcnn_ref_dropout_backward(&c.p, c.r, dx);
@@ -322,7 +322,7 @@ static double network_loss(void *p)
 
 START_TEST(whole_network_gradients)
 {
-    network n = {.dense1 = {2, 64, 6}, .dense2 = {2, 6, 3}, .dropout = {12, 0.5f, 7, 1, 3},
+    network n = {.dense1 = {2, 64, 6}, .dense2 = {2, 6, 3}, .dropout = {.count = 12, .first = 24, .rate = 0.5f, .seed = 7, .step = 1, .layer = 3},
                  .labels = {1, 2}};
     ck_assert_ok(clcnn_conv2d_shape_make(2, 3, 8, 8, 4, 3, 3, 1, 1, CLCNN_PADDING_SAME, &n.conv));
     ck_assert_ok(clcnn_pool2d_shape_make(2, 4, 8, 8, 2, 2, 2, 2, CLCNN_PADDING_VALID, &n.pool));

@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include "clcnn/checkpoint.h"
-#include "clcnn/cifar10.h"
+#include "clcnn/data.h"
+#include "clcnn/fit.h"
 #include "clcnn/model.h"
 #include "clcnn/train.h"
+#include "data/files.h"
 #include "harness.h"
 
 /* ---- data ------------------------------------------------------------------------------------ */
@@ -30,8 +32,8 @@ static const char *good_folder(const char *name, int per_batch, int test_count)
 static void expect_load_error(const char *folder, clcnn_status expected, const char *fragment1,
                               const char *fragment2)
 {
-    clcnn_cifar10 data;
-    clcnn_status status = clcnn_cifar10_load(folder, &data);
+    clcnn_dataset data;
+    clcnn_status status = clcnn_dataset_load(folder, NULL, CLCNN_DATA_ALL, &data);
     ck_assert_msg(status == expected, "expected %s, got %s: %s", clcnn_status_name(expected),
                   clcnn_status_name(status), clcnn_last_error());
     ck_assert_msg(strstr(clcnn_last_error(), fragment1) != NULL, "'%s' not in: %s", fragment1,
@@ -44,8 +46,8 @@ static void expect_load_error(const char *folder, clcnn_status expected, const c
 START_TEST(a_good_folder_loads_in_order)
 {
     const char *folder = good_folder("data-good", 30, 17);
-    clcnn_cifar10 data;
-    ck_assert_ok(clcnn_cifar10_load(folder, &data));
+    clcnn_dataset data;
+    ck_assert_ok(clcnn_dataset_load(folder, NULL, CLCNN_DATA_ALL, &data));
     ck_assert_int_eq(data.train.count, 150);
     ck_assert_int_eq(data.test.count, 17);
     ck_assert_str_eq(data.class_names[0], "airplane");
@@ -58,7 +60,7 @@ START_TEST(a_good_folder_loads_in_order)
     fclose(file);
     ck_assert_int_eq(data.train.labels[30], record[0]); /* batch 2 follows batch 1 */
     ck_assert_int_eq(memcmp(data.train.pixels + 30 * 3072, record + 1, 3072), 0);
-    clcnn_cifar10_free(&data);
+    clcnn_dataset_free(&data);
 }
 END_TEST
 
@@ -120,7 +122,12 @@ START_TEST(bad_data_gets_a_message_naming_file_record_and_expectation)
     expect_load_error(folder, CLCNN_ERROR_IO, "data_batch_5.bin: is a directory", NULL);
 
     folder = make_temp_dir("data-empty-folder");
-    expect_load_error(folder, CLCNN_ERROR_IO, "batches.meta.txt: missing", NULL);
+    expect_load_error(folder, CLCNN_ERROR_IO, "holds no dataset clcnn reads", "data_batch_1.bin");
+
+    folder = good_folder("data-no-names", 5, 5);
+    snprintf(path, sizeof path, "%s/batches.meta.txt", folder);
+    unlink(path);
+    expect_load_error(folder, CLCNN_ERROR_IO, "batches.meta.txt: missing", "get-cifar10");
 }
 END_TEST
 
@@ -149,6 +156,17 @@ static void *keep_appending(void *argument)
     return NULL;
 }
 
+/* One CIFAR-10 batch file through the readers train uses. */
+static clcnn_status read_batch(const char *path, clcnn_images *images)
+{
+    uint8_t *bytes;
+    size_t size;
+    CLCNN_TRY(clcnn_read_data_file(path, (size_t)1 << 30, &bytes, &size));
+    clcnn_status status = clcnn_cifar_parse(bytes, size, path, 1, 10, images);
+    free(bytes);
+    return status;
+}
+
 START_TEST(a_file_that_changes_size_while_read_is_never_garbage)
 {
     const char *folder = good_folder("data-growing", 50, 5);
@@ -164,7 +182,7 @@ START_TEST(a_file_that_changes_size_while_read_is_never_garbage)
     int refused = 0;
     for (int attempt = 0; attempt < 100; attempt++) {
         clcnn_images images = {0};
-        clcnn_status status = clcnn_cifar10_read_batch(path, &images);
+        clcnn_status status = read_batch(path, &images);
         if (status == CLCNN_OK) {
             /* a consistent snapshot: whole records, every label in range */
             ck_assert_int_ge(images.count, 50);
@@ -209,14 +227,18 @@ START_TEST(the_seed_model_has_keras_shapes_and_parameters)
     ck_assert_ok(clcnn_model_status(model));
     ck_assert_uint_eq(clcnn_model_parameter_count(model), 356810);
     ck_assert_int_eq(clcnn_model_layer_count(model), 10);
-    const clcnn_layer *flatten = clcnn_model_layer(model, 6);
-    ck_assert_str_eq(flatten->name, "flatten");
-    ck_assert_int_eq(flatten->out_c, 2048);
-    ck_assert_str_eq(clcnn_model_layer(model, 2)->name, "conv2d_1");
+    clcnn_layer_info flatten, conv;
+    ck_assert(clcnn_model_layer_info(model, 6, &flatten));
+    ck_assert_str_eq(flatten.name, "flatten");
+    ck_assert_int_eq(flatten.out_c, 2048);
+    ck_assert(flatten.flat);
+    ck_assert(clcnn_model_layer_info(model, 2, &conv));
+    ck_assert_str_eq(conv.name, "conv2d_1");
+    ck_assert_str_eq(conv.keras_kind, "Conv2D");
     char text[4096];
     clcnn_model_describe(model, text, sizeof text);
     clcnn_model *parsed = NULL;
-    ck_assert_ok(clcnn_model_parse(text, &parsed));
+    ck_assert_ok(clcnn_model_parse(text, "seed", &parsed));
     char again[4096];
     clcnn_model_describe(parsed, again, sizeof again);
     ck_assert_str_eq(text, again);
@@ -230,7 +252,7 @@ START_TEST(an_impossible_model_names_the_layer)
     clcnn_model *model = clcnn_model_create(3, 32, 32);
     clcnn_model_dense(model, 10, CLCNN_ACTIVATION_SOFTMAX);
     ck_assert_int_eq(clcnn_model_status(model), CLCNN_ERROR_INVALID_ARGUMENT);
-    ck_assert_ptr_nonnull(strstr(clcnn_model_error(model), "dense: its input is an image"));
+    ck_assert_ptr_nonnull(strstr(clcnn_model_error(model), "dense (dense): its input is an image"));
     clcnn_model_destroy(model);
     model = clcnn_model_create(3, 4, 4);
     clcnn_model_maxpool2d(model, 5);
@@ -281,6 +303,16 @@ static void close_session(session *s)
     clcnn_context_destroy(s->context);
 }
 
+/* The float batch of images[indices[0..n)], as train makes it; free with clcnn_batch_free. */
+static clcnn_batch batch_of(const clcnn_images *images, const int32_t *indices, int n)
+{
+    const clcnn_source source = clcnn_images_source(images, 10);
+    clcnn_batch batch;
+    ck_assert_ok(clcnn_batch_create(&source, n, &batch));
+    ck_assert_ok(clcnn_batch_fill(&batch, &source, indices, n));
+    return batch;
+}
+
 /* One epoch over images[0..count) in the seeded order; returns the mean loss. */
 static double train_epoch(session *s, const clcnn_images *images, int count, int batch, int epoch)
 {
@@ -290,7 +322,9 @@ static double train_epoch(session *s, const clcnn_images *images, int count, int
     for (int first = 0; first < count; first += batch) {
         int n = count - first < batch ? count - first : batch;
         clcnn_batch_totals totals;
-        ck_assert_ok(clcnn_trainer_train_step(s->trainer, images, order + first, n, &totals));
+        clcnn_batch b = batch_of(images, order + first, n);
+        ck_assert_ok(clcnn_trainer_train_step(s->trainer, b.x, b.labels, n, &totals));
+        clcnn_batch_free(&b);
         ck_assert_int_eq(totals.count, n);
         loss += totals.loss_sum;
     }
@@ -308,8 +342,8 @@ static float *parameters_of(session *s)
 
 START_TEST(the_loss_falls)
 {
-    clcnn_cifar10 data;
-    ck_assert_ok(clcnn_cifar10_load(good_folder("train-falls", 40, 10), &data));
+    clcnn_dataset data;
+    ck_assert_ok(clcnn_dataset_load(good_folder("train-falls", 40, 10), NULL, CLCNN_DATA_ALL, &data));
     session s = open_session(test_device_spec(), 32, 1);
     double first = train_epoch(&s, &data.train, 200, 32, 1); /* 200: the last batch is short */
     double last = first;
@@ -322,18 +356,20 @@ START_TEST(the_loss_falls)
     int32_t indices[10], predictions[10];
     for (int i = 0; i < 10; i++)
         indices[i] = i;
-    ck_assert_ok(clcnn_trainer_evaluate(s.trainer, &data.test, indices, 10, &totals, predictions, NULL));
+    clcnn_batch test = batch_of(&data.test, indices, 10);
+    ck_assert_ok(clcnn_trainer_evaluate(s.trainer, test.x, test.labels, 10, &totals, predictions, NULL));
+    clcnn_batch_free(&test);
     for (int i = 0; i < 10; i++)
         ck_assert(predictions[i] >= 0 && predictions[i] < 10);
     close_session(&s);
-    clcnn_cifar10_free(&data);
+    clcnn_dataset_free(&data);
 }
 END_TEST
 
 START_TEST(same_seed_same_device_same_weights)
 {
-    clcnn_cifar10 data;
-    ck_assert_ok(clcnn_cifar10_load(good_folder("train-deterministic", 20, 5), &data));
+    clcnn_dataset data;
+    ck_assert_ok(clcnn_dataset_load(good_folder("train-deterministic", 20, 5), NULL, CLCNN_DATA_ALL, &data));
     session a = open_session(test_device_spec(), 16, 5), b = open_session(test_device_spec(), 16, 5);
     ck_assert(train_epoch(&a, &data.train, 100, 16, 1) == train_epoch(&b, &data.train, 100, 16, 1));
     float *pa = parameters_of(&a), *pb = parameters_of(&b);
@@ -343,14 +379,14 @@ START_TEST(same_seed_same_device_same_weights)
     free(pb);
     close_session(&a);
     close_session(&b);
-    clcnn_cifar10_free(&data);
+    clcnn_dataset_free(&data);
 }
 END_TEST
 
 START_TEST(resuming_from_a_checkpoint_ends_with_the_same_weights)
 {
-    clcnn_cifar10 data;
-    ck_assert_ok(clcnn_cifar10_load(good_folder("train-resume", 20, 5), &data));
+    clcnn_dataset data;
+    ck_assert_ok(clcnn_dataset_load(good_folder("train-resume", 20, 5), NULL, CLCNN_DATA_ALL, &data));
     session straight = open_session(test_device_spec(), 16, 9);
     train_epoch(&straight, &data.train, 100, 16, 1);
     train_epoch(&straight, &data.train, 100, 16, 2);
@@ -384,14 +420,14 @@ START_TEST(resuming_from_a_checkpoint_ends_with_the_same_weights)
     clcnn_checkpoint_free(&loaded);
     close_session(&straight);
     close_session(&resumed);
-    clcnn_cifar10_free(&data);
+    clcnn_dataset_free(&data);
 }
 END_TEST
 
 START_TEST(the_device_agrees_with_the_reference_step_by_step)
 {
-    clcnn_cifar10 data;
-    ck_assert_ok(clcnn_cifar10_load(good_folder("train-crosscheck", 10, 5), &data));
+    clcnn_dataset data;
+    ck_assert_ok(clcnn_dataset_load(good_folder("train-crosscheck", 10, 5), NULL, CLCNN_DATA_ALL, &data));
     session device = open_session(test_device_spec(), 8, 3), reference = open_session("ref", 8, 3);
     int32_t indices[8];
     for (int step = 0; step < 4; step++) {
@@ -399,22 +435,25 @@ START_TEST(the_device_agrees_with_the_reference_step_by_step)
             indices[i] = step * 8 + i;
         clcnn_batch_totals totals;
         clcnn_crosscheck_report report;
-        ck_assert_ok(clcnn_trainer_crosscheck(device.trainer, reference.trainer, &data.train,
-                                              indices, step == 3 ? 5 : 8, &totals, &report));
+        int n = step == 3 ? 5 : 8;
+        clcnn_batch b = batch_of(&data.train, indices, n);
+        ck_assert_ok(clcnn_trainer_crosscheck(device.trainer, reference.trainer, b.x, b.labels, n,
+                                              &totals, &report));
+        clcnn_batch_free(&b);
         ck_assert_msg(report.passed, "step %d: %s at %.3g\n%s", step, report.worst_tensor,
                       report.worst_error, report.lines);
         ck_assert_int_gt(report.tensors, 20);
     }
     close_session(&device);
     close_session(&reference);
-    clcnn_cifar10_free(&data);
+    clcnn_dataset_free(&data);
 }
 END_TEST
 
 START_TEST(a_nan_stops_training_naming_the_layer_and_tensor)
 {
-    clcnn_cifar10 data;
-    ck_assert_ok(clcnn_cifar10_load(good_folder("train-nan", 10, 5), &data));
+    clcnn_dataset data;
+    ck_assert_ok(clcnn_dataset_load(good_folder("train-nan", 10, 5), NULL, CLCNN_DATA_ALL, &data));
     session s = open_session(test_device_spec(), 8, 3);
     size_t count = clcnn_model_parameter_count(s.model);
     float *state = parameters_of(&s);
@@ -423,16 +462,18 @@ START_TEST(a_nan_stops_training_naming_the_layer_and_tensor)
     ck_assert_ok(clcnn_trainer_set_state(s.trainer, state, state + count, state + 2 * count, 0));
     int32_t indices[8] = {0, 1, 2, 3, 4, 5, 6, 7};
     clcnn_batch_totals totals;
-    ck_assert_int_eq(clcnn_trainer_train_step(s.trainer, &data.train, indices, 8, &totals),
+    clcnn_batch b = batch_of(&data.train, indices, 8);
+    ck_assert_int_eq(clcnn_trainer_train_step(s.trainer, b.x, b.labels, 8, &totals),
                      CLCNN_ERROR_NUMERIC);
+    clcnn_batch_free(&b);
     const char *message = clcnn_last_error();
     ck_assert_msg(strstr(message, "the loss is NaN at step 1") &&
-                      strstr(message, "layer dense, weights W, element 100 is NaN"),
+                      strstr(message, "layer dense, kernel, element 100 is NaN"),
                   "%s", message);
     ck_assert_int_eq(clcnn_trainer_steps(s.trainer), 0); /* no update was applied */
     free(state);
     close_session(&s);
-    clcnn_cifar10_free(&data);
+    clcnn_dataset_free(&data);
 }
 END_TEST
 

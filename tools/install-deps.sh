@@ -13,5 +13,12 @@ apt-get install -y --no-install-recommends \
     ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo \
     libclblast-dev \
     check \
-    libjson-c-dev libcairo2-dev libfontconfig-dev libpng-dev \
+    libjson-c-dev libcairo2-dev libfontconfig-dev libpng-dev zlib1g-dev \
+    dataset-fashion-mnist locales \
     oclgrind valgrind
+# The model-file tests parse under a German locale (decimal comma) to prove they ignore it.
+if ! locale -a | grep -qi '^de_DE\.utf-\?8$'; then
+    sed -i 's/^# *\(de_DE.UTF-8 UTF-8\)/\1/' /etc/locale.gen
+    grep -q '^de_DE.UTF-8 UTF-8' /etc/locale.gen || echo 'de_DE.UTF-8 UTF-8' >> /etc/locale.gen
+    locale-gen || locale-gen de_DE.UTF-8
+fi

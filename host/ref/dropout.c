@@ -43,7 +43,7 @@ float clcnn_dropout_scale(float rate) { return (float)(1.0 / (1.0 - (double)rate
 
 static bool keep_element(const clcnn_dropout_params *p, uint32_t i, uint32_t threshold)
 {
-    const uint32_t counter[4] = {i, p->layer, (uint32_t)p->step, (uint32_t)(p->step >> 32)};
+    const uint32_t counter[4] = {p->first + i, p->layer, (uint32_t)p->step, (uint32_t)(p->step >> 32)};
     const uint32_t key[2] = {(uint32_t)p->seed, (uint32_t)(p->seed >> 32)};
     uint32_t bits[4];
     clcnn_philox4x32_10(counter, key, bits);

@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define CLCNN_CHECKPOINT_VERSION 1u
+#define CLCNN_CHECKPOINT_VERSION 2u
 
 typedef struct clcnn_history_row {
     int epoch; /* 1-based */
@@ -23,7 +23,8 @@ typedef struct clcnn_history_row {
 } clcnn_history_row;
 
 typedef struct clcnn_checkpoint {
-    char *model_text; /* clcnn_model_describe() */
+    char *model_text;  /* clcnn_model_describe() */
+    char *class_names; /* one a line, or NULL (an older checkpoint, or none given) */
     uint64_t steps;   /* Adam steps taken (and the dropout counter) */
     int epochs_done;  /* completed epochs; resuming continues the next */
     /* Progress inside the next epoch when a run stopped mid-epoch (Ctrl-C): batches done and

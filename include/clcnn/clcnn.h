@@ -5,12 +5,14 @@
 
 #include "clcnn/check.h"
 #include "clcnn/checkpoint.h"
-#include "clcnn/cifar10.h"
+#include "clcnn/data.h"
 #include "clcnn/device.h"
+#include "clcnn/fit.h"
 #include "clcnn/model.h"
 #include "clcnn/profile.h"
 #include "clcnn/status.h"
 #include "clcnn/train.h"
 #include "clcnn/tune.h"
+#include "clcnn/version.h"
 
 #endif

@@ -1,4 +1,5 @@
-/* A sequential CNN described layer by layer, as Keras's Sequential does it:
+/* A CNN described layer by layer, as Keras's Sequential does it, or read from a model file
+ * (docs/model-format.md); a layer may name its input, so residual graphs fit too:
  *
  *   clcnn_model *model = clcnn_model_create(3, 32, 32);
  *   clcnn_model_conv2d(model, 32, 3, CLCNN_PADDING_SAME, CLCNN_ACTIVATION_RELU);
@@ -14,6 +15,7 @@
 #ifndef CLCNN_MODEL_H
 #define CLCNN_MODEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,34 +39,28 @@ typedef enum clcnn_activation {
     CLCNN_ACTIVATION_SOFTMAX = 4,
 } clcnn_activation;
 
-typedef enum clcnn_layer_type {
-    CLCNN_LAYER_CONV2D,
-    CLCNN_LAYER_MAXPOOL2D,
-    CLCNN_LAYER_FLATTEN,
-    CLCNN_LAYER_DENSE,
-    CLCNN_LAYER_DROPOUT,
-    CLCNN_LAYER_ACTIVATION,
-} clcnn_layer_type;
-
-typedef struct clcnn_layer {
-    clcnn_layer_type type;
-    char name[32];               /* "conv2d", "conv2d_1", ... as Keras numbers them */
-    clcnn_activation activation; /* conv2d, dense, activation layers */
-    int units;                   /* conv2d filters, dense units */
-    int kernel_size;             /* conv2d; maxpool2d window */
-    int stride;                  /* conv2d, maxpool2d */
-    clcnn_padding padding;       /* conv2d */
-    float rate;                  /* dropout */
-    int in_c, in_h, in_w;        /* input shape of one sample (dense: in_c features) */
-    int out_c, out_h, out_w;     /* output shape of one sample (dense: out_c units) */
-    size_t weight_count, bias_count;
-} clcnn_layer;
+/* One node of a model, as the summary shows it. inputs are earlier layer indices; -1 is the
+ * model's input. flat: the output is a vector of out_c features (h = w = 1). */
+typedef struct clcnn_layer_info {
+    const char *name;       /* "conv2d", "conv2d_1", ... as Keras numbers them, or name= */
+    const char *kind;       /* the model-file word: "conv2d" */
+    const char *keras_kind; /* "Conv2D" */
+    int inputs[2];
+    int input_count;
+    int out_c, out_h, out_w;
+    bool flat;
+    size_t parameters, trainable_parameters;
+} clcnn_layer_info;
 
 typedef struct clcnn_model clcnn_model;
 
 CLCNN_API clcnn_model *clcnn_model_create(int channels, int height, int width);
 CLCNN_API void clcnn_model_destroy(clcnn_model *model);
 
+/* Appends one layer written as a model-file line (docs/model-format.md), e.g.
+ * "conv2d filters=32 kernel=3 padding=same activation=relu". The builders below write such a
+ * line for you. */
+CLCNN_API clcnn_status clcnn_model_add(clcnn_model *model, const char *line);
 CLCNN_API void clcnn_model_conv2d(clcnn_model *model, int filters, int kernel_size,
                                   clcnn_padding padding, clcnn_activation activation);
 CLCNN_API void clcnn_model_maxpool2d(clcnn_model *model, int pool_size);
@@ -79,21 +75,30 @@ CLCNN_API clcnn_status clcnn_model_status(const clcnn_model *model);
 CLCNN_API const char *clcnn_model_error(const clcnn_model *model);
 
 CLCNN_API int clcnn_model_layer_count(const clcnn_model *model);
-CLCNN_API const clcnn_layer *clcnn_model_layer(const clcnn_model *model, int index);
+/* false when index is out of range */
+CLCNN_API bool clcnn_model_layer_info(const clcnn_model *model, int index, clcnn_layer_info *info);
+/* Every parameter, trainable or not (batch norm's moving statistics are not). */
 CLCNN_API size_t clcnn_model_parameter_count(const clcnn_model *model);
+CLCNN_API size_t clcnn_model_trainable_parameter_count(const clcnn_model *model);
 CLCNN_API int clcnn_model_input_channels(const clcnn_model *model);
 CLCNN_API int clcnn_model_input_height(const clcnn_model *model);
 CLCNN_API int clcnn_model_input_width(const clcnn_model *model);
+/* The last layer's output features: the number of classes of a classifier. */
+CLCNN_API int clcnn_model_output_count(const clcnn_model *model);
 CLCNN_API const char *clcnn_activation_name(clcnn_activation activation);
 
 /* The tutorial's model: three Conv3x3(same)+ReLU+MaxPool2x2 blocks of 32, 64 and 128
- * filters, Flatten, Dense 128 ReLU, Dropout 0.5, Dense 10 softmax. 356,810 parameters. */
+ * filters, Flatten, Dense 128 ReLU, Dropout 0.5, Dense 10 softmax. 356,810 parameters.
+ * examples/cifar10-tutorial.model describes the same model. */
 CLCNN_API clcnn_model *clcnn_model_seed(void);
 
-/* A text description, one layer a line, stored in checkpoints so that a checkpoint of
- * another shape is refused; and the model it describes. */
+/* The model as model-file text (every keyword spelled out, numbers in the C locale), as
+ * checkpoints store it. Returns the length it needs, as snprintf does. */
 CLCNN_API size_t clcnn_model_describe(const clcnn_model *model, char *text, size_t size);
-CLCNN_API clcnn_status clcnn_model_parse(const char *text, clcnn_model **model);
+/* Parses model-file text. source names it in errors ("FILE:LINE: ..."). */
+CLCNN_API clcnn_status clcnn_model_parse(const char *text, const char *source, clcnn_model **model);
+/* Reads and parses a model file (at most 1 MiB). */
+CLCNN_API clcnn_status clcnn_model_load(const char *path, clcnn_model **model);
 
 #ifdef __cplusplus
 }

@@ -1,12 +1,14 @@
-/* Training and evaluation of a sequential model on one context (an OpenCL device or the
- * reference path). Every tensor lives on the device; a step uploads the input batch and
- * labels and reads back three floats (loss sum, correct count, bad labels). */
+/* Training and evaluation of a model on one context (an OpenCL device or the reference
+ * path). Every tensor lives on the device; a step uploads the input batch and labels and
+ * reads back three floats (loss sum, correct count, bad labels). Batches are floats in the
+ * model's input shape: a clcnn_source (clcnn/data.h) fills them, and clcnn/fit.h runs whole
+ * epochs from one. */
 #ifndef CLCNN_TRAIN_H
 #define CLCNN_TRAIN_H
 
 #include <stdint.h>
 
-#include "clcnn/cifar10.h"
+#include "clcnn/data.h"
 #include "clcnn/device.h"
 #include "clcnn/model.h"
 
@@ -32,34 +34,54 @@ typedef struct clcnn_batch_totals {
 
 typedef struct clcnn_trainer clcnn_trainer;
 
-/* Allocates every buffer a step needs, once. The model must end in softmax and take
- * 3x32x32 inputs (CIFAR-10 images). Weights start as clcnn_trainer_initialize() leaves them. */
+/* Allocates every buffer a step needs, once: activations, and three contiguous arenas for the
+ * parameters, their gradients and the optimizer's slots. The model must end in softmax; its
+ * input may be any shape. Weights start as clcnn_trainer_initialize() leaves them. */
 CLCNN_API clcnn_status clcnn_trainer_create(clcnn_context *context, const clcnn_model *model,
                                             const clcnn_train_options *options,
                                             clcnn_trainer **trainer);
 CLCNN_API void clcnn_trainer_destroy(clcnn_trainer *trainer);
 
 /* Glorot-uniform kernels (as Keras initialises them) drawn from the seed, zero biases, zero
- * Adam moments, step 0. */
+ * optimizer slots, step 0. */
 CLCNN_API clcnn_status clcnn_trainer_initialize(clcnn_trainer *trainer);
 
-/* One Adam step on images[indices[0..count)], count <= batch size, dropout active. */
-CLCNN_API clcnn_status clcnn_trainer_train_step(clcnn_trainer *trainer, const clcnn_images *images,
-                                                const int32_t *indices, int count,
+/* One training step on a batch: x [count, C, H, W] floats as the model's input, labels
+ * [count] classes, count <= batch size, dropout active. Equal to gradients() then apply(). */
+CLCNN_API clcnn_status clcnn_trainer_train_step(clcnn_trainer *trainer, const float *x,
+                                                const int32_t *labels, int count,
                                                 clcnn_batch_totals *totals);
 
-/* Forward only, dropout off, on images[indices[0..count)]. predictions ([count] classes)
- * and probabilities ([count, classes] softmax) are optional host outputs. */
-CLCNN_API clcnn_status clcnn_trainer_evaluate(clcnn_trainer *trainer, const clcnn_images *images,
-                                              const int32_t *indices, int count,
+/* The split step, for replicas that sum their gradients in between.
+ * gradients: forward, loss and backward into the gradient arena (the weights do not change).
+ * first_sample is the global index of x's first sample: dropout masks are keyed by it, so
+ * shards of one batch draw the masks the whole batch would. Gradients are means over `count`;
+ * replicas that split a batch scale their sum by count / global count. */
+CLCNN_API clcnn_status clcnn_trainer_gradients(clcnn_trainer *trainer, const float *x,
+                                               const int32_t *labels, int count,
+                                               uint64_t first_sample, clcnn_batch_totals *totals);
+/* Floats in the gradient arena (every trainable tensor, with alignment gaps kept at zero). */
+CLCNN_API size_t clcnn_trainer_gradient_count(const clcnn_trainer *trainer);
+CLCNN_API clcnn_status clcnn_trainer_read_gradients(clcnn_trainer *trainer, float *gradients);
+CLCNN_API clcnn_status clcnn_trainer_write_gradients(clcnn_trainer *trainer, const float *gradients);
+/* The optimizer step over the whole parameter arena, from the gradient arena; steps + 1. */
+CLCNN_API clcnn_status clcnn_trainer_apply(clcnn_trainer *trainer);
+
+/* Forward only, dropout off. predictions ([count] classes) and probabilities ([count,
+ * classes] softmax) are optional host outputs. */
+CLCNN_API clcnn_status clcnn_trainer_evaluate(clcnn_trainer *trainer, const float *x,
+                                              const int32_t *labels, int count,
                                               clcnn_batch_totals *totals, int32_t *predictions,
                                               float *probabilities);
 
 /* Steps taken so far (Adam's t and the dropout counter). */
 CLCNN_API uint64_t clcnn_trainer_steps(const clcnn_trainer *trainer);
+CLCNN_API const clcnn_model *clcnn_trainer_model(const clcnn_trainer *trainer);
+CLCNN_API const clcnn_train_options *clcnn_trainer_options(const clcnn_trainer *trainer);
 
 /* Parameters and Adam moments, each clcnn_model_parameter_count() floats in layer order
- * (kernel, then bias, for each layer that has them). m and v may be NULL. */
+ * (each layer's tensors in its own order: kernel, then bias). m and v may be NULL; they are
+ * zero for parameters that are not trainable. */
 CLCNN_API clcnn_status clcnn_trainer_get_state(clcnn_trainer *trainer, float *parameters,
                                                float *m, float *v);
 CLCNN_API clcnn_status clcnn_trainer_set_state(clcnn_trainer *trainer, const float *parameters,
@@ -78,8 +100,8 @@ typedef struct clcnn_crosscheck_report {
  * path), runs the same step on both, and compares every layer's activations and gradients
  * and every updated parameter tensor. The trainer ends as if it had taken the step alone. */
 CLCNN_API clcnn_status clcnn_trainer_crosscheck(clcnn_trainer *trainer, clcnn_trainer *reference,
-                                                const clcnn_images *images, const int32_t *indices,
-                                                int count, clcnn_batch_totals *totals,
+                                                const float *x, const int32_t *labels, int count,
+                                                clcnn_batch_totals *totals,
                                                 clcnn_crosscheck_report *report);
 
 /* A permutation of 0..count-1 for an epoch: Fisher-Yates driven by Philox(seed, epoch), so

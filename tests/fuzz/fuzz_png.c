@@ -7,7 +7,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t planes[CLCNN_CIFAR10_IMAGE_BYTES];
+    uint8_t planes[PNG_IMAGE_BYTES];
     char error[512];
     decode_png(data, size, "fuzz", planes, error, sizeof error);
     return 0;

@@ -28,8 +28,13 @@ int report_failure(clcnn_status status, const char *doing);
 /* The device spec from --device, else CLCNN_DEVICE, else NULL (the default device). */
 const char *device_spec(const char *from_flag);
 
-/* The CIFAR-10 folder from --data, else CLCNN_DATA, else data/cifar-10-batches-bin. */
+/* The dataset folder from --data, else CLCNN_DATA, else data/cifar-10-batches-bin. */
 const char *data_folder(const char *from_flag);
+
+/* The model file from --model, else examples/cifar10-tutorial.model beside the program's
+ * source or install, else the tutorial's model as clcnn_model_seed() builds it. Prints why
+ * and returns NULL on failure. */
+clcnn_model *load_model(const char *from_flag);
 
 /* "Device: <name> (<platform>, driver <version>)" on stderr, at the start of every command. */
 void print_device_header(const clcnn_device_info *device);
@@ -53,29 +58,28 @@ bool parse_double_flag(const char *flag, const char *text, double minimum, doubl
 /* Creates the folder and its parents; prints why not and returns false on failure. */
 bool make_output_dir(const char *path);
 
-/* A Keras-style model summary: layer (type), output shape as (None, H, W, C), parameters. */
+/* A Keras-style model summary: layer (type), output shape as (None, H, W, C), parameters,
+ * and what each layer is connected to when the model is not a plain chain. */
 void print_model_summary(FILE *out, const clcnn_model *model);
 
-/* Forward passes over images[first .. first+count) in batches, dropout off: mean loss,
- * accuracy and (optionally) every prediction. */
-clcnn_status evaluate_range(clcnn_trainer *trainer, const clcnn_images *images, int first,
-                            int count, int batch, double *loss, double *accuracy,
-                            int32_t *predictions);
+/* The dataset's shape and classes against the model's; prints which is which. */
+bool model_fits_data(const clcnn_model *model, const clcnn_images *images, int classes,
+                     const char *folder);
 
-/* scikit-learn's classification report, then the confusion matrix as counts. */
-void confusion_counts(const uint8_t *labels, const int32_t *predictions, int count,
-                      long matrix[CLCNN_CIFAR10_CLASSES][CLCNN_CIFAR10_CLASSES]);
-void print_report(FILE *out, const char names[CLCNN_CIFAR10_CLASSES][32], const uint8_t *labels,
-                  const int32_t *predictions, int count);
-bool write_report_file(const char *path, const char names[CLCNN_CIFAR10_CLASSES][32],
+/* scikit-learn's classification report, then the confusion matrix as counts. The matrix
+ * ([classes, classes], rows: true class) is malloc'ed; NULL when out of memory. */
+long *confusion_counts(const uint8_t *labels, const int32_t *predictions, int count, int classes);
+void print_report(FILE *out, const char (*names)[CLCNN_CLASS_NAME_BYTES], int classes,
+                  const uint8_t *labels, const int32_t *predictions, int count);
+bool write_report_file(const char *path, const char (*names)[CLCNN_CLASS_NAME_BYTES], int classes,
                        const uint8_t *labels, const int32_t *predictions, int count,
                        const char *heading);
 
 /* accuracy.png (history), confusion.png (test predictions; skipped when NULL) and
  * samples.png (the first 25 training images) in folder, drawn with cairo. */
-bool draw_figures(const char *folder, const clcnn_cifar10 *data, const clcnn_history_row *history,
+bool draw_figures(const char *folder, const clcnn_dataset *data, const clcnn_history_row *history,
                   int history_count, const int32_t *predictions);
-bool draw_confusion(const char *path, const clcnn_cifar10 *data, const int32_t *predictions);
+bool draw_confusion(const char *path, const clcnn_dataset *data, const int32_t *predictions);
 /* Returns cairo's and fontconfig's process-wide caches; call once, after the last figure. */
 void release_figure_caches(void);
 
@@ -93,6 +97,8 @@ typedef struct workload {
     clcnn_model *model;
     clcnn_trainer *trainer;
     clcnn_images images;
+    clcnn_source source;
+    clcnn_batch batch;
     int32_t order[2 * WORKLOAD_BATCH];
     int exit_status;
 } workload;
@@ -115,8 +121,9 @@ bool trace_write(struct json_object *events, const char *path);
 /* A 32x32 8-bit RGB (or RGBA, alpha ignored) PNG as planar R, G, B bytes, CIFAR-10's layout.
  * Anything else (not a PNG, corrupt, another size, grayscale, 16-bit) returns false with the
  * reason, naming `name`, in error. read_png_file prints that reason. */
-bool decode_png(const void *data, size_t size, const char *name,
-                uint8_t planes[CLCNN_CIFAR10_IMAGE_BYTES], char *error, size_t error_size);
-bool read_png_file(const char *path, uint8_t planes[CLCNN_CIFAR10_IMAGE_BYTES]);
+#define PNG_IMAGE_BYTES 3072
+bool decode_png(const void *data, size_t size, const char *name, uint8_t planes[PNG_IMAGE_BYTES],
+                char *error, size_t error_size);
+bool read_png_file(const char *path, uint8_t planes[PNG_IMAGE_BYTES]);
 
 #endif

@@ -92,19 +92,6 @@ bool parse_double_flag(const char *flag, const char *text, double minimum, doubl
     return true;
 }
 
-static const char *layer_type_name(clcnn_layer_type type)
-{
-    switch (type) {
-    case CLCNN_LAYER_CONV2D: return "Conv2D";
-    case CLCNN_LAYER_MAXPOOL2D: return "MaxPooling2D";
-    case CLCNN_LAYER_FLATTEN: return "Flatten";
-    case CLCNN_LAYER_DENSE: return "Dense";
-    case CLCNN_LAYER_DROPOUT: return "Dropout";
-    case CLCNN_LAYER_ACTIVATION: return "Activation";
-    }
-    return "?";
-}
-
 static void thousands(size_t value, char *out, size_t size)
 {
     char digits[32];
@@ -118,46 +105,124 @@ static void thousands(size_t value, char *out, size_t size)
     out[at] = '\0';
 }
 
+/* Keras prints "Connected to" only for functional models: here, when a layer reads anything
+ * but the line above it. */
+static bool plain_chain(const clcnn_model *model)
+{
+    for (int i = 0; i < clcnn_model_layer_count(model); i++) {
+        clcnn_layer_info info;
+        clcnn_model_layer_info(model, i, &info);
+        if (info.input_count != 1 || info.inputs[0] != i - 1)
+            return false;
+    }
+    return true;
+}
+
 void print_model_summary(FILE *out, const clcnn_model *model)
 {
     const char *rule = "-----------------------------------------------------------------------";
-    fprintf(out, "Model: \"sequential\"\n%s\n%-34s %-24s %11s\n%s\n", rule, "Layer (type)",
-            "Output Shape", "Param #", rule);
+    bool chain = plain_chain(model);
+    fprintf(out, "Model: \"%s\"\n%s\n%-34s %-24s %11s%s\n%s\n", chain ? "sequential" : "functional",
+            rule, "Layer (type)", "Output Shape", "Param #", chain ? "" : "  Connected to", rule);
     for (int i = 0; i < clcnn_model_layer_count(model); i++) {
-        const clcnn_layer *layer = clcnn_model_layer(model, i);
-        char name[80], shape[48], parameters[32];
-        snprintf(name, sizeof name, "%s (%s)", layer->name, layer_type_name(layer->type));
-        if (layer->out_h == 1 && layer->out_w == 1 && layer->type != CLCNN_LAYER_CONV2D &&
-            layer->type != CLCNN_LAYER_MAXPOOL2D)
-            snprintf(shape, sizeof shape, "(None, %d)", layer->out_c);
+        clcnn_layer_info layer;
+        clcnn_model_layer_info(model, i, &layer);
+        char name[80], shape[48], parameters[32], connected[96] = "";
+        snprintf(name, sizeof name, "%s (%s)", layer.name, layer.keras_kind);
+        if (layer.flat)
+            snprintf(shape, sizeof shape, "(None, %d)", layer.out_c);
         else
-            snprintf(shape, sizeof shape, "(None, %d, %d, %d)", layer->out_h, layer->out_w,
-                     layer->out_c);
-        thousands(layer->weight_count + layer->bias_count, parameters, sizeof parameters);
-        fprintf(out, "%-34s %-24s %11s\n", name, shape, parameters);
+            snprintf(shape, sizeof shape, "(None, %d, %d, %d)", layer.out_h, layer.out_w,
+                     layer.out_c);
+        thousands(layer.parameters, parameters, sizeof parameters);
+        for (int k = 0; !chain && k < layer.input_count; k++) {
+            clcnn_layer_info input;
+            const char *input_name = "input";
+            if (clcnn_model_layer_info(model, layer.inputs[k], &input))
+                input_name = input.name;
+            size_t used = strlen(connected);
+            snprintf(connected + used, sizeof connected - used, "%s%s", k ? ", " : "  ", input_name);
+        }
+        fprintf(out, "%-34s %-24s %11s%s\n", name, shape, parameters, connected);
     }
-    char total[32];
+    char total[32], trainable[32], frozen[32];
     size_t count = clcnn_model_parameter_count(model);
+    size_t trainable_count = clcnn_model_trainable_parameter_count(model);
     thousands(count, total, sizeof total);
+    thousands(trainable_count, trainable, sizeof trainable);
+    thousands(count - trainable_count, frozen, sizeof frozen);
     fprintf(out, "%s\n Total params: %s (%.2f MB)\n Trainable params: %s (%.2f MB)\n"
-                 " Non-trainable params: 0 (0.00 B)\n",
-            rule, total, count * 4.0 / 1048576.0, total, count * 4.0 / 1048576.0);
+                 " Non-trainable params: %s (%.2f MB)\n",
+            rule, total, count * 4.0 / 1048576.0, trainable, trainable_count * 4.0 / 1048576.0,
+            frozen, (count - trainable_count) * 4.0 / 1048576.0);
+}
+
+clcnn_model *load_model(const char *from_flag)
+{
+    const char *path = from_flag;
+    if (!path) {
+        const char *from_environment = getenv("CLCNN_MODEL");
+        path = from_environment && *from_environment ? from_environment : NULL;
+    }
+    if (!path) {
+        clcnn_model *model = clcnn_model_seed();
+        if (clcnn_model_status(model) != CLCNN_OK) {
+            fprintf(stderr, "clcnn: %s\n", clcnn_model_error(model));
+            clcnn_model_destroy(model);
+            return NULL;
+        }
+        return model;
+    }
+    clcnn_model *model = NULL;
+    clcnn_status status = clcnn_model_load(path, &model);
+    if (status != CLCNN_OK) {
+        fprintf(stderr, "clcnn: %s\n", clcnn_last_error());
+        return NULL;
+    }
+    return model;
+}
+
+bool model_fits_data(const clcnn_model *model, const clcnn_images *images, int classes,
+                     const char *folder)
+{
+    int c = clcnn_model_input_channels(model), h = clcnn_model_input_height(model),
+        w = clcnn_model_input_width(model);
+    if (c != images->channels || h != images->height || w != images->width) {
+        fprintf(stderr, "clcnn: the model's input is height=%d width=%d channels=%d but the "
+                        "images of %s are height=%d width=%d channels=%d\n",
+                h, w, c, folder, images->height, images->width, images->channels);
+        return false;
+    }
+    if (clcnn_model_output_count(model) != classes) {
+        fprintf(stderr, "clcnn: the model ends in %d classes but %s has %d\n",
+                clcnn_model_output_count(model), folder, classes);
+        return false;
+    }
+    return true;
 }
 
 int command_summary(int argc, char **argv)
 {
-    if (argc > 1) {
-        bool help = !strcmp(argv[1], "--help");
-        fprintf(help ? stdout : stderr, "usage: clcnn summary\nPrints the tutorial model's "
-                                        "layers, output shapes and parameter counts.\n");
-        return help ? 0 : EXIT_USAGE;
+    const char *usage = "usage: clcnn summary [--model FILE]\nPrints a model's layers, output "
+                        "shapes and parameter counts (default: the tutorial's model).\n";
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("%s", usage);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--model") && i + 1 < argc)
+            path = argv[++i];
+        else if (!strncmp(argv[i], "--model=", 8))
+            path = argv[i] + 8;
+        else {
+            fprintf(stderr, "clcnn summary: unexpected argument '%s'\n%s", argv[i], usage);
+            return EXIT_USAGE;
+        }
     }
-    clcnn_model *model = clcnn_model_seed();
-    if (clcnn_model_status(model) != CLCNN_OK) {
-        fprintf(stderr, "clcnn: %s\n", clcnn_model_error(model));
-        clcnn_model_destroy(model);
+    clcnn_model *model = load_model(path);
+    if (!model)
         return 1;
-    }
     print_model_summary(stdout, model);
     clcnn_model_destroy(model);
     return 0;

@@ -9,6 +9,7 @@
 #include <fontconfig/fontconfig.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -137,31 +138,38 @@ static void viridis(double t, double rgb[3])
         rgb[k] = anchors[i][k] * (1 - f) + anchors[i + 1][k] * f;
 }
 
-bool draw_confusion(const char *path, const clcnn_cifar10 *data, const int32_t *predictions)
+bool draw_confusion(const char *path, const clcnn_dataset *data, const int32_t *predictions)
 {
-    long matrix[CLCNN_CIFAR10_CLASSES][CLCNN_CIFAR10_CLASSES];
-    confusion_counts(data->test.labels, predictions, data->test.count, matrix);
-    const int cell = 48, left = 170, top = 30, size = cell * CLCNN_CIFAR10_CLASSES;
+    const int classes = data->classes;
+    long *matrix = confusion_counts(data->test.labels, predictions, data->test.count, classes);
+    if (!matrix) {
+        fprintf(stderr, "clcnn: out of host memory drawing %s\n", path);
+        return false;
+    }
+    /* 48-pixel cells for CIFAR-10's 10 classes; smaller ones, unlabelled past 20, for more */
+    const int cell = classes <= 10 ? 48 : classes <= 20 ? 24 : 480 / classes > 4 ? 480 / classes : 4;
+    const int left = 170, top = 30, size = cell * classes;
     const int width = left + size + 140, height = top + size + 150;
     cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height);
     cairo_t *cr = cairo_create(surface);
     cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
-    for (int predicted = 0; predicted < CLCNN_CIFAR10_CLASSES; predicted++) {
+    for (int predicted = 0; predicted < classes; predicted++) {
         long column = 0;
-        for (int truth = 0; truth < CLCNN_CIFAR10_CLASSES; truth++)
-            column += matrix[truth][predicted];
-        for (int truth = 0; truth < CLCNN_CIFAR10_CLASSES; truth++) {
+        for (int truth = 0; truth < classes; truth++)
+            column += matrix[truth * classes + predicted];
+        for (int truth = 0; truth < classes; truth++) {
             double rgb[3];
-            viridis(column ? (double)matrix[truth][predicted] / column : 0.0, rgb);
+            viridis(column ? (double)matrix[truth * classes + predicted] / column : 0.0, rgb);
             cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
             cairo_rectangle(cr, left + predicted * cell, top + truth * cell, cell, cell);
             cairo_fill(cr);
         }
     }
+    free(matrix);
     cairo_set_source_rgb(cr, 0, 0, 0);
-    for (int k = 0; k < CLCNN_CIFAR10_CLASSES; k++) {
+    for (int k = 0; k < classes && classes <= 20; k++) {
         text_at(cr, left - 8, top + k * cell + cell / 2.0, 16, data->class_names[k], 1.0, 0.5);
         cairo_save(cr);
         cairo_translate(cr, left + k * cell + cell / 2.0, top + size + 8);
@@ -190,9 +198,11 @@ bool draw_confusion(const char *path, const clcnn_cifar10 *data, const int32_t *
     return save(surface, path);
 }
 
-static bool draw_samples(const char *path, const clcnn_cifar10 *data)
+static bool draw_samples(const char *path, const clcnn_dataset *data)
 {
-    const int scale = 4, image = 32 * scale, pad = 14, label = 28;
+    const clcnn_images *images = &data->train;
+    const int side = images->height > images->width ? images->height : images->width;
+    const int scale = side >= 128 ? 1 : 128 / side, image = side * scale, pad = 14, label = 28;
     const int cell_w = image + 2 * pad, cell_h = image + label + pad;
     cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 5 * cell_w, 5 * cell_h + pad);
     cairo_t *cr = cairo_create(surface);
@@ -201,14 +211,19 @@ static bool draw_samples(const char *path, const clcnn_cifar10 *data)
     cairo_paint(cr);
     cairo_surface_flush(surface);
     for (int i = 0; i < 25 && i < data->train.count; i++) {
-        cairo_surface_t *picture = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 32, 32);
+        const int h = images->height, w = images->width;
+        cairo_surface_t *picture = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
         unsigned char *pixels = cairo_image_surface_get_data(picture);
         int stride = cairo_image_surface_get_stride(picture);
-        const uint8_t *planes = data->train.pixels + (size_t)i * CLCNN_CIFAR10_IMAGE_BYTES;
-        for (int y = 0; y < 32; y++)
-            for (int x = 0; x < 32; x++) {
-                uint32_t rgb = (uint32_t)planes[y * 32 + x] << 16 |
-                               (uint32_t)planes[1024 + y * 32 + x] << 8 | planes[2048 + y * 32 + x];
+        const size_t plane = (size_t)h * w;
+        const uint8_t *planes = images->pixels + (size_t)i * images->channels * plane;
+        /* planes R, G, B; one plane is grey */
+        const size_t green = images->channels >= 3 ? plane : 0, blue = images->channels >= 3 ? 2 * plane : 0;
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                size_t at = (size_t)y * w + x;
+                uint32_t rgb = (uint32_t)planes[at] << 16 | (uint32_t)planes[green + at] << 8 |
+                               planes[blue + at];
                 memcpy(pixels + y * stride + x * 4, &rgb, 4);
             }
         cairo_surface_mark_dirty(picture);
@@ -237,7 +252,7 @@ void release_figure_caches(void)
     FcFini();
 }
 
-bool draw_figures(const char *folder, const clcnn_cifar10 *data, const clcnn_history_row *history,
+bool draw_figures(const char *folder, const clcnn_dataset *data, const clcnn_history_row *history,
                   int history_count, const int32_t *predictions)
 {
     char accuracy[4200], samples[4200], confusion[4200];

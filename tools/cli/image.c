@@ -10,7 +10,7 @@
 #define MAX_PNG_BYTES (64u << 20)
 
 bool decode_png(const void *data, size_t size, const char *name,
-                uint8_t planes[CLCNN_CIFAR10_IMAGE_BYTES], char *error, size_t error_size)
+                uint8_t planes[PNG_IMAGE_BYTES], char *error, size_t error_size)
 {
     png_image image;
     memset(&image, 0, sizeof image);
@@ -31,7 +31,7 @@ bool decode_png(const void *data, size_t size, const char *name,
         return false;
     }
     image.format = PNG_FORMAT_RGB;
-    uint8_t interleaved[CLCNN_CIFAR10_IMAGE_BYTES];
+    uint8_t interleaved[PNG_IMAGE_BYTES];
     if (!png_image_finish_read(&image, NULL, interleaved, 0, NULL)) {
         snprintf(error, error_size, "%s: corrupt PNG (%s)", name, image.message);
         png_image_free(&image);
@@ -43,7 +43,7 @@ bool decode_png(const void *data, size_t size, const char *name,
     return true;
 }
 
-bool read_png_file(const char *path, uint8_t planes[CLCNN_CIFAR10_IMAGE_BYTES])
+bool read_png_file(const char *path, uint8_t planes[PNG_IMAGE_BYTES])
 {
     FILE *file = fopen(path, "rb");
     if (!file) {

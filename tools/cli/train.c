@@ -1,6 +1,7 @@
-/* clcnn train: the tutorial's recipe end to end. Loads CIFAR-10, holds out the last 20% of
- * the training records for validation as Keras's validation_split=0.2 does (unshuffled), and
- * reshuffles the first 80% every epoch; trains with Adam; after each epoch writes
+/* clcnn train: the tutorial's recipe end to end, on any model file and dataset. Loads the
+ * data, holds out the last 20% of the training records for validation as Keras's
+ * validation_split=0.2 does (unshuffled), and reshuffles the rest every epoch; trains with
+ * Adam; after each epoch writes
  * history.csv and the last and best checkpoints; at the end evaluates the test set into
  * report.txt and draws the figures. Ctrl-C (or SIGTERM) finishes the step, saves, and says how
  * to resume; --resume continues bit for bit. */
@@ -18,10 +19,11 @@
 
 #include "cli.h"
 
-#define VALIDATION_SPLIT 0.2
-
 typedef struct train_config {
     const char *data;
+    const char *format;
+    const char *model;
+    double validation_split;
     const char *out;
     const char *device;
     const char *resume;
@@ -33,7 +35,9 @@ typedef struct train_config {
 
 typedef struct run {
     train_config config;
-    clcnn_cifar10 data;
+    clcnn_dataset data;
+    clcnn_source train_source, test_source;
+    clcnn_batch batch;
     clcnn_model *model;
     clcnn_context *context;
     clcnn_trainer *trainer;
@@ -88,12 +92,16 @@ double seconds_now(void)
 static void train_usage(FILE *out)
 {
     fprintf(out,
-            "usage: clcnn train [--data DIR] [--device SPEC] [--epochs N] [--batch N] [--lr X]\n"
-            "                   [--seed N] [--out DIR] [--resume DIR] [--crosscheck-every N]\n"
-            "                   [--profile] [--trace FILE]\n"
-            "Trains the tutorial's CNN on CIFAR-10 (defaults: 25 epochs, batch 64, Adam lr\n"
-            "0.001, seed 0, data from $CLCNN_DATA or data/cifar-10-batches-bin, output in a new\n"
-            "runs/<timestamp>/). --resume DIR continues the run saved in DIR with its own\n"
+            "usage: clcnn train [--model FILE] [--data DIR] [--format F] [--device SPEC]\n"
+            "                   [--epochs N] [--batch N] [--lr X] [--seed N]\n"
+            "                   [--validation-split X] [--out DIR] [--resume DIR]\n"
+            "                   [--crosscheck-every N] [--profile] [--trace FILE]\n"
+            "Trains a model file's CNN (default: the tutorial's, examples/cifar10-tutorial.model)\n"
+            "on a dataset folder: CIFAR-10, CIFAR-100 or MNIST-format IDX, detected from its\n"
+            "files or named by --format cifar10|cifar100|idx. Defaults: 25 epochs, batch 64,\n"
+            "Adam lr 0.001, seed 0, validation split 0.2 (the last 20%% of the training images,\n"
+            "as Keras takes them), data from $CLCNN_DATA or data/cifar-10-batches-bin, output in\n"
+            "a new runs/<timestamp>/. --resume DIR continues the run saved in DIR with its own\n"
             "settings. --crosscheck-every N reruns every Nth step on the plain-C reference and\n"
             "stops if the device leaves tolerance. --profile times every kernel from OpenCL\n"
             "events and prints a table at the end (also DIR/profile.csv). --trace FILE writes\n"
@@ -105,19 +113,28 @@ static bool parse_train_flags(int argc, char **argv, train_config *config, int *
 {
     static const struct option options[] = {
         {"data", required_argument, NULL, 'D'},   {"device", required_argument, NULL, 'd'},
+        {"model", required_argument, NULL, 'm'},  {"format", required_argument, NULL, 'f'},
+        {"validation-split", required_argument, NULL, 'v'},
         {"epochs", required_argument, NULL, 'e'}, {"batch", required_argument, NULL, 'b'},
         {"lr", required_argument, NULL, 'l'},     {"seed", required_argument, NULL, 's'},
         {"out", required_argument, NULL, 'o'},    {"resume", required_argument, NULL, 'r'},
         {"crosscheck-every", required_argument, NULL, 'c'},
         {"profile", no_argument, NULL, 'p'},       {"trace", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    *config = (train_config){.epochs = 25, .batch = 64, .learning_rate = 1e-3};
+    *config = (train_config){.epochs = 25, .batch = 64, .learning_rate = 1e-3,
+                             .validation_split = 0.2};
     *exit_status = EXIT_USAGE;
     int option;
     opterr = 1;
     while ((option = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (option) {
         case 'D': config->data = optarg; break;
+        case 'm': config->model = optarg; break;
+        case 'f': config->format = optarg; break;
+        case 'v':
+            if (!parse_double_flag("--validation-split", optarg, 0.0, 0.99, &config->validation_split))
+                return false;
+            break;
         case 'd': config->device = optarg; break;
         case 'o': config->out = optarg; break;
         case 'r': config->resume = optarg; break;
@@ -211,10 +228,16 @@ static bool write_history(const run *r)
 static bool save_checkpoint(run *r, const char *name)
 {
     size_t count = clcnn_model_parameter_count(r->model);
-    char description[4096];
+    char description[65536];
     clcnn_model_describe(r->model, description, sizeof description);
     clcnn_checkpoint c = r->progress;
     c.model_text = description;
+    char names[CLCNN_MAX_CLASSES * (CLCNN_CLASS_NAME_BYTES + 1) + 1] = "";
+    for (int k = 0; k < r->data.classes; k++) {
+        strcat(names, r->data.class_names[k]);
+        strcat(names, "\n");
+    }
+    c.class_names = names;
     c.steps = clcnn_trainer_steps(r->trainer);
     c.seed = (uint64_t)r->config.seed;
     c.learning_rate = r->config.learning_rate;
@@ -261,36 +284,6 @@ static void draw_bar(int done, int total, double elapsed, double loss_sum, long 
     fflush(stderr);
 }
 
-/* ---- evaluation -------------------------------------------------------------------------------------- */
-
-/* Forward passes over images[first .. first+count) in batches, dropout off. predictions
- * (optional) receives every class; returns mean loss and accuracy. */
-clcnn_status evaluate_range(clcnn_trainer *trainer, const clcnn_images *images, int first,
-                            int count, int batch, double *loss, double *accuracy,
-                            int32_t *predictions)
-{
-    int32_t *indices = malloc((size_t)batch * sizeof(int32_t));
-    if (!indices)
-        return CLCNN_ERROR_ALLOCATION;
-    double loss_sum = 0.0;
-    long correct = 0;
-    clcnn_status status = CLCNN_OK;
-    for (int start = 0; start < count && status == CLCNN_OK; start += batch) {
-        int n = count - start < batch ? count - start : batch;
-        for (int k = 0; k < n; k++)
-            indices[k] = first + start + k;
-        clcnn_batch_totals totals;
-        status = clcnn_trainer_evaluate(trainer, images, indices, n, &totals,
-                                        predictions ? predictions + start : NULL, NULL);
-        loss_sum += totals.loss_sum;
-        correct += totals.correct;
-    }
-    free(indices);
-    *loss = count ? loss_sum / count : 0.0;
-    *accuracy = count ? (double)correct / count : 0.0;
-    return status;
-}
-
 /* ---- set-up ---------------------------------------------------------------------------------------- */
 
 static bool restore(run *r)
@@ -303,7 +296,17 @@ static bool restore(run *r)
         report_failure(status, "reading the checkpoint to resume");
         return false;
     }
-    char description[4096];
+    /* the run's own model, unless --model names one (which must then be the same) */
+    if (!r->config.model && clcnn_model_parse(saved.model_text, path, &r->model) != CLCNN_OK) {
+        report_failure(CLCNN_ERROR_FORMAT, "reading the checkpoint's model");
+        clcnn_checkpoint_free(&saved);
+        return false;
+    }
+    if (r->config.model && !(r->model = load_model(r->config.model))) {
+        clcnn_checkpoint_free(&saved);
+        return false;
+    }
+    char description[65536];
     clcnn_model_describe(r->model, description, sizeof description);
     if (strcmp(description, saved.model_text) != 0 ||
         saved.parameter_count != clcnn_model_parameter_count(r->model)) {
@@ -330,30 +333,38 @@ static bool setup(run *r)
         return false;
     }
     print_device_header(clcnn_context_device(r->context));
-    status = clcnn_cifar10_load(r->config.data, &r->data);
+    status = clcnn_dataset_load(r->config.data, r->config.format, CLCNN_DATA_ALL, &r->data);
     if (status != CLCNN_OK) {
-        report_failure(status, "loading CIFAR-10");
+        report_failure(status, "loading the data");
         return false;
     }
-    if (r->data.test.count < CLCNN_CIFAR10_BATCH_RECORDS)
+    if (!strcmp(r->data.format, "cifar10") && r->data.test.count < 10000)
         fprintf(stderr,
                 "clcnn: warning: %s/test_batch.bin holds %d images, not the official 10,000; "
                 "test accuracy will be measured on those %d\n",
                 r->config.data, r->data.test.count, r->data.test.count);
-    r->train_count = (int)floor(r->data.train.count * (1.0 - VALIDATION_SPLIT));
+    /* Keras's validation_split: the last fraction of the records, before any shuffling */
+    r->train_count = (int)floor(r->data.train.count * (1.0 - r->config.validation_split));
     r->validation_count = r->data.train.count - r->train_count;
-    if (r->train_count < 1 || r->validation_count < 1) {
-        fprintf(stderr, "clcnn: %d training images cannot be split 80/20\n", r->data.train.count);
+    if (r->train_count < 1 || (r->config.validation_split > 0 && r->validation_count < 1)) {
+        fprintf(stderr, "clcnn: %d training images cannot be split %g/%g\n", r->data.train.count,
+                1.0 - r->config.validation_split, r->config.validation_split);
         return false;
     }
-    r->model = clcnn_model_seed();
     if (r->config.resume) {
         if (!restore(r))
             return false;
         snprintf(r->out, sizeof r->out, "%s", r->config.resume);
-    } else if (r->config.out) {
+    } else if (!(r->model = load_model(r->config.model))) {
+        return false;
+    }
+    if (!model_fits_data(r->model, &r->data.train, r->data.classes, r->config.data))
+        return false;
+    r->train_source = clcnn_images_source(&r->data.train, r->data.classes);
+    r->test_source = clcnn_images_source(&r->data.test, r->data.classes);
+    if (!r->config.resume && r->config.out) {
         snprintf(r->out, sizeof r->out, "%s", r->config.out);
-    } else {
+    } else if (!r->config.resume) {
         char stamp[32];
         time_t now = time(NULL);
         strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
@@ -386,9 +397,15 @@ static bool setup(run *r)
     }
     r->order = malloc((size_t)r->train_count * sizeof(int32_t));
     r->interactive = isatty(STDERR_FILENO);
-    printf("Training on %d images, validating on %d (the last 20%%), batch %ld, %ld epochs; "
+    status = clcnn_batch_create(&r->train_source, (int)r->config.batch, &r->batch);
+    if (status != CLCNN_OK) {
+        report_failure(status, "preparing training");
+        return false;
+    }
+    printf("Training on %d images, validating on %d (the last %.0f%%), batch %ld, %ld epochs; "
            "output in %s\n",
-           r->train_count, r->validation_count, r->config.batch, r->config.epochs, r->out);
+           r->train_count, r->validation_count, 100 * r->config.validation_split, r->config.batch,
+           r->config.epochs, r->out);
     fflush(stdout);
     return r->order != NULL;
 }
@@ -400,7 +417,8 @@ static void teardown(run *r)
     clcnn_trainer_destroy(r->trainer);
     clcnn_context_destroy(r->context);
     clcnn_model_destroy(r->model);
-    clcnn_cifar10_free(&r->data);
+    clcnn_batch_free(&r->batch);
+    clcnn_dataset_free(&r->data);
     clcnn_checkpoint_free(&r->progress);
     free(r->order);
 }
@@ -425,10 +443,12 @@ static bool step(run *r, const int32_t *indices, int count, clcnn_batch_totals *
     uint64_t step_number = clcnn_trainer_steps(r->trainer) + 1;
     bool check = r->reference && step_number % (uint64_t)r->config.crosscheck_every == 0;
     clcnn_crosscheck_report report;
-    clcnn_status status =
-        check ? clcnn_trainer_crosscheck(r->trainer, r->reference, &r->data.train, indices, count,
-                                         totals, &report)
-              : clcnn_trainer_train_step(r->trainer, &r->data.train, indices, count, totals);
+    clcnn_status status = clcnn_batch_fill(&r->batch, &r->train_source, indices, count);
+    if (status == CLCNN_OK)
+        status = check ? clcnn_trainer_crosscheck(r->trainer, r->reference, r->batch.x,
+                                                  r->batch.labels, count, totals, &report)
+                       : clcnn_trainer_train_step(r->trainer, r->batch.x, r->batch.labels, count,
+                                                  totals);
     if (r->interactive && (check || status != CLCNN_OK))
         fprintf(stderr, "\n");
     if (status != CLCNN_OK) {
@@ -489,9 +509,8 @@ static int run_epoch(run *r, int epoch)
         }
     }
     double val_loss = 0, val_accuracy = 0;
-    clcnn_status status = evaluate_range(r->trainer, &r->data.train, r->train_count,
-                                         r->validation_count, (int)r->config.batch, &val_loss,
-                                         &val_accuracy, NULL);
+    clcnn_status status = clcnn_evaluate(r->trainer, &r->train_source, r->train_count,
+                                         r->validation_count, &val_loss, &val_accuracy, NULL);
     if (status != CLCNN_OK) {
         report_failure(status, "validation");
         return -1;
@@ -529,9 +548,8 @@ static bool finish(run *r)
     int count = r->data.test.count;
     int32_t *predictions = malloc((size_t)(count ? count : 1) * sizeof(int32_t));
     double loss = 0, accuracy = 0;
-    clcnn_status status = predictions ? evaluate_range(r->trainer, &r->data.test, 0, count,
-                                                       (int)r->config.batch, &loss, &accuracy,
-                                                       predictions)
+    clcnn_status status = predictions ? clcnn_evaluate(r->trainer, &r->test_source, 0, count,
+                                                       &loss, &accuracy, predictions)
                                       : CLCNN_ERROR_ALLOCATION;
     if (status != CLCNN_OK) {
         free(predictions);
@@ -541,13 +559,13 @@ static bool finish(run *r)
     char path[4200], heading[512];
     snprintf(path, sizeof path, "%s/report.txt", r->out);
     snprintf(heading, sizeof heading,
-             "Test set: %d images of %s/test_batch.bin, model after epoch %d; loss %.4f, "
-             "accuracy %.4f",
-             count, r->config.data, r->progress.epochs_done, loss, accuracy);
+             "Test set: %d images of %s/%s, model after epoch %d; loss %.4f, accuracy %.4f",
+             count, r->config.data, r->data.test_name, r->progress.epochs_done, loss, accuracy);
     printf("\n%s\n\n", heading);
-    print_report(stdout, r->data.class_names, r->data.test.labels, predictions, count);
-    bool ok = write_report_file(path, r->data.class_names, r->data.test.labels, predictions,
-                                count, heading);
+    print_report(stdout, r->data.class_names, r->data.classes, r->data.test.labels, predictions,
+                 count);
+    bool ok = write_report_file(path, r->data.class_names, r->data.classes, r->data.test.labels,
+                                predictions, count, heading);
     ok = ok && draw_figures(r->out, &r->data, r->progress.history, r->progress.history_count,
                             predictions);
     free(predictions);

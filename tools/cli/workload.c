@@ -15,28 +15,31 @@ bool workload_open(workload *w, const char *spec, const clcnn_context_options *o
     }
     w->exit_status = 1;
     const int images = 2 * WORKLOAD_BATCH;
-    w->images = (clcnn_images){images, malloc(images), malloc((size_t)images * CLCNN_CIFAR10_IMAGE_BYTES)};
+    const size_t image_bytes = 3 * 32 * 32;
+    w->images = (clcnn_images){images, 3, 32, 32, malloc(images), malloc(images * image_bytes)};
     w->model = clcnn_model_seed();
     if (!w->images.labels || !w->images.pixels || !w->model) {
         fprintf(stderr, "clcnn: out of memory preparing the workload\n");
         return false;
     }
     uint64_t state = 0x5eed;
-    for (size_t i = 0; i < (size_t)images * CLCNN_CIFAR10_IMAGE_BYTES; i++) {
+    for (size_t i = 0; i < images * image_bytes; i++) {
         state = state * 6364136223846793005ULL + 1442695040888963407ULL;
         w->images.pixels[i] = (uint8_t)(state >> 56);
     }
     for (int i = 0; i < images; i++) {
-        w->images.labels[i] = (uint8_t)(i * 7 % CLCNN_CIFAR10_CLASSES);
+        w->images.labels[i] = (uint8_t)(i * 7 % 10);
         w->order[i] = i;
     }
     clcnn_train_options train_options = clcnn_train_defaults();
     train_options.batch_size = WORKLOAD_BATCH;
-    status = clcnn_context_build_all(w->context);
+    /* both batches become floats once: the timed steps measure the device, not the source */
+    w->source = clcnn_images_source(&w->images, 10);
+    status = clcnn_batch_create(&w->source, images, &w->batch);
+    if (status == CLCNN_OK)
+        status = clcnn_batch_fill(&w->batch, &w->source, w->order, images);
     if (status == CLCNN_OK)
         status = clcnn_trainer_create(w->context, w->model, &train_options, &w->trainer);
-    if (status == CLCNN_OK)
-        status = clcnn_trainer_initialize(w->trainer);
     if (status != CLCNN_OK) {
         report_failure(status, "setting up the workload");
         return false;
@@ -47,9 +50,10 @@ bool workload_open(workload *w, const char *spec, const clcnn_context_options *o
 clcnn_status workload_step(workload *w, int step)
 {
     clcnn_batch_totals totals;
-    const int32_t *indices = w->order + (step % 2) * WORKLOAD_BATCH;
+    size_t first = (size_t)(step % 2) * WORKLOAD_BATCH;
     clcnn_status status =
-        clcnn_trainer_train_step(w->trainer, &w->images, indices, WORKLOAD_BATCH, &totals);
+        clcnn_trainer_train_step(w->trainer, w->batch.x + first * 3 * 32 * 32,
+                                 w->batch.labels + first, WORKLOAD_BATCH, &totals);
     /* a step returns once its loss is read; the backward pass and update may still be queued */
     return status == CLCNN_OK ? clcnn_context_finish(w->context) : status;
 }
@@ -57,8 +61,8 @@ clcnn_status workload_step(workload *w, int step)
 clcnn_status workload_evaluate(workload *w)
 {
     clcnn_batch_totals totals;
-    return clcnn_trainer_evaluate(w->trainer, &w->images, w->order, WORKLOAD_BATCH, &totals, NULL,
-                                  NULL);
+    return clcnn_trainer_evaluate(w->trainer, w->batch.x, w->batch.labels, WORKLOAD_BATCH, &totals,
+                                  NULL, NULL);
 }
 
 void workload_close(workload *w)
@@ -66,6 +70,7 @@ void workload_close(workload *w)
     clcnn_trainer_destroy(w->trainer);
     clcnn_context_destroy(w->context);
     clcnn_model_destroy(w->model);
+    clcnn_batch_free(&w->batch);
     clcnn_images_free(&w->images);
     *w = (workload){0};
 }

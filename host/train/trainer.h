@@ -1,0 +1,43 @@
+/* The trainer's state, shared by the files of host/train/. */
+#ifndef CLCNN_TRAINER_INTERNAL_H
+#define CLCNN_TRAINER_INTERNAL_H
+
+#include "clcnn/train.h"
+#include "layers/layer.h"
+
+/* How a node's backward reaches the gradient of its input k: none (the model's input), the
+ * gradient buffer itself (the one consumer that writes first), or a scratch buffer that is
+ * then added to it (every other consumer of a tensor that feeds several nodes). */
+typedef enum { ROUTE_NONE, ROUTE_DIRECT, ROUTE_SUM } gradient_route;
+
+typedef struct node_state {
+    clcnn_layer_state layer;
+    clcnn_buffer own_y, own_dy; /* [batch, out]; unused by aliases */
+    clcnn_buffer *y, *dy;       /* own_y/own_dy, or the storage owner's for aliases */
+    bool alias;
+    int storage; /* the node whose buffers y and dy are: itself, or what an alias reads */
+    gradient_route route[CLCNN_MAX_INPUTS];
+    size_t offset[CLCNN_MAX_PARAMS]; /* each parameter's place in the arenas, in floats */
+} node_state;
+
+struct clcnn_trainer {
+    clcnn_context *context;
+    const clcnn_model *model;
+    clcnn_train_options options;
+    int classes;
+    size_t input_count; /* C * H * W of one sample */
+    uint64_t steps;
+    node_state *nodes;
+    int count;
+    clcnn_buffer input, labels, loss, totals, predictions;
+    clcnn_buffer sum_scratch[CLCNN_MAX_INPUTS]; /* ROUTE_SUM's gradients before the add */
+    /* Arenas of arena_floats: parameter values, gradients, Adam's m and v. Trainable
+     * tensors come first (trainable_floats of them) so the optimizer runs over one range. */
+    clcnn_buffer values, grads, m, v;
+    size_t arena_floats, trainable_floats;
+};
+
+/* The input of node i's k-th input: the model's input buffer or an earlier node's output. */
+const clcnn_buffer *clcnn_trainer_input_of(const clcnn_trainer *t, int node, int k);
+
+#endif
