@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < checkpoint.parameter_count; i++)
         sink += checkpoint.parameters[i] + checkpoint.m[i] + checkpoint.v[i];
     clcnn_model *model = NULL;
-    if (clcnn_model_parse(checkpoint.model_text, &model) == CLCNN_OK)
+    if (clcnn_model_parse(checkpoint.model_text, "fuzz", &model) == CLCNN_OK)
         clcnn_model_destroy(model);
     clcnn_checkpoint_free(&checkpoint);
     return 0;

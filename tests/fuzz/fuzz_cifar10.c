@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > 1) {
         size_t split = 1 + data[0] % (size - 1);
         clcnn_images images = {0};
-        if (clcnn_idx_parse(data + 1, split - 1 + 1 > size ? 0 : split - 1, data + split,
+        if (clcnn_idx_parse(data + 1, split - 1, data + split,
                             size - split, "fuzz", &images) == CLCNN_OK &&
             (images.count <= 0 || images.channels != 1))
             abort();
