@@ -53,7 +53,14 @@ void clcnn_buffer_release(clcnn_buffer *buffer)
 }
 
 static clcnn_status check_range(const clcnn_buffer *buffer, size_t offset, size_t bytes,
-                                const char *what);
+                                const char *what)
+{
+    if (offset > buffer->bytes || bytes > buffer->bytes - offset)
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
+                          "%s of %zu bytes at offset %zu overruns a buffer of %zu bytes", what,
+                          bytes, offset, buffer->bytes);
+    return CLCNN_OK;
+}
 
 size_t clcnn_buffer_alignment(const clcnn_context *context)
 {
@@ -85,16 +92,6 @@ clcnn_status clcnn_buffer_view(clcnn_context *context, clcnn_buffer *parent, siz
                                   &region, &code);
     if (code != CL_SUCCESS)
         return clcnn_fail_cl(context, code, "clCreateSubBuffer", __FILE__, __LINE__);
-    return CLCNN_OK;
-}
-
-static clcnn_status check_range(const clcnn_buffer *buffer, size_t offset, size_t bytes,
-                                const char *what)
-{
-    if (offset > buffer->bytes || bytes > buffer->bytes - offset)
-        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
-                          "%s of %zu bytes at offset %zu overruns a buffer of %zu bytes", what,
-                          bytes, offset, buffer->bytes);
     return CLCNN_OK;
 }
 

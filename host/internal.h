@@ -192,9 +192,28 @@ struct clcnn_context {
     char notify_message[1024];
 };
 
+/* ---- the tuning store (host/tuning_store.c) ------------------------------------------- */
+
+/* One tuning parameter: its name in the store, its field in clcnn_tuning, its candidate
+ * range, and the check families whose time it changes (what the tuner times). */
+typedef struct clcnn_tuning_parameter {
+    const char *name;
+    const char *families;
+    size_t offset;
+    int smallest, largest;
+} clcnn_tuning_parameter;
+
+#define CLCNN_TUNING_PARAMETERS 3
+extern const clcnn_tuning_parameter clcnn_tuning_parameters[CLCNN_TUNING_PARAMETERS];
+int *clcnn_tuning_field(clcnn_tuning *tuning, const clcnn_tuning_parameter *parameter);
+/* The largest power of two the device accepts as a work-group. */
+int clcnn_tuning_limit(const clcnn_context *context);
+
 /* Sets the defaults for the device, then the stored winners of `clcnn tune` if there are any
- * for this device, driver and clcnn version (host/tune.c). */
+ * for this device, driver and clcnn version. */
 void clcnn_tuning_load(clcnn_context *context);
+/* Applies the winners to the context and stores them for later contexts on the device. */
+clcnn_status clcnn_tuning_save(clcnn_context *context, const clcnn_tuning *winners);
 
 /* A scratch buffer of at least `bytes` in `slot`; valid until the next call for that slot. */
 clcnn_status clcnn_scratch(clcnn_context *context, int slot, size_t bytes, cl_mem *buffer);

@@ -245,15 +245,6 @@ static int find_node(const clcnn_model *model, const char *name)
     return INT_MIN;
 }
 
-static bool softmax_node(const clcnn_node *node)
-{
-    const clcnn_keyword *k = node->kind->keywords;
-    for (int i = 0; k[i].name; i++)
-        if (k[i].type == CLCNN_KEYWORD_ACTIVATION && node->args.activation == CLCNN_ACTIVATION_SOFTMAX)
-            return true;
-    return false;
-}
-
 /* Keras's automatic name: the kind's stem, then _1, _2, ... skipping names in use. */
 static void automatic_name(const clcnn_model *model, const clcnn_layer_kind *kind, char *name,
                            size_t size)
@@ -277,10 +268,11 @@ static clcnn_status parse_input(clcnn_model *model, char **words, int count, con
     const char *names[3] = {"height", "width", "channels"};
     for (int w = 1; w < count; w++) {
         char *equals = strchr(words[w], '=');
+        size_t key_length = equals ? (size_t)(equals - words[w]) : 0;
         int k = 0;
-        while (equals && k < 3 && strncmp(words[w], names[k], (size_t)(equals - words[w])) != 0)
+        while (k < 3 && !(strlen(names[k]) == key_length && !strncmp(words[w], names[k], key_length)))
             k++;
-        if (!equals || k == 3 || strlen(names[k]) != (size_t)(equals - words[w]))
+        if (k == 3)
             return fail(model, CLCNN_ERROR_FORMAT,
                         "%s: input: unknown word '%s'; expected height=, width= and channels=",
                         where, words[w]);
@@ -313,10 +305,12 @@ static clcnn_status parse_layer(clcnn_model *model, char **words, int count, con
         return fail(model, CLCNN_ERROR_FORMAT, "%s: a model holds at most %d layers", where,
                     CLCNN_MAX_NODES);
     for (int i = 0; i < model->count; i++)
-        if (softmax_node(&model->nodes[i]))
+        if (model->nodes[i].args.activation == CLCNN_ACTIVATION_SOFTMAX)
             return fail(model, CLCNN_ERROR_FORMAT, "%s: %s: softmax (on %s) must end the model: "
                         "it is fused into the loss", where, kind->name, model->nodes[i].name);
-    clcnn_node node = {.kind = kind, .inputs = {model->count - 1, INT_MIN}};
+    /* kinds without an activation keyword keep NONE */
+    clcnn_node node = {.kind = kind, .inputs = {model->count - 1, INT_MIN},
+                       .args.activation = CLCNN_ACTIVATION_NONE};
     const clcnn_keyword *keywords = kind->keywords;
     bool given[32] = {false};
     char expected[160];
@@ -428,12 +422,12 @@ clcnn_status clcnn_model_add(clcnn_model *model, const char *line)
     return status;
 }
 
-clcnn_status clcnn_model_validate(clcnn_model *model)
+clcnn_status clcnn_model_validate(const clcnn_model *model)
 {
     if (model->status != CLCNN_OK)
-        return model->status;
+        return clcnn_fail(model->status, "invalid model: %s", model->error);
     if (model->count == 0)
-        return fail(model, CLCNN_ERROR_FORMAT, "the model has no layers");
+        return clcnn_fail(CLCNN_ERROR_FORMAT, "the model has no layers");
     bool used_input = false;
     for (int i = 0; i < model->count; i++) {
         bool used = false;
@@ -443,11 +437,11 @@ clcnn_status clcnn_model_validate(clcnn_model *model)
         for (int k = 0; k < model->nodes[i].kind->inputs; k++)
             used_input |= model->nodes[i].inputs[k] == -1;
         if (!used && i + 1 < model->count)
-            return fail(model, CLCNN_ERROR_FORMAT, "layer %s feeds no later layer: every branch "
-                        "must reach the last layer", model->nodes[i].name);
+            return clcnn_fail(CLCNN_ERROR_FORMAT, "layer %s feeds no later layer: every branch "
+                              "must reach the last layer", model->nodes[i].name);
     }
     if (!used_input)
-        return fail(model, CLCNN_ERROR_FORMAT, "no layer reads the model's input");
+        return clcnn_fail(CLCNN_ERROR_FORMAT, "no layer reads the model's input");
     return CLCNN_OK;
 }
 
@@ -510,8 +504,6 @@ clcnn_model *clcnn_model_seed(void)
     clcnn_model_dense(model, 128, CLCNN_ACTIVATION_RELU);
     clcnn_model_dropout(model, 0.5f);
     clcnn_model_dense(model, 10, CLCNN_ACTIVATION_SOFTMAX);
-    if (model)
-        clcnn_model_validate(model);
     return model;
 }
 
@@ -590,12 +582,8 @@ clcnn_status clcnn_model_parse(const char *text, const char *source, clcnn_model
     leave_c_locale(&locale);
     if (model->status == CLCNN_OK && !have_input)
         fail(model, CLCNN_ERROR_FORMAT, "%s: no 'input' line: the model is empty", source);
-    if (model->status == CLCNN_OK && clcnn_model_validate(model) != CLCNN_OK) {
-        char message[512];
-        snprintf(message, sizeof message, "%s", model->error);
-        snprintf(model->error, sizeof model->error, "%.256s: %.250s", source, message);
-        clcnn_fail(model->status, "%s", model->error);
-    }
+    if (model->status == CLCNN_OK && clcnn_model_validate(model) != CLCNN_OK)
+        fail(model, CLCNN_ERROR_FORMAT, "%.256s: %.250s", source, clcnn_last_error());
     if (model->status != CLCNN_OK) {
         clcnn_status status = model->status;
         clcnn_model_destroy(model);

@@ -142,11 +142,12 @@ static clcnn_status idx_names(const char *folder, clcnn_dataset *data)
     data->class_names = calloc((size_t)(classes ? classes : 1), CLCNN_CLASS_NAME_BYTES);
     if (!data->class_names)
         return clcnn_fail(CLCNN_ERROR_ALLOCATION, "out of host memory");
-    for (int k = 0; k < classes; k++)
-        snprintf(data->class_names[k], CLCNN_CLASS_NAME_BYTES, "%s",
-                 fashion ? fashion_names[k] : "");
-    for (int k = 0; k < classes && !fashion; k++)
-        snprintf(data->class_names[k], CLCNN_CLASS_NAME_BYTES, "%d", k);
+    for (int k = 0; k < classes; k++) {
+        if (fashion)
+            snprintf(data->class_names[k], CLCNN_CLASS_NAME_BYTES, "%s", fashion_names[k]);
+        else
+            snprintf(data->class_names[k], CLCNN_CLASS_NAME_BYTES, "%d", k);
+    }
     data->classes = classes;
     return CLCNN_OK;
 }

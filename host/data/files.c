@@ -39,8 +39,9 @@ static clcnn_status read_gzip(const char *path, size_t max_bytes, uint8_t **data
             status = clcnn_fail(CLCNN_ERROR_FORMAT, "%s: corrupt gzip data: %s", path, message);
         } else if (got == 0) {
             break;
+        } else {
+            used += (size_t)got;
         }
-        used += got > 0 ? (size_t)got : 0;
     }
     gzclose(file);
     if (status != CLCNN_OK) {

@@ -139,8 +139,8 @@ struct clcnn_model {
 };
 
 /* Checks what only the whole graph shows: every node but the last feeds another, and the
- * model's input is used. Sets the model's error. */
-clcnn_status clcnn_model_validate(clcnn_model *model);
+ * model's input is used (and that no builder call failed). */
+clcnn_status clcnn_model_validate(const clcnn_model *model);
 
 /* The registry (registry.c): every kind, and the one a model-file word names. */
 extern const clcnn_layer_kind *const clcnn_layer_kinds[];

@@ -29,7 +29,8 @@ const clcnn_model *clcnn_trainer_model(const clcnn_trainer *t) { return t->model
 const clcnn_train_options *clcnn_trainer_options(const clcnn_trainer *t) { return &t->options; }
 size_t clcnn_trainer_gradient_count(const clcnn_trainer *t) { return t->trainable_floats; }
 
-const clcnn_buffer *clcnn_trainer_input_of(const clcnn_trainer *t, int node, int k)
+/* Node i's k-th input: the model's input buffer or an earlier node's output. */
+static const clcnn_buffer *input_of(const clcnn_trainer *t, int node, int k)
 {
     int source = t->model->nodes[node].inputs[k];
     return source < 0 ? &t->input : t->nodes[source].y;
@@ -46,9 +47,7 @@ static size_t batch_count(const clcnn_trainer *t, clcnn_shape shape)
 
 static clcnn_status check_options(const clcnn_model *model, const clcnn_train_options *o)
 {
-    if (clcnn_model_status(model) != CLCNN_OK)
-        return clcnn_fail(clcnn_model_status(model), "invalid model: %s", clcnn_model_error(model));
-    CLCNN_TRY(clcnn_model_validate((clcnn_model *)model));
+    CLCNN_TRY(clcnn_model_validate(model));
     const clcnn_node *last = &model->nodes[model->count - 1];
     if (last->args.activation != CLCNN_ACTIVATION_SOFTMAX)
         return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
@@ -315,7 +314,7 @@ static clcnn_status forward(clcnn_trainer *t, int N, bool training, uint64_t fir
         const clcnn_node *node = node_of(t, i);
         const clcnn_buffer *x[CLCNN_MAX_INPUTS] = {NULL, NULL};
         for (int k = 0; k < node->kind->inputs; k++)
-            x[k] = clcnn_trainer_input_of(t, i, k);
+            x[k] = input_of(t, i, k);
         const clcnn_step step = step_of(t, N, training, first_sample, i);
         uint64_t begin = clcnn_trace_begin(t->context);
         CLCNN_TRY(node->kind->forward(&s->layer, &step, x, s->y));
@@ -334,7 +333,7 @@ static clcnn_status backward(clcnn_trainer *t, int N, uint64_t first_sample)
         const clcnn_buffer *x[CLCNN_MAX_INPUTS] = {NULL, NULL};
         clcnn_buffer *dx[CLCNN_MAX_INPUTS] = {NULL, NULL}, *target[CLCNN_MAX_INPUTS] = {NULL, NULL};
         for (int k = 0; k < node->kind->inputs; k++) {
-            x[k] = clcnn_trainer_input_of(t, i, k);
+            x[k] = input_of(t, i, k);
             if (s->route[k] != ROUTE_NONE)
                 target[k] = t->nodes[t->nodes[node->inputs[k]].storage].dy;
             dx[k] = s->route[k] == ROUTE_SUM ? &t->sum_scratch[k] : target[k];

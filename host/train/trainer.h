@@ -37,7 +37,4 @@ struct clcnn_trainer {
     size_t arena_floats, trainable_floats;
 };
 
-/* The input of node i's k-th input: the model's input buffer or an earlier node's output. */
-const clcnn_buffer *clcnn_trainer_input_of(const clcnn_trainer *t, int node, int k);
-
 #endif

@@ -1,0 +1,114 @@
+/* The tuning store (include/clcnn/tune.h): the work-group sizes a context uses, their
+ * defaults from the device's limits, and the winners of `clcnn tune` stored as a small text
+ * entry in the program cache ("conv2d_3x3_work_group 128" a line), under a key of the device,
+ * driver, platform and clcnn version, so they get the cache's atomic writes, checksum and
+ * whole-key check for free. It sits below the context, which loads it; the tuner
+ * (host/tune.c) sits above the cross-check, which times its candidates. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define TUNING_FORMAT_VERSION 1
+#define DEFAULT_WORK_GROUP 64
+
+const clcnn_tuning_parameter clcnn_tuning_parameters[CLCNN_TUNING_PARAMETERS] = {
+    {"conv2d_3x3_work_group", "conv2d", offsetof(clcnn_tuning, conv2d_3x3_work_group), 16, 256},
+    {"elementwise_work_group", "activation add dropout optimizers",
+     offsetof(clcnn_tuning, elementwise_work_group), 16, 256},
+    {"planes_work_group", "maxpool2d", offsetof(clcnn_tuning, planes_work_group), 32, 1024},
+};
+
+int *clcnn_tuning_field(clcnn_tuning *tuning, const clcnn_tuning_parameter *p)
+{
+    return (int *)((char *)tuning + p->offset);
+}
+
+int clcnn_tuning_limit(const clcnn_context *context)
+{
+    size_t limit = context->device.max_work_group_size;
+    int size = 1;
+    while ((size_t)size * 2 <= limit && size < 1024)
+        size *= 2;
+    return size;
+}
+
+static void tuning_key(const clcnn_context *context, char *key, size_t size)
+{
+    snprintf(key, size, "clcnn tuning format %u\nclcnn %s\ndevice %s\nvendor %s\ndriver %s\nplatform %s\n",
+             TUNING_FORMAT_VERSION, CLCNN_VERSION_STRING, context->device.name,
+             context->device.vendor, context->device.driver_version,
+             context->device.platform_version);
+}
+
+/* Every parameter once, each a power of two the device accepts; anything else is refused. */
+static bool parse_tuning(const unsigned char *bytes, size_t length, int limit, clcnn_tuning *out)
+{
+    char *text = malloc(length + 1);
+    if (!text)
+        return false;
+    memcpy(text, bytes, length);
+    text[length] = '\0';
+    bool seen[CLCNN_TUNING_PARAMETERS] = {false}, valid = true;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line && valid; line = strtok_r(NULL, "\n", &save)) {
+        char name[64];
+        int value = 0;
+        valid = sscanf(line, "%63s %d", name, &value) == 2 && value >= 1 && value <= limit &&
+                (value & (value - 1)) == 0;
+        size_t i = 0;
+        while (valid && i < CLCNN_TUNING_PARAMETERS && strcmp(clcnn_tuning_parameters[i].name, name) != 0)
+            i++;
+        valid = valid && i < CLCNN_TUNING_PARAMETERS && !seen[i];
+        if (valid) {
+            seen[i] = true;
+            *clcnn_tuning_field(out, &clcnn_tuning_parameters[i]) = value;
+        }
+    }
+    for (size_t i = 0; i < CLCNN_TUNING_PARAMETERS; i++)
+        valid = valid && seen[i];
+    free(text);
+    return valid;
+}
+
+void clcnn_tuning_load(clcnn_context *context)
+{
+    int limit = clcnn_tuning_limit(context);
+    int fallback = DEFAULT_WORK_GROUP < limit ? DEFAULT_WORK_GROUP : limit;
+    context->tuning = (clcnn_tuning_state){{fallback, fallback, fallback}, false};
+    char key[2048];
+    tuning_key(context, key, sizeof key);
+    unsigned char *stored = NULL;
+    size_t length = 0;
+    bool rejected = false;
+    if (clcnn_cache_load(key, &stored, &length, &rejected) != CLCNN_OK || !stored)
+        return;
+    clcnn_tuning values = context->tuning.values;
+    if (parse_tuning(stored, length, limit, &values))
+        context->tuning = (clcnn_tuning_state){values, true};
+    free(stored);
+}
+
+clcnn_tuning clcnn_context_tuning(const clcnn_context *context, bool *from_store)
+{
+    if (from_store)
+        *from_store = context->tuning.from_store;
+    return context->tuning.values;
+}
+
+clcnn_status clcnn_tuning_save(clcnn_context *context, const clcnn_tuning *winners)
+{
+    char text[512] = "", key[2048];
+    for (size_t i = 0; i < CLCNN_TUNING_PARAMETERS; i++) {
+        size_t used = strlen(text);
+        snprintf(text + used, sizeof text - used, "%s %d\n", clcnn_tuning_parameters[i].name,
+                 *clcnn_tuning_field((clcnn_tuning *)winners, &clcnn_tuning_parameters[i]));
+    }
+    tuning_key(context, key, sizeof key);
+    context->tuning = (clcnn_tuning_state){*winners, false};
+    CLCNN_TRY(clcnn_cache_store(key, (const unsigned char *)text, strlen(text)));
+    context->tuning.from_store = clcnn_cache_dir() != NULL;
+    return CLCNN_OK;
+}
