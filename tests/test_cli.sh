@@ -161,6 +161,7 @@ printf 'input height=32 width=32 channels=3\nconv2d filters=4 kernel=3 stride=2 
 printf 'input height=32 width=32 channels=3\nconv2d filters=4 kernal=3\n' > "$work/bad.model"
 expect 1 "$work/bad.model:2: conv2d: unknown keyword 'kernal'" -- "$clcnn" train --model "$work/bad.model" --data "$work/data"
 printf 'input height=32 width=32 channels=3\nflatten\ndense units=7 activation=softmax\n' > "$work/seven.model"
+expect 2 "data format 'mnist': expected cifar10, cifar100 or idx" -- "$clcnn" train --data "$work/data" --format mnist
 expect 1 "the model ends in 7 classes but $work/data has 10" -- "$clcnn" train --data "$work/data" --model "$work/seven.model"
 "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt" --data "$work/data" "$corpus/png/rgb-32.png" \
     > "$work/predict.txt" 2>/dev/null && grep -q "rgb-32.png: .* [0-9.]*, .* [0-9.]*, .* [0-9.]*" "$work/predict.txt" \

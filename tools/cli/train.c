@@ -335,7 +335,7 @@ static bool setup(run *r)
     print_device_header(clcnn_context_device(r->context));
     status = clcnn_dataset_load(r->config.data, r->config.format, CLCNN_DATA_ALL, &r->data);
     if (status != CLCNN_OK) {
-        report_failure(status, "loading the data");
+        r->exit_status = report_failure(status, "loading the data");
         return false;
     }
     if (!strcmp(r->data.format, "cifar10") && r->data.test.count < 10000)
