@@ -54,6 +54,10 @@ grep -q "Total params: 356,810" "$work/run.log" && pass "summary printed" || fai
 "$clcnn" eval --checkpoint "$work/run/checkpoint-best.ckpt" --data "$work/data" --out "$work/eval" > /dev/null 2>&1 \
     && [ -s "$work/eval/report.txt" ] && [ -s "$work/eval/confusion.png" ] \
     && pass "eval writes report and confusion figure" || fail "eval"
+cp "$work/run/report.txt" "$work/run-report.txt"
+"$clcnn" eval --checkpoint "$work/run/checkpoint-best.ckpt" --data "$work/data" > /dev/null 2>&1 \
+    && [ -s "$work/run/eval-checkpoint-best/report.txt" ] && cmp -s "$work/run/report.txt" "$work/run-report.txt" \
+    && pass "eval without --out writes beside the checkpoint, leaving the run's report" || fail "eval default folder"
 
 # ---- --crosscheck-every: passes on the real kernels, stops on a conv kernel 1% off
 "$clcnn" train --data "$work/data" --epochs 1 --batch 32 --crosscheck-every 3 --out "$work/checked" > "$work/checked.log" 2>&1 \
@@ -101,6 +105,10 @@ for expected in "train step:6" "evaluate batch:4" "forward conv2d:10" "backward 
         || fail "trace: host span '$name' x '$(traced host "$name")', expected $count"
 done
 expect 1 "cannot write the trace $work/data" -- "$clcnn" train --data "$work/data" --epochs 1 --out "$work/untraced" --trace "$work/data"
+echo "an earlier trace" > "$work/kept.json"
+expect 1 "data folder $work/missing: missing" -- "$clcnn" train --data "$work/missing" --trace "$work/kept.json"
+[ "$(cat "$work/kept.json")" = "an earlier trace" ] && pass "a run that fails leaves an earlier trace as it was" \
+    || fail "the earlier trace was changed: $(head -c 80 "$work/kept.json")"
 
 # ---- bench: two timed steps on the device alone; every op cross-checked, a cold start that
 # built all 9 programs and a warm one that loaded them
@@ -145,6 +153,11 @@ expect 1 "not a clcnn checkpoint" -- "$clcnn" eval --checkpoint "$work/run/histo
 # ---- predict: a good image, then every kind of bad one
 corpus=$(dirname "$0")/fuzz/corpus
 examples=$(dirname "$0")/../examples
+
+# ---- results written into a full disk are not silently lost
+"$clcnn" summary > /dev/full 2> "$work/full.err"
+[ $? -eq 1 ] && grep -q "clcnn summary: writing the results to standard output failed: No space left on device" "$work/full.err" \
+    && pass "a full standard output is an error" || fail "stdout to /dev/full: $(cat "$work/full.err")"
 
 # ---- model files: the summary, a model of one's own trained and evaluated, a bad line
 "$clcnn" summary --model "$examples/fashion-mnist.model" > "$work/summary.txt" \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Interruptions lose nothing. SIGINT and SIGTERM mid-epoch: the step finishes, a checkpoint
+# Interruptions lose nothing. SIGINT, SIGTERM and SIGHUP mid-epoch: the step finishes, a checkpoint
 # is written, the exit status is 130 and the message says how to resume; resuming ends with
 # the weights of an uninterrupted run. SIGKILL at random moments (during steps and during
 # checkpoint writes): the checkpoint on disk always parses, and resuming again and again
@@ -20,8 +20,8 @@ train() { "$clcnn" train "${common[@]}" "$@"; }
 train --out "$work/straight" > "$work/straight.log" 2>&1 \
     && pass "uninterrupted run" || { fail "uninterrupted run"; cat "$work/straight.log"; }
 
-# ---- SIGINT and SIGTERM: finish the step, save, exit 130, resume to the same weights
-for signal in INT TERM; do
+# ---- SIGINT, SIGTERM and SIGHUP (a closed terminal): finish the step, save, exit 130, resume to the same weights
+for signal in INT TERM HUP; do
     out="$work/signal-$signal"
     "$clcnn" train "${common[@]}" --out "$out" > "$out.log" 2>&1 &
     pid=$!

@@ -127,8 +127,8 @@ static bool parse_common(int argc, char **argv, const char *usage, const char **
 int command_eval(int argc, char **argv)
 {
     const char *usage = "usage: clcnn eval --checkpoint FILE [--data DIR] [--out DIR] [--device SPEC]\n"
-                        "Writes report.txt and confusion.png for the test set (to the "
-                        "checkpoint's folder unless --out).\n";
+                        "Writes report.txt and confusion.png for the test set into --out, by "
+                        "default\nDIR/eval-NAME/ beside the checkpoint DIR/NAME.ckpt.\n";
     const char *checkpoint = NULL, *data_dir = NULL, *out = NULL, *device = NULL;
     int status = 0;
     if (!parse_common(argc, argv, usage, &checkpoint, &data_dir, &out, &device, &status))
@@ -138,14 +138,18 @@ int command_eval(int argc, char **argv)
         return EXIT_USAGE;
     }
     data_dir = data_folder(data_dir);
+    /* by default a folder of its own beside the checkpoint, run/eval-checkpoint-best/, so that
+     * the run's own report.txt and confusion.png stay as training wrote them */
     char folder[4096];
-    if (out)
+    if (out) {
         snprintf(folder, sizeof folder, "%s", out);
-    else {
-        snprintf(folder, sizeof folder, "%s", checkpoint);
-        char *slash = strrchr(folder, '/');
-        snprintf(slash ? slash : folder, sizeof folder - (size_t)(slash ? slash - folder : 0), "%s",
-                 slash ? "" : ".");
+    } else {
+        const char *slash = strrchr(checkpoint, '/'), *name = slash ? slash + 1 : checkpoint;
+        int stem = (int)strlen(name);
+        if (stem > 5 && !strcmp(name + stem - 5, ".ckpt"))
+            stem -= 5;
+        snprintf(folder, sizeof folder, "%.*seval-%.*s", slash ? (int)(name - checkpoint) : 0,
+                 checkpoint, stem, name);
     }
     clcnn_dataset data;
     clcnn_status loaded = clcnn_dataset_load(data_dir, NULL, CLCNN_DATA_TEST, &data);

@@ -1,4 +1,5 @@
 /* clcnn: train, check and benchmark CNNs on any OpenCL device. Git-style subcommands. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,12 @@ int main(int argc, char **argv)
             argv[1] = program;
             int status = commands[i].run(argc - 1, argv + 1);
             release_figure_caches();
+            /* results printed into a full disk or a closed pipe are lost: say so */
+            if (fflush(stdout) != 0 || ferror(stdout)) {
+                fprintf(stderr, "clcnn %s: writing the results to standard output failed: %s\n",
+                        commands[i].name, strerror(errno ? errno : EIO));
+                return status ? status : 1;
+            }
             return status;
         }
     fprintf(stderr, "clcnn: unknown command '%s'\n\n", argv[1]);

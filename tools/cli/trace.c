@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -61,8 +63,13 @@ bool trace_writable(const char *path)
         if (!make_output_dir(folder))
             return false;
     }
-    FILE *file = fopen(path, "w");
-    if (file && fclose(file) == 0)
+    /* checked without touching the file: a run that fails later leaves an old trace intact */
+    const char *parent = !slash ? "." : slash == folder ? "/" : folder;
+    struct stat info;
+    bool exists = stat(path, &info) == 0;
+    if (exists && !S_ISREG(info.st_mode))
+        errno = S_ISDIR(info.st_mode) ? EISDIR : EINVAL;
+    else if (access(exists ? path : parent, W_OK) == 0)
         return true;
     fprintf(stderr, "clcnn: cannot write the trace %s: %s\n", path, strerror(errno));
     return false;
@@ -95,12 +102,19 @@ bool trace_write(json_object *events, const char *path)
     json_object *document = json_object_new_object();
     json_object_object_add(document, "traceEvents", events);
     json_object_object_add(document, "displayTimeUnit", json_object_new_string("ms"));
-    bool ok = json_object_to_file_ext(path, document, JSON_C_TO_STRING_PLAIN) == 0;
+    /* a temporary name, then rename: the file is the old trace or the whole new one */
+    char temporary[4200];
+    snprintf(temporary, sizeof temporary, "%s.tmp.%ld", path, (long)getpid());
+    bool written = json_object_to_file_ext(temporary, document, JSON_C_TO_STRING_PLAIN) == 0;
+    bool ok = written && rename(temporary, path) == 0;
     json_object_put(document);
-    if (ok)
+    if (ok) {
         fprintf(stderr, "clcnn: trace written to %s (open it in ui.perfetto.dev or chrome://tracing)\n",
                 path);
-    else
-        fprintf(stderr, "clcnn: cannot write the trace %s: %s\n", path, json_util_get_last_err());
-    return ok;
+        return true;
+    }
+    fprintf(stderr, "clcnn: cannot write the trace %s: %s\n", path,
+            written ? strerror(errno) : json_util_get_last_err());
+    unlink(temporary);
+    return false;
 }

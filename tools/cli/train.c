@@ -3,7 +3,8 @@
  * validation_split=0.2 does (unshuffled), and reshuffles the rest every epoch; trains with
  * Adam; after each epoch writes
  * history.csv and the last and best checkpoints; at the end evaluates the test set into
- * report.txt and draws the figures. Ctrl-C (or SIGTERM) finishes the step, saves, and says how
+ * report.txt and draws the figures. Ctrl-C (or SIGTERM, or SIGHUP from a closed terminal)
+ * finishes the step, saves, and says how
  * to resume; --resume continues bit for bit. */
 #include <errno.h>
 #include <getopt.h>
@@ -51,7 +52,7 @@ typedef struct run {
     int exit_status; /* for a failed set-up: 2 for a bad device spec, else 1 */
 } run;
 
-/* SIGINT and SIGTERM are blocked from the start, before the OpenCL driver creates its threads
+/* SIGINT, SIGTERM and SIGHUP (a closed terminal or ssh session) are blocked from the start, before the OpenCL driver creates its threads
  * (they inherit the mask), and taken only between steps. A handler running inside the driver
  * would meet LLVM's own: a Ctrl-C during PoCL's kernel compilation deletes the compiler's
  * temporary files and fails the build. */
@@ -63,6 +64,7 @@ static void block_stop_signals(void)
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 }
 
@@ -71,7 +73,8 @@ static int stop_requested(void)
 {
     sigset_t pending;
     if (!stop_signal && sigpending(&pending) == 0 &&
-        (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM))) {
+        (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
+         sigismember(&pending, SIGHUP))) {
         const struct timespec now = {0, 0};
         int taken = sigtimedwait(&stop_signals, NULL, &now);
         if (taken > 0)
@@ -503,7 +506,8 @@ static int run_epoch(run *r, int epoch)
             fprintf(stderr,
                     "clcnn: stopped by %s after step %d/%d of epoch %d; saved %s/checkpoint-last.ckpt\n"
                     "resume with: clcnn train --resume %s\n",
-                    stop_signal == SIGTERM ? "SIGTERM" : "SIGINT", batch + 1, total, epoch,
+                    stop_signal == SIGTERM ? "SIGTERM" : stop_signal == SIGHUP ? "SIGHUP" : "SIGINT",
+                    batch + 1, total, epoch,
                     r->out, r->out);
             return 0;
         }
