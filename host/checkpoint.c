@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clcnn/checkpoint.h"
@@ -335,6 +336,12 @@ clcnn_status clcnn_checkpoint_parse(const uint8_t *data, size_t size, const char
 clcnn_status clcnn_checkpoint_read(const char *path, clcnn_checkpoint *c)
 {
     memset(c, 0, sizeof *c);
+    /* stat first: a FIFO would block the open, a device (/dev/zero) would never end */
+    struct stat info;
+    if (stat(path, &info) != 0)
+        return clcnn_fail(CLCNN_ERROR_IO, "%s: cannot open the checkpoint: %s", path, strerror(errno));
+    if (!S_ISREG(info.st_mode))
+        return clcnn_fail(CLCNN_ERROR_IO, "%s: not a regular file; expected a checkpoint", path);
     FILE *file = fopen(path, "rb");
     if (!file)
         return clcnn_fail(CLCNN_ERROR_IO, "%s: cannot open the checkpoint: %s", path, strerror(errno));

@@ -154,6 +154,13 @@ expect 1 "not a clcnn checkpoint" -- "$clcnn" eval --checkpoint "$work/run/histo
 corpus=$(dirname "$0")/fuzz/corpus
 examples=$(dirname "$0")/../examples
 
+# ---- paths that are not files: refused at once, never opened (a FIFO would block the open)
+mkfifo "$work/fifo"
+expect 1 "/dev/zero: not a regular file; expected a checkpoint" -- timeout 20 "$clcnn" eval --checkpoint /dev/zero --data "$work/data"
+expect 1 "$work/fifo: not a regular file; expected a checkpoint" -- timeout 20 "$clcnn" eval --checkpoint "$work/fifo" --data "$work/data"
+expect 1 "$work/fifo: not a regular file; expected a PNG image" -- timeout 20 "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt" "$work/fifo"
+expect 1 "model file $work/fifo is not a regular file" -- timeout 20 "$clcnn" train --data "$work/data" --model "$work/fifo"
+
 # ---- results written into a full disk are not silently lost
 "$clcnn" summary > /dev/full 2> "$work/full.err"
 [ $? -eq 1 ] && grep -q "clcnn summary: writing the results to standard output failed: No space left on device" "$work/full.err" \

@@ -4,6 +4,7 @@
 #include <png.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -45,6 +46,16 @@ bool decode_png(const void *data, size_t size, const char *name,
 
 bool read_png_file(const char *path, uint8_t planes[PNG_IMAGE_BYTES])
 {
+    /* stat first: opening a FIFO or a device would block or read forever */
+    struct stat info;
+    if (stat(path, &info) != 0) {
+        fprintf(stderr, "clcnn: %s: cannot open: %s\n", path, strerror(errno));
+        return false;
+    }
+    if (!S_ISREG(info.st_mode)) {
+        fprintf(stderr, "clcnn: %s: not a regular file; expected a PNG image\n", path);
+        return false;
+    }
     FILE *file = fopen(path, "rb");
     if (!file) {
         fprintf(stderr, "clcnn: %s: cannot open: %s\n", path, strerror(errno));
