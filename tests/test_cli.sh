@@ -161,6 +161,15 @@ expect 1 "$work/fifo: not a regular file; expected a checkpoint" -- timeout 20 "
 expect 1 "$work/fifo: not a regular file; expected a PNG image" -- timeout 20 "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt" "$work/fifo"
 expect 1 "model file $work/fifo is not a regular file" -- timeout 20 "$clcnn" train --data "$work/data" --model "$work/fifo"
 
+# ---- -h on every command, --version
+for command in devices build check summary train eval predict bench profile tune; do
+    "$clcnn" "$command" -h > "$work/help.txt" 2>&1 && grep -q "^usage: clcnn $command" "$work/help.txt" \
+        || fail "clcnn $command -h: $(head -2 "$work/help.txt")"
+done
+pass "every command takes -h"
+[ "$("$clcnn" --version)" = "clcnn $(sed -n 's/^project(clcnn VERSION \([0-9.]*\).*/\1/p' "$(dirname "$0")/../CMakeLists.txt")" ] \
+    && pass "--version prints the project's version" || fail "--version: $("$clcnn" --version)"
+
 # ---- results written into a full disk are not silently lost
 "$clcnn" summary > /dev/full 2> "$work/full.err"
 [ $? -eq 1 ] && grep -q "clcnn summary: writing the results to standard output failed: No space left on device" "$work/full.err" \

@@ -420,7 +420,7 @@ int command_bench(int argc, char **argv)
     bench_config config = {.steps = 20, .reference = true};
     bool probe = false;
     int option;
-    while ((option = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (option) {
         case 'd': device_flag = optarg; break;
         case 's':

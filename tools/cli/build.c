@@ -12,7 +12,7 @@ int command_build(int argc, char **argv)
                                             {NULL, 0, NULL, 0}};
     const char *device_flag = NULL;
     int option;
-    while ((option = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (option) {
         case 'd': device_flag = optarg; break;
         case 'h':

@@ -84,7 +84,7 @@ int command_check(int argc, char **argv)
     long seed = 1;
     check_output out = {0};
     int option;
-    while ((option = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (option) {
         case 'd': device_flag = optarg; break;
         case 's':

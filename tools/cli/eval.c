@@ -100,7 +100,7 @@ static bool parse_common(int argc, char **argv, const char *usage, const char **
         {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
     *status = EXIT_USAGE;
     int option;
-    while ((option = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (option) {
         case 'c': *checkpoint = optarg; break;
         case 'D': *data = optarg; break;

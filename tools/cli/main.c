@@ -28,7 +28,8 @@ static void usage(FILE *out)
     fprintf(out, "usage: clcnn <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n'clcnn <command> --help' describes a command's options.\n"
+    fprintf(out, "\n'clcnn <command> --help' (or -h) describes a command's options; "
+                 "'clcnn --version' prints the version.\n"
                  "Device selection: --device SPEC or CLCNN_DEVICE=SPEC (an index, cpu, gpu, "
                  "platform:device, a name substring, or ref).\n");
 }
@@ -38,6 +39,10 @@ int main(int argc, char **argv)
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf("clcnn %s\n", clcnn_version());
+        return 0;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);

@@ -181,7 +181,7 @@ int command_profile(int argc, char **argv)
     const char *device_flag = NULL, *csv = NULL, *trace_path = NULL;
     long steps = 5;
     int option;
-    while ((option = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (option) {
         case 'd': device_flag = optarg; break;
         case 's':

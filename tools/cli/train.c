@@ -129,7 +129,7 @@ static bool parse_train_flags(int argc, char **argv, train_config *config, int *
     *exit_status = EXIT_USAGE;
     int option;
     opterr = 1;
-    while ((option = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (option) {
         case 'D': config->data = optarg; break;
         case 'm': config->model = optarg; break;

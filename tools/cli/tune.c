@@ -23,7 +23,7 @@ int command_tune(int argc, char **argv)
     const char *device_flag = NULL;
     long runs = 10;
     int option;
-    while ((option = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (option) {
         case 'd': device_flag = optarg; break;
         case 'r':
