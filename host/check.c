@@ -177,7 +177,7 @@ static void add_sample(checker *c, double milliseconds)
 
 static void end_row(checker *c)
 {
-    clcnn_trace_end(c->context, c->row_begin_ns, "check %s %s", c->row.op, c->row.direction);
+    clcnn_trace_end(c->context, c->row_begin_ns, 0, "check %s %s", c->row.op, c->row.direction);
     if (c->sample_count > 0) {
         qsort(c->samples_ms, (size_t)c->sample_count, sizeof(double), compare_doubles);
         c->row.device_ms = c->samples_ms[c->sample_count / 2];
@@ -232,8 +232,11 @@ static clcnn_status compare(checker *c, const char *name, const clcnn_buffer *bu
         double g = got[i], r = reference[i];
         if (isnan(g) && isnan(r))
             continue;
-        double error = fabs(g - r);
-        if (!(error <= tolerance_abs + tolerance_rel * fabs(r))) {
+        double error = fabs(g - r), allowed = tolerance_abs + tolerance_rel * fabs(r);
+        double ratio = error == 0 ? 0 : allowed > 0 ? error / allowed : INFINITY;
+        if (!(ratio <= c->row.error_over_tolerance))
+            c->row.error_over_tolerance = isnan(ratio) ? INFINITY : ratio;
+        if (!(error <= allowed)) {
             if (c->row.passed || strlen(c->row.mismatches) < 300)
                 note_mismatch(c, name, i, g, r);
             c->row.passed = false;
@@ -267,6 +270,7 @@ static clcnn_status compare_ints(checker *c, const char *name, const clcnn_buffe
             if (c->row.passed || strlen(c->row.mismatches) < 300)
                 note_mismatch(c, name, i, got[i], reference[i]);
             c->row.passed = false;
+            c->row.error_over_tolerance = INFINITY; /* integers must match exactly */
             double error = fabs((double)got[i] - reference[i]);
             if (error > c->row.max_abs_error)
                 c->row.max_abs_error = error;

@@ -20,6 +20,7 @@
 #define TAG_ADAM_V TAG('A', 'D', 'M', 'V')
 #define TAG_HISTORY TAG('H', 'I', 'S', 'T')
 #define TAG_CLASSES TAG('C', 'L', 'A', 'S')
+#define TAG_SETTINGS TAG('R', 'U', 'N', 'S')
 #define TRAINING_BYTES (8 + 4 + 8 + 8 + 4 + 8 + 4 + 4 + 8 + 8 + 8 + 8)
 #define HISTORY_ROW_BYTES (4 + 5 * 8)
 #define MAX_SECTION (1ull << 33)
@@ -68,10 +69,12 @@ clcnn_status clcnn_checkpoint_write(const char *path, const clcnn_checkpoint *c)
     bytes b = {0};
     put(&b, MAGIC, 8);
     put_u32(&b, CLCNN_CHECKPOINT_VERSION);
-    put_u32(&b, c->class_names ? 7 : 6);
+    put_u32(&b, 6u + (c->class_names != NULL) + (c->settings != NULL));
     put_section(&b, TAG_MODEL, c->model_text, strlen(c->model_text));
     if (c->class_names)
         put_section(&b, TAG_CLASSES, c->class_names, strlen(c->class_names));
+    if (c->settings)
+        put_section(&b, TAG_SETTINGS, c->settings, strlen(c->settings));
     bytes training = {0};
     put_u64(&training, c->steps);
     put_u32(&training, (uint32_t)c->epochs_done);
@@ -205,6 +208,20 @@ static clcnn_status copy_floats(const uint8_t *data, uint64_t length, const char
     return CLCNN_OK;
 }
 
+/* A text section as a NUL-terminated string; a NUL inside would cut it short unseen. */
+static clcnn_status copy_text(const uint8_t *data, uint64_t length, const char *name,
+                              const char *section, char **out)
+{
+    if (memchr(data, '\0', (size_t)length))
+        return clcnn_fail(CLCNN_ERROR_FORMAT, "%s: section %s holds a NUL byte", name, section);
+    *out = malloc((size_t)length + 1);
+    if (!*out)
+        return clcnn_fail(CLCNN_ERROR_ALLOCATION, "%s: out of host memory", name);
+    memcpy(*out, data, (size_t)length);
+    (*out)[length] = '\0';
+    return CLCNN_OK;
+}
+
 static clcnn_status parse_history(const uint8_t *data, uint64_t length, const char *name,
                                   clcnn_checkpoint *c)
 {
@@ -269,13 +286,10 @@ static clcnn_status parse_sections(reader *r, const char *name, uint32_t section
             status = copy_floats(payload, length, name, "ADMV", c, &c->v);
         } else if (tag == TAG_CLASSES) {
             bit = 64;
-            c->class_names = malloc((size_t)length + 1);
-            if (!c->class_names)
-                return clcnn_fail(CLCNN_ERROR_ALLOCATION, "%s: out of host memory", name);
-            memcpy(c->class_names, payload, (size_t)length);
-            c->class_names[length] = '\0';
-            if (strlen(c->class_names) != length)
-                return clcnn_fail(CLCNN_ERROR_FORMAT, "%s: section CLAS holds a NUL byte", name);
+            status = copy_text(payload, length, name, "CLAS", &c->class_names);
+        } else if (tag == TAG_SETTINGS) {
+            bit = 128;
+            status = copy_text(payload, length, name, "RUNS", &c->settings);
         } else if (tag == TAG_HISTORY) {
             bit = 32;
             status = parse_history(payload, length, name, c);
@@ -375,6 +389,7 @@ void clcnn_checkpoint_free(clcnn_checkpoint *c)
 {
     free(c->model_text);
     free(c->class_names);
+    free(c->settings);
     free(c->parameters);
     free(c->m);
     free(c->v);

@@ -1,9 +1,13 @@
 /* Device enumeration over every platform, and selection by spec string. */
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -80,6 +84,7 @@ static void read_device_info(cl_platform_id platform, cl_device_id device, clcnn
     copy_string_info(device, CL_DRIVER_VERSION, info->driver_version, sizeof info->driver_version);
     copy_string_info(device, CL_DEVICE_OPENCL_C_VERSION, info->opencl_c_version,
                      sizeof info->opencl_c_version);
+    copy_string_info(device, CL_DEVICE_VERSION, info->version, sizeof info->version);
     cl_device_type type = 0;
     clGetDeviceInfo(device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
     describe_type(type, info);
@@ -97,6 +102,7 @@ static void read_device_info(cl_platform_id platform, cl_device_id device, clcnn
     clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, sizeof extensions - 1, extensions, NULL);
     info->fp64 = strstr(extensions, "cl_khr_fp64") != NULL;
     info->fp16 = strstr(extensions, "cl_khr_fp16") != NULL;
+    snprintf(info->extensions, sizeof info->extensions, "%s", extensions);
 }
 
 /* The platform and device handles behind devices[index]; used by context creation. */
@@ -247,6 +253,85 @@ static int match_spec(const char *spec, const clcnn_device_info *devices, int co
     return -1;
 }
 
+/* Whether the folder path exists or can be created: tried by creating (and removing) its
+ * first missing component, since access() says yes to root even on /proc. blocking names the
+ * path that failed. */
+static bool creatable(const char *path, char *blocking, size_t size, int *error)
+{
+    char partial[4096], missing[4096] = "";
+    snprintf(partial, sizeof partial, "%s", path);
+    struct stat info;
+    while (stat(partial, &info) != 0) {
+        snprintf(missing, sizeof missing, "%s", partial);
+        char *slash = strrchr(partial, '/');
+        if (!slash || slash == partial) {
+            snprintf(partial, sizeof partial, "%s", slash ? "/" : ".");
+            stat(partial, &info);
+            break;
+        }
+        *slash = '\0';
+    }
+    *error = 0;
+    if (!S_ISDIR(info.st_mode)) {
+        snprintf(blocking, size, "%s", partial);
+        *error = ENOTDIR;
+    } else if (*missing && mkdir(missing, 0700) != 0) {
+        snprintf(blocking, size, "%s", missing);
+        *error = errno;
+    } else if (*missing) {
+        rmdir(missing);
+    }
+    return *error == 0;
+}
+
+void clcnn_explain_no_device(char *out, size_t size)
+{
+    /* ocl-icd reads OCL_ICD_VENDORS (a folder or one .icd file) or /etc/OpenCL/vendors */
+    const char *vendors = getenv("OCL_ICD_VENDORS");
+    const char *folder = vendors && *vendors ? vendors : "/etc/OpenCL/vendors";
+    char installed[512] = "";
+    bool pocl = false;
+    DIR *listing = opendir(folder);
+    struct dirent *entry;
+    while (listing && (entry = readdir(listing))) {
+        size_t length = strlen(entry->d_name);
+        if (length < 5 || strcmp(entry->d_name + length - 4, ".icd") != 0)
+            continue;
+        pocl = pocl || strstr(entry->d_name, "pocl") != NULL;
+        if (strlen(installed) + length + 3 < sizeof installed)
+            snprintf(installed + strlen(installed), sizeof installed - strlen(installed), "%s%s",
+                     *installed ? ", " : "", entry->d_name);
+    }
+    if (listing)
+        closedir(listing);
+    if (!*installed) {
+        snprintf(out, size, "no OpenCL driver is installed (no .icd file in %s); on Debian, "
+                            "install pocl-opencl-icd for the CPU or your GPU vendor's ICD", folder);
+        return;
+    }
+    /* PoCL creates POCL_CACHE_DIR, else $XDG_CACHE_HOME/pocl, else $HOME/.cache/pocl, and
+     * refuses to start when it cannot: a service user's HOME often does not exist */
+    char cache[4096] = "";
+    const char *explicit_dir = getenv("POCL_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    if (explicit_dir && *explicit_dir)
+        snprintf(cache, sizeof cache, "%s", explicit_dir);
+    else if (xdg && *xdg)
+        snprintf(cache, sizeof cache, "%s/pocl", xdg);
+    else if (home && *home)
+        snprintf(cache, sizeof cache, "%s/.cache/pocl", home);
+    char blocking[4096];
+    int error = 0;
+    if (pocl && *cache && !creatable(cache, blocking, sizeof blocking, &error)) {
+        snprintf(out, size, "PoCL is installed but cannot create its kernel cache %s (%s: %s); "
+                            "set POCL_CACHE_DIR, or HOME, to a writable folder", cache, blocking,
+                 strerror(error));
+        return;
+    }
+    snprintf(out, size, "OpenCL drivers are installed (%s in %s) but none started; run with "
+                        "POCL_DEBUG=all (PoCL) or check the driver's own log", installed, folder);
+}
+
 clcnn_status clcnn_select_device(const char *spec, const clcnn_device_info *devices, int count,
                                  int *chosen)
 {
@@ -263,9 +348,11 @@ clcnn_status clcnn_select_device(const char *spec, const clcnn_device_info *devi
                  devices[i].name, devices[i].type);
         strncat(list, line, sizeof list - strlen(list) - 1);
     }
-    if (count == 0)
-        snprintf(list, sizeof list,
-                 "\n  (none: no OpenCL platform is installed; on Debian, install pocl-opencl-icd)");
+    if (count == 0) {
+        char reason[2048];
+        clcnn_explain_no_device(reason, sizeof reason);
+        snprintf(list, sizeof list, "\n  (none: %s)", reason);
+    }
     return clcnn_fail(CLCNN_ERROR_NO_DEVICE,
                       "no OpenCL device matches '%s'%s; available devices:%s\n"
                       "  ref  the plain-C reference path\n"

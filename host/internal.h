@@ -133,6 +133,7 @@ typedef struct clcnn_trace_entry {
     bool on_device;
     uint64_t start_ns, end_ns;
     size_t global_size, local_size;
+    uint64_t step; /* host spans of a training step: its number (1-based); else 0 */
 } clcnn_trace_entry;
 
 typedef struct clcnn_trace {
@@ -148,10 +149,12 @@ typedef struct clcnn_trace {
 /* The host's monotonic clock in nanoseconds (the trace's time base). */
 uint64_t clcnn_host_ns(void);
 
-/* A host span on the trace: begin returns the start time (0 when not tracing), end records it. */
+/* A host span on the trace: begin returns the start time (0 when not tracing), end records it.
+ * The name says what kind of span it is ("train step", "forward conv2d_1"), the same in every
+ * step, so that trace viewers group them; step (0: none) says which step it belongs to. */
 uint64_t clcnn_trace_begin(const clcnn_context *context);
-void clcnn_trace_end(clcnn_context *context, uint64_t begin_ns, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
+void clcnn_trace_end(clcnn_context *context, uint64_t begin_ns, uint64_t step, const char *format,
+                     ...) __attribute__((format(printf, 4, 5)));
 
 /* ---- the context ------------------------------------------------------------------- */
 

@@ -81,7 +81,8 @@ uint64_t clcnn_trace_begin(const clcnn_context *context)
     return context->tracing ? clcnn_host_ns() : 0;
 }
 
-void clcnn_trace_end(clcnn_context *context, uint64_t begin_ns, const char *format, ...)
+void clcnn_trace_end(clcnn_context *context, uint64_t begin_ns, uint64_t step, const char *format,
+                     ...)
 {
     if (!context->tracing)
         return;
@@ -89,7 +90,8 @@ void clcnn_trace_end(clcnn_context *context, uint64_t begin_ns, const char *form
     clcnn_trace_entry *entry = trace_slot(&context->trace);
     if (!entry)
         return;
-    *entry = (clcnn_trace_entry){.on_device = false, .start_ns = begin_ns, .end_ns = end_ns};
+    *entry = (clcnn_trace_entry){.on_device = false, .start_ns = begin_ns, .end_ns = end_ns,
+                                 .step = step};
     va_list arguments;
     va_start(arguments, format);
     vsnprintf(entry->name, sizeof entry->name, format, arguments);
@@ -214,6 +216,7 @@ int clcnn_trace_records(clcnn_context *context, clcnn_trace_record **out, long *
         int64_t shift = entry->on_device ? trace->device_offset_ns : 0;
         clcnn_trace_record *record = &records[i];
         snprintf(record->name, sizeof record->name, "%s", entry->name);
+        record->step = entry->step;
         record->on_device = entry->on_device;
         record->start_us = ((double)entry->start_ns + (double)shift) * 1e-3;
         record->duration_us = entry->end_ns > entry->start_ns

@@ -5,6 +5,7 @@
  * in a build log are that file's (a `#line` prefix would name the file too, but Oclgrind
  * ignores it and every line would be off by one); the error message names the file. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,9 +127,14 @@ static void store_binary(cl_program program, const char *key)
     unsigned char *binary = malloc(size);
     if (!binary)
         return;
+    /* Not an error (the program is built and works), but every later run would compile again,
+     * for seconds each time, with no sign of why: said once per process. */
+    static atomic_bool warned;
     if (clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof binary, &binary, NULL) == CL_SUCCESS &&
-        clcnn_cache_store(key, binary, size) != CLCNN_OK && getenv("CLCNN_VERBOSE"))
-        fprintf(stderr, "clcnn: could not store a program in the cache: %s\n", clcnn_last_error());
+        clcnn_cache_store(key, binary, size) != CLCNN_OK && !atomic_exchange(&warned, true))
+        fprintf(stderr, "clcnn: warning: the program cache is not writable (%s); every run will "
+                        "compile its kernels again. Set CLCNN_CACHE_DIR to a writable folder, or "
+                        "CLCNN_CACHE=0 to turn the cache off.\n", clcnn_last_error());
     free(binary);
 }
 

@@ -6,10 +6,14 @@
 
 #include "ops.h"
 
-/* Sums the median device time of the rows into *user_data (a double, milliseconds). */
+/* Sums the median, fastest and slowest device times of the rows into *user_data (a
+ * clcnn_tune_row, milliseconds). */
 static void add_row(const clcnn_check_row *row, void *user_data)
 {
-    *(double *)user_data += row->device_ms;
+    clcnn_tune_row *sum = user_data;
+    sum->milliseconds += row->device_ms;
+    sum->min_milliseconds += row->device_ms_min;
+    sum->max_milliseconds += row->device_ms_max;
 }
 
 clcnn_status clcnn_tune(clcnn_context *context, clcnn_check_shapes shapes, int runs,
@@ -24,28 +28,39 @@ clcnn_status clcnn_tune(clcnn_context *context, clcnn_check_shapes shapes, int r
     clcnn_tuning best = saved.values;
     for (size_t i = 0; i < CLCNN_TUNING_PARAMETERS; i++) {
         const clcnn_tuning_parameter *p = &clcnn_tuning_parameters[i];
-        double best_milliseconds = INFINITY;
-        int best_value = 0;
+        const int default_value = *clcnn_tuning_field(&best, p);
+        clcnn_tune_row fastest = {.milliseconds = INFINITY}, standard = {.passed = false};
         for (int value = p->smallest; value <= p->largest && value <= limit; value *= 2) {
             context->tuning.values = best;
             *clcnn_tuning_field(&context->tuning.values, p) = value;
-            double milliseconds = 0.0;
+            clcnn_tune_row row = {.value = value};
             int failures = 0;
             clcnn_status status = clcnn_check_families(context, shapes, p->families, 1, runs,
-                                                       add_row, &milliseconds, &failures);
+                                                       add_row, &row, &failures);
             if (status != CLCNN_OK) {
                 context->tuning = saved;
                 return status;
             }
-            clcnn_tune_row row = {.value = value, .milliseconds = milliseconds,
-                                  .passed = failures == 0};
+            row.passed = failures == 0;
             snprintf(row.parameter, sizeof row.parameter, "%s", p->name);
             if (callback)
                 callback(&row, user_data);
-            if (row.passed && row.milliseconds < best_milliseconds) {
-                best_milliseconds = row.milliseconds;
-                best_value = value;
-            }
+            if (row.passed && row.milliseconds < fastest.milliseconds)
+                fastest = row;
+            if (value == default_value)
+                standard = row;
+        }
+        /* one noisy run must not move the setting: the default stays unless the winner's
+         * slowest run beats the default's median */
+        int best_value = fastest.value;
+        if (standard.passed && fastest.max_milliseconds >= standard.milliseconds)
+            best_value = default_value;
+        if (callback && best_value) {
+            clcnn_tune_row decision = best_value == fastest.value ? fastest : standard;
+            decision.decision = true;
+            decision.default_value = default_value;
+            decision.default_milliseconds = standard.passed ? standard.milliseconds : NAN;
+            callback(&decision, user_data);
         }
         if (best_value == 0) {
             context->tuning = saved;

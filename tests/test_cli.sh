@@ -3,9 +3,9 @@
 # 2 epochs and its loss falls, every output appears and parses, a run stopped after epoch 1
 # and resumed ends with the same weights as an uninterrupted one, and bad flags and bad
 # data get their messages and exit statuses.
-# usage: test_cli.sh CLCNN MAKE_CIFAR CHECKPOINT_DIFF TRACE_SUMMARY WORK_DIR
+# usage: test_cli.sh CLCNN MAKE_CIFAR CHECKPOINT_DIFF TRACE_SUMMARY MAKE_JPEG WORK_DIR
 set -u
-clcnn=$1 make_cifar=$2 checkpoint_diff=$3 trace_summary=$4 work=$5
+clcnn=$1 make_cifar=$2 checkpoint_diff=$3 trace_summary=$4 make_jpeg=$5 work=$6
 rm -rf "$work" && mkdir -p "$work"
 failures=0 passes=0
 pass() { passes=$((passes + 1)); echo "ok   $1"; }
@@ -49,6 +49,91 @@ grep -q "Total params: 356,810" "$work/run.log" && pass "summary printed" || fai
     && pass "stop after epoch 1 and resume" || { fail "resume run"; cat "$work/resume.log"; }
 "$checkpoint_diff" "$work/run/checkpoint-last.ckpt" "$work/split/checkpoint-last.ckpt" \
     && pass "resumed weights equal the uninterrupted run's" || fail "resumed weights differ"
+
+# ---- run folders: an earlier run is never replaced silently, one run owns a folder at a time,
+# and temporary files of killed runs are cleaned up
+cp "$work/run/checkpoint-last.ckpt" "$work/before.ckpt"
+expect 1 "$work/run already holds a run (checkpoint-last.ckpt or history.csv); continue it with: clcnn train --resume $work/run, or pass --overwrite" \
+    -- "$clcnn" train --data "$work/data" --epochs 1 --out "$work/run"
+cmp -s "$work/before.ckpt" "$work/run/checkpoint-last.ckpt" && pass "the refused run left the earlier checkpoint as it was" \
+    || fail "the earlier checkpoint changed"
+"$clcnn" train --data "$work/data" --epochs 1 --batch 32 --out "$work/split" --overwrite > /dev/null 2>&1 \
+    && [ "$(wc -l < "$work/split/history.csv")" -eq 2 ] && pass "--overwrite replaces a run" \
+    || fail "--overwrite: $(cat "$work/split/history.csv")"
+expect 2 "--out and --overwrite do not go with it" -- "$clcnn" train --resume "$work/split" --out "$work/elsewhere"
+"$clcnn" train --data "$work/data" --epochs 200 --batch 8 --out "$work/busy" > "$work/busy.log" 2>&1 &
+busy=$!
+for _ in $(seq 1 400); do grep -q "Training on" "$work/busy.log" && break; sleep 0.05; done
+expect 1 "$work/busy is in use by another clcnn train (process $busy)" -- "$clcnn" train --data "$work/data" --out "$work/busy" --overwrite
+expect 1 "$work/busy is in use by another clcnn train (process $busy)" -- "$clcnn" train --resume "$work/busy"
+kill -TERM $busy; wait $busy
+echo "left by a killed run" > "$work/busy/checkpoint-last.ckpt.tmp.4194303"
+"$clcnn" train --data "$work/data" --epochs 1 --out "$work/busy" --overwrite > /dev/null 2> "$work/stale.err"
+grep -q "removed $work/busy/checkpoint-last.ckpt.tmp.4194303, left by process 4194303" "$work/stale.err" \
+    && [ ! -e "$work/busy/checkpoint-last.ckpt.tmp.4194303" ] \
+    && pass "the lock goes with its process; a killed run's temporary file is removed" \
+    || fail "stale temporary: $(cat "$work/stale.err")"
+
+# ---- resume keeps the run's settings; flags that contradict them are refused
+"$clcnn" train --data "$work/data" --epochs 1 --batch 16 --lr 0.002 --seed 3 --validation-split 0.25 \
+    --out "$work/kept" > /dev/null 2>&1 || fail "train for the settings test"
+CLCNN_DATA=/nonexistent "$clcnn" train --resume "$work/kept" > "$work/kept.log" 2>&1 \
+    && grep -q "validating on 60 (the last 25%), batch 16, 1 epochs" "$work/kept.log" \
+    && pass "--resume alone takes the data folder, epochs, batch and split from the checkpoint" \
+    || fail "resume settings: $(tail -3 "$work/kept.log")"
+expect 1 "--batch 32 contradicts the run in $work/kept, which was started with --batch 16" -- "$clcnn" train --resume "$work/kept" --batch 32
+expect 1 "--lr 0.1 contradicts the run in $work/kept, which was started with --lr 0.002" -- "$clcnn" train --resume "$work/kept" --lr 0.1
+expect 1 "--seed 4 contradicts the run in $work/kept, which was started with --seed 3" -- "$clcnn" train --resume "$work/kept" --seed 4
+expect 1 "--validation-split 0.2 contradicts the run in $work/kept, which was started with --validation-split 0.25" -- "$clcnn" train --resume "$work/kept" --validation-split 0.2
+expect 1 "--format idx contradicts the run in $work/kept, which was started with --format cifar10" -- "$clcnn" train --resume "$work/kept" --format idx
+mkdir -p "$work/other-data" && "$make_cifar" "$work/other-data" 50 10 9
+expect 1 "$work/other-data is not the dataset the run in $work/kept started on" -- "$clcnn" train --resume "$work/kept" --data "$work/other-data" --epochs 2
+cp -r "$work/data" "$work/moved-data"
+"$clcnn" train --resume "$work/kept" --batch 16 --data "$work/moved-data" --epochs 2 > "$work/kept.log" 2>&1 \
+    && grep -q "the run was started for 1 epochs; --epochs 2 extends it" "$work/kept.log" \
+    && [ "$(wc -l < "$work/kept/history.csv")" -eq 3 ] \
+    && pass "--epochs extends a run; --data may name the same data moved; equal flags are accepted" \
+    || fail "extend: $(tail -3 "$work/kept.log")"
+expect 1 "--epochs 1: the run in $work/kept has already trained 2 epochs" -- "$clcnn" train --resume "$work/kept" --epochs 1
+
+# ---- a batch too large for the device's memory is refused before anything is allocated
+# (65,536 channels of 32x32: 512 MiB a sample), on the device and on the reference path
+printf 'input height=32 width=32 channels=3\nconv2d filters=65536 kernel=1\nmaxpool2d pool=32\nflatten\ndense units=10 activation=softmax\n' > "$work/huge.model"
+for device in pocl ref; do
+    expect 1 "batch 150 needs about 75.09 GiB of device memory (512.5 MiB a sample" -- \
+        "$clcnn" train --data "$work/data" --model "$work/huge.model" --batch 150 --device $device --out "$work/huge-$device"
+    [ ! -e "$work/huge-$device" ] && pass "a run that cannot start leaves no folder" || fail "$work/huge-$device was created"
+done
+
+# ---- class names that are not UTF-8 (from a user's batches.meta.txt) are drawn, escaped, not
+# dropped: cairo draws nothing after one bad byte, which left figures without text and exit 0
+for kind in plain latin1; do
+    cp -r "$work/data" "$work/names-$kind"
+    if [ $kind = plain ]; then prefix='?'; else prefix=$'\xe9'; fi
+    for name in airplane automobile bird cat deer dog frog horse ship truck; do printf '%s%s\n' "$prefix" "$name"; done \
+        > "$work/names-$kind/batches.meta.txt"
+    "$clcnn" train --data "$work/names-$kind" --epochs 1 --out "$work/names-run-$kind" > "$work/names-$kind.log" 2>&1 \
+        || fail "train with $kind class names: $(tail -2 "$work/names-$kind.log")"
+done
+plain=$(stat -c %s "$work/names-run-plain/confusion.png") latin1=$(stat -c %s "$work/names-run-latin1/confusion.png")
+[ $((latin1 * 10)) -gt $((plain * 9)) ] && grep -q $'\xe9cat' "$work/names-run-latin1/report.txt" \
+    && pass "non-UTF-8 class names: the figure keeps its text ($latin1 bytes vs $plain), the report the bytes" \
+    || fail "non-UTF-8 class names: confusion.png $latin1 bytes vs $plain"
+
+# ---- the live line fits the terminal (a line that wraps leaves a line per update); the
+# epoch's heading comes before it
+if command -v script > /dev/null; then
+    for columns in 80 50; do
+        COLUMNS=$columns script -qfec "'$clcnn' train --data '$work/data' --epochs 1 --batch 4 --out '$work/tty' --overwrite" \
+            "$work/tty.log" > /dev/null 2>&1
+        widest=$(tr '\r' '\n' < "$work/tty.log" | sed 's/\x1b\[K//g' | grep ETA \
+            | LC_ALL=C.UTF-8 bash -c 'while IFS= read -r line; do echo ${#line}; done' | sort -n | tail -1)
+        [ -n "$widest" ] && [ "$widest" -lt "$columns" ] \
+            && [ "$(grep -an -m1 'Epoch 1/1' "$work/tty.log" | cut -d: -f1)" -le "$(grep -an -m1 'ETA' "$work/tty.log" | cut -d: -f1)" ] \
+            && pass "the progress line fits $columns columns (widest $widest) after its 'Epoch 1/1'" \
+            || fail "progress line at $columns columns: widest ${widest:-none}"
+    done
+fi
 
 # ---- eval and predict on the saved model
 "$clcnn" eval --checkpoint "$work/run/checkpoint-best.ckpt" --data "$work/data" --out "$work/eval" > /dev/null 2>&1 \
@@ -119,6 +204,11 @@ for field in '"runs":2' '"programs_built":9' '"programs_loaded":9' '"op":"conv2d
 done
 [ "$(grep -c '"passed":true' "$work/bench.json")" -eq 41 ] && ! grep -q '"passed":false' "$work/bench.json" \
     && pass "bench: 41 ops timed, all cross-checked" || fail "bench: $(grep -c '"passed":true' "$work/bench.json") ops passed"
+grep -q "measuring a cold start" "$work/bench.err" && pass "bench says what it is measuring" \
+    || fail "bench progress: $(cat "$work/bench.err")"
+"$clcnn" bench --steps 1 --no-reference --no-cold-start > "$work/bench.txt" 2> "$work/bench.err" \
+    && grep -q "cold start: not measured (--no-cold-start)" "$work/bench.txt" && ! grep -q "measuring a cold start" "$work/bench.err" \
+    && pass "bench --no-cold-start skips the cold start" || fail "bench --no-cold-start: $(tail -3 "$work/bench.err")"
 expect 2 "--steps expects a whole number from 1 to 1000" -- "$clcnn" bench --steps 0
 
 # ---- profile: 2 steps; per step the forward kernel runs 5 times (3 layers, 2 dX), Adam once (one launch over the parameter arena)
@@ -158,8 +248,35 @@ examples=$(dirname "$0")/../examples
 mkfifo "$work/fifo"
 expect 1 "/dev/zero: not a regular file; expected a checkpoint" -- timeout 20 "$clcnn" eval --checkpoint /dev/zero --data "$work/data"
 expect 1 "$work/fifo: not a regular file; expected a checkpoint" -- timeout 20 "$clcnn" eval --checkpoint "$work/fifo" --data "$work/data"
-expect 1 "$work/fifo: not a regular file; expected a PNG image" -- timeout 20 "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt" "$work/fifo"
+expect 1 "$work/fifo: not a regular file; expected a PNG or JPEG image" -- timeout 20 "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt" "$work/fifo"
 expect 1 "model file $work/fifo is not a regular file" -- timeout 20 "$clcnn" train --data "$work/data" --model "$work/fifo"
+
+# ---- devices: a table that fits 80 columns, --long and --json with versions and extensions
+"$clcnn" devices > "$work/devices.txt" \
+    && widest=$(LC_ALL=C.UTF-8 bash -c 'm=0; while IFS= read -r l; do [ ${#l} -gt $m ] && m=${#l}; done; echo $m' < "$work/devices.txt") \
+    && [ "$widest" -le 80 ] && grep -q "^ref " "$work/devices.txt" \
+    && pass "devices fits 80 columns (widest $widest)" || fail "devices table: $(cat "$work/devices.txt")"
+"$clcnn" devices --long > "$work/devices-long.txt" && grep -q "^  version  *OpenCL [0-9]" "$work/devices-long.txt" \
+    && grep -q "^  extensions  *cl_khr" "$work/devices-long.txt" \
+    && pass "devices --long shows the version and extensions" || fail "devices --long: $(head -20 "$work/devices-long.txt")"
+"$clcnn" devices --json | grep -q '"extensions":\[' && pass "devices --json lists extensions" || fail "devices --json"
+
+# ---- PoCL without a place for its cache (a service user's HOME) and an unwritable program
+# cache: each says what is wrong
+icd_dir=${OCL_ICD_VENDORS:-/etc/OpenCL/vendors}
+if [ -f "$icd_dir/pocl.icd" ]; then
+    mkdir -p "$work/pocl-only" && cp "$icd_dir/pocl.icd" "$work/pocl-only/"
+    env -u POCL_CACHE_DIR -u XDG_CACHE_HOME OCL_ICD_VENDORS="$work/pocl-only" HOME=/proc/no-home \
+        "$clcnn" devices > "$work/no-cache.txt" 2>&1
+    grep -q "PoCL is installed but cannot create its kernel cache /proc/no-home/.cache/pocl (/proc/no-home: No such file or directory); set POCL_CACHE_DIR, or HOME, to a writable folder" "$work/no-cache.txt" \
+        && pass "PoCL that cannot create its cache is named as the problem" || fail "PoCL cache: $(cat "$work/no-cache.txt")"
+    expect 2 "PoCL is installed but cannot create its kernel cache" -- env -u POCL_CACHE_DIR -u XDG_CACHE_HOME \
+        OCL_ICD_VENDORS="$work/pocl-only" HOME=/proc/no-home "$clcnn" train --data "$work/data" --out "$work/x"
+fi
+expect 2 "no OpenCL driver is installed (no .icd file in $work/nothing)" -- env OCL_ICD_VENDORS="$work/nothing" "$clcnn" check --device 0
+CLCNN_CACHE_DIR=/proc/no-cache "$clcnn" build --device pocl > /dev/null 2> "$work/cache.err"
+[ "$(grep -c "warning: the program cache is not writable (cannot create cache folder /proc/no-cache" "$work/cache.err")" -eq 1 ] \
+    && pass "an unwritable program cache is warned about once" || fail "cache warning: $(cat "$work/cache.err")"
 
 # ---- -h on every command, --version
 for command in devices build check summary train eval predict bench profile tune; do
@@ -192,17 +309,53 @@ expect 1 "$work/bad.model:2: conv2d: unknown keyword 'kernal'" -- "$clcnn" train
 printf 'input height=32 width=32 channels=3\nflatten\ndense units=7 activation=softmax\n' > "$work/seven.model"
 expect 2 "data format 'mnist': expected cifar10, cifar100 or idx" -- "$clcnn" train --data "$work/data" --format mnist
 expect 1 "the model ends in 7 classes but $work/data has 10" -- "$clcnn" train --data "$work/data" --model "$work/seven.model"
-"$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt" --data "$work/data" "$corpus/png/rgb-32.png" \
-    > "$work/predict.txt" 2>/dev/null && grep -q "rgb-32.png: .* [0-9.]*, .* [0-9.]*, .* [0-9.]*" "$work/predict.txt" \
+# ---- predict: PNG and JPEG of any size and colour, converted with a note; bad files one by one
+best="$work/run/checkpoint-best.ckpt"
+"$make_jpeg" "$work/colour.jpg" 48 36 3 && "$make_jpeg" "$work/gray.jpg" 20 20 1 || fail "make_jpeg"
+head -c 500 "$corpus/image/rgb-32.png" > "$work/corrupt.png"
+head -c 300 "$work/colour.jpg" > "$work/truncated.jpg"
+"$clcnn" predict --checkpoint "$best" "$corpus/image/rgb-32.png" > "$work/predict.txt" 2>/dev/null \
+    && grep -q "rgb-32.png: .* [0-9.]*, .* [0-9.]*, .* [0-9.]*" "$work/predict.txt" \
     && pass "predict prints the top 3 classes" || fail "predict: $(cat "$work/predict.txt")"
-head -c 500 "$corpus/png/rgb-32.png" > "$work/corrupt.png"
-expect 1 "not a readable PNG image" -- "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt" "$work/run/history.csv"
-expect 1 "8 x 8 colour PNG; expected a 32 x 32 8-bit RGB image" -- "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt" "$corpus/png/rgb-8.png"
-expect 1 "32 x 32 grayscale PNG" -- "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt" "$corpus/png/gray-32.png"
-expect 1 "32 x 32 colour 16-bit PNG" -- "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt" "$corpus/png/rgb16-32.png"
-expect 1 "corrupt.png: corrupt PNG" -- "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt" "$work/corrupt.png"
-expect 2 "no image given" -- "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt"
-expect 2 "--out does not apply here" -- "$clcnn" predict --checkpoint "$work/run/checkpoint-best.ckpt" --out "$work/x" "$corpus/png/rgb-32.png"
+for image in "$corpus"/image/*.png "$work/colour.jpg" "$work/gray.jpg"; do
+    "$clcnn" predict --checkpoint "$best" "$image" > "$work/predict.txt" 2> "$work/predict.err" \
+        && grep -q "^$image: .*, .*, " "$work/predict.txt" || fail "predict $image: $(cat "$work/predict.err")"
+done
+pass "predict reads 8-bit, 16-bit, gray, RGBA PNG and colour and gray JPEG"
+grep -q "note: $work/gray.jpg: 20 x 20 grayscale JPEG, taken as 32 x 32 RGB" "$work/predict.err" \
+    && pass "a converted image gets a note" || fail "no note: $(cat "$work/predict.err")"
+"$clcnn" predict --checkpoint "$best" "$corpus/image/rgb-8.png" "$work/run/history.csv" "$work/corrupt.png" \
+    "$work/truncated.jpg" "$work/colour.jpg" /nonexistent.png > "$work/predict.txt" 2> "$work/predict.err"
+status=$?
+[ $status -eq 1 ] && [ "$(wc -l < "$work/predict.txt")" -eq 2 ] \
+    && grep -q "history.csv: neither a PNG nor a JPEG image" "$work/predict.err" \
+    && grep -q "corrupt.png: corrupt PNG" "$work/predict.err" \
+    && grep -q "truncated.jpg: corrupt JPEG" "$work/predict.err" \
+    && grep -q "/nonexistent.png: cannot open: No such file or directory" "$work/predict.err" \
+    && grep -q "4 of 6 images could not be read" "$work/predict.err" \
+    && pass "bad images are reported one by one, the good ones classified, exit 1" \
+    || fail "predict with bad files: exit $status: $(cat "$work/predict.txt" "$work/predict.err")"
+images=()
+for i in $(seq 1 150); do images+=("$corpus/image/rgb-32.png"); done
+"$clcnn" predict --checkpoint "$best" "${images[@]}" > "$work/predict.txt" 2>/dev/null \
+    && [ "$(wc -l < "$work/predict.txt")" -eq 150 ] \
+    && pass "150 images are classified in batches" || fail "150 images: $(wc -l < "$work/predict.txt") lines"
+expect 2 "no image given" -- "$clcnn" predict --checkpoint "$best"
+expect 2 "--out does not apply here" -- "$clcnn" predict --checkpoint "$best" --out "$work/x" "$corpus/image/rgb-32.png"
+expect 2 "--data does not apply here" -- "$clcnn" predict --checkpoint "$best" --data "$work/data" "$corpus/image/rgb-32.png"
+
+# ---- a model of 100 classes (CIFAR-100's format): every buffer sized by the model's classes
+mkdir -p "$work/c100"
+for i in $(seq 0 39); do
+    printf "\\x$(printf %02x $((i % 20)))\\x$(printf %02x $((i * 37 % 100)))"
+    head -c 3072 /dev/urandom
+done > "$work/c100/train.bin"
+head -c $((3074 * 8)) "$work/c100/train.bin" > "$work/c100/test.bin"
+printf 'input height=32 width=32 channels=3\nconv2d filters=2 kernel=3 activation=relu\nflatten\ndense units=100 activation=softmax\n' > "$work/c100.model"
+"$clcnn" train --data "$work/c100" --model "$work/c100.model" --epochs 1 --batch 8 --out "$work/c100-run" > "$work/c100.log" 2>&1 \
+    && "$clcnn" predict --checkpoint "$work/c100-run/checkpoint-last.ckpt" "$corpus/image/rgb-32.png" > "$work/predict.txt" 2>&1 \
+    && grep -q "rgb-32.png: .*, .*, " "$work/predict.txt" \
+    && pass "train and predict with a 100-class model" || fail "100 classes: $(tail -3 "$work/c100.log" "$work/predict.txt")"
 
 # ---- a checkpoint of another model: refused for resuming and for evaluation
 mkdir -p "$work/other" && cp "$corpus/checkpoint/tiny.ckpt" "$work/other/checkpoint-last.ckpt"

@@ -49,6 +49,25 @@ for signal in INT TERM HUP; do
         || fail "SIG$signal: resumed weights differ"
 done
 
+# ---- a signal during set-up (here: compiling every kernel into empty caches) ends the run at
+# once, with nothing written; the device is not left half set up
+out="$work/setup"
+CLCNN_CACHE_DIR="$work/empty-cache" POCL_CACHE_DIR="$work/empty-pocl-cache" \
+    "$clcnn" train "${common[@]}" --out "$out" > "$out.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 200); do grep -q "^Device:" "$out.log" 2>/dev/null && break; sleep 0.02; done
+kill -INT "$pid"
+wait "$pid"
+status=$?
+if grep -q "Training on" "$out.log"; then
+    echo "skip SIGINT during set-up: set-up finished before the signal"
+elif [ "$status" -eq 130 ] && grep -q "interrupted during set-up, before training started; nothing was written" "$out.log" \
+    && [ ! -e "$out/checkpoint-last.ckpt" ]; then
+    pass "SIGINT during set-up: exit 130 at once, nothing written"
+else
+    fail "SIGINT during set-up: exit $status: $(tail -3 "$out.log")"
+fi
+
 # ---- SIGKILL at random moments
 out="$work/killed"
 RANDOM=42

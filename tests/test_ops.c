@@ -18,6 +18,10 @@ static void record_row(const clcnn_check_row *row, void *user_data)
 {
     tally *t = user_data;
     t->rows++;
+    /* err/tol is the number that decides: a float row passes exactly when it is <= 1 */
+    ck_assert_msg(!row->canaries_intact || row->passed == (row->error_over_tolerance <= 1.0),
+                  "%s %s: passed %d but err/tol %g", row->op, row->direction, row->passed,
+                  row->error_over_tolerance);
     if (row->passed)
         return;
     t->failed_rows++;

@@ -267,6 +267,16 @@ END_TEST
 
 static bool power_of_two(int value) { return value > 0 && (value & (value - 1)) == 0; }
 
+/* Counts the decision rows and checks each against the noise rule: a value other than the
+ * default only when its slowest run beats the default's median. */
+static void check_decision(const clcnn_tune_row *row, void *user_data)
+{
+    if (!row->decision)
+        return;
+    ++*(int *)user_data;
+    ck_assert(row->value == row->default_value || row->max_milliseconds < row->default_milliseconds);
+}
+
 START_TEST(tuned_work_groups_are_stored_and_used_by_later_contexts)
 {
     use_cache_dir("tune-stored");
@@ -276,7 +286,10 @@ START_TEST(tuned_work_groups_are_stored_and_used_by_later_contexts)
     ck_assert(!from_store);
     ck_assert_int_eq(defaults.conv2d_3x3_work_group, 64);
     clcnn_tuning winners;
-    ck_assert_ok(clcnn_tune(context, CLCNN_CHECK_SHAPES_SMALL, 1, NULL, NULL, &winners));
+    int decisions = 0;
+    ck_assert_ok(clcnn_tune(context, CLCNN_CHECK_SHAPES_SMALL, 3, check_decision, &decisions,
+                            &winners));
+    ck_assert_int_eq(decisions, 3);
     clcnn_context_destroy(context);
     ck_assert(power_of_two(winners.conv2d_3x3_work_group));
     ck_assert(power_of_two(winners.elementwise_work_group));

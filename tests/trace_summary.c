@@ -1,10 +1,10 @@
 /* Reads a Chrome trace written by --trace and checks its structure: a traceEvents array, every
  * complete ("X") event with a name, a category, numeric ts and dur >= 0, a pid and a tid 1 (host)
  * or 2 (queue), and every queue event inside a host span of the same process. Prints one line
- * per distinct name, "host", NAME and COUNT (or "queue", ...) separated by tabs, with a trailing step number
- * stripped ("train step 12" counts as "train step"). Exit 1 on any malformed event.
+ * per distinct name, "host", NAME and COUNT (or "queue", ...) separated by tabs. Names are kinds
+ * that viewers can group: a name ending in a number ("train step 12") is malformed, and every
+ * "train step" span carries its step in args.step. Exit 1 on any malformed event.
  * usage: trace_summary TRACE.json */
-#include <ctype.h>
 #include <stdbool.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -31,11 +31,11 @@ static bool count_name(const char *name, int tid)
 {
     char base[64];
     snprintf(base, sizeof base, "%s", name);
-    size_t length = strlen(base);
-    while (length > 0 && isdigit((unsigned char)base[length - 1]))
-        length--;
-    if (length > 0 && length < strlen(base) && base[length - 1] == ' ')
-        base[length - 1] = '\0';
+    const char *space = strrchr(base, ' ');
+    if (space && space[1] && strspn(space + 1, "0123456789") == strlen(space + 1)) {
+        fprintf(stderr, "event '%s' is named per step; put the step in its args\n", name);
+        return false;
+    }
     for (int i = 0; i < tally_count; i++)
         if (tallies[i].tid == tid && !strcmp(tallies[i].name, base)) {
             tallies[i].count++;
@@ -105,6 +105,14 @@ int main(int argc, char **argv)
                 }
                 if (!count_name(name, (int)tid))
                     bad++;
+                json_object *arguments, *step;
+                if (!strcmp(name, "train step") &&
+                    !(json_object_object_get_ex(event, "args", &arguments) &&
+                      json_object_object_get_ex(arguments, "step", &step) &&
+                      json_object_get_int64(step) > 0)) {
+                    fprintf(stderr, "train step event %zu has no args.step\n", i);
+                    bad++;
+                }
             }
         }
     for (int i = 0; i < tally_count; i++)

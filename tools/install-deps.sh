@@ -13,7 +13,7 @@ apt-get install -y --no-install-recommends \
     ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo \
     libclblast-dev \
     check \
-    libjson-c-dev libcairo2-dev libfontconfig-dev libpng-dev zlib1g-dev \
+    libjson-c-dev libcairo2-dev libfontconfig-dev libpng-dev libjpeg-dev zlib1g-dev \
     dataset-fashion-mnist locales \
     oclgrind valgrind
 # The model-file tests parse under a German locale (decimal comma) to prove they ignore it.

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "train/trainer.h"
 
@@ -116,6 +117,39 @@ static void plan_arenas(clcnn_trainer *t)
     t->arena_floats = at;
 }
 
+/* The device memory a trainer will hold, checked before anything is allocated: a batch too
+ * large for the device is refused with the largest one that fits, instead of failing deep in
+ * the driver (PoCL asserts). Counts the per-sample buffers (input, each layer's output and its
+ * gradient) and the four arenas; layers' own scratch (im2col, pooling indices) is smaller
+ * than their outputs and is left to the allocation checks. */
+static clcnn_status check_memory(const clcnn_trainer *t)
+{
+    const clcnn_device_info *device = &t->context->device;
+    /* the reference path's "device memory" is the host's */
+    double available = device->is_reference
+                           ? (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE)
+                           : (double)device->global_mem_bytes;
+    if (available <= 0)
+        return CLCNN_OK;
+    size_t per_sample = t->input_count * sizeof(float) + 3 * sizeof(int32_t);
+    for (int i = 0; i < t->count; i++)
+        if (!t->nodes[i].alias)
+            per_sample += 2 * clcnn_shape_count(node_of(t, i)->out) * sizeof(float);
+    double fixed = (double)(t->arena_floats + 3 * t->trainable_floats) * sizeof(float);
+    double needed = fixed + (double)per_sample * t->options.batch_size;
+    if (needed <= available)
+        return CLCNN_OK;
+    double largest = (available - fixed) / (double)per_sample;
+    return clcnn_fail(CLCNN_ERROR_ALLOCATION,
+                      "batch %d needs about %.2f GiB of device memory (%.1f MiB a sample for "
+                      "activations and their gradients, %.1f MiB for parameters and Adam's "
+                      "moments), more than the %.2f GiB device '%s' has; the largest batch that "
+                      "fits is about %.0f",
+                      t->options.batch_size, needed / 1073741824.0, per_sample / 1048576.0,
+                      fixed / 1048576.0, available / 1073741824.0, device->name,
+                      largest > 0 ? largest : 0.0);
+}
+
 static clcnn_status allocate(clcnn_trainer *t)
 {
     clcnn_context *c = t->context;
@@ -183,6 +217,8 @@ clcnn_status clcnn_trainer_create(clcnn_context *context, const clcnn_model *mod
                               ? CLCNN_OK
                               : clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
                                            "the model computes nothing: its last layer is its input");
+    if (status == CLCNN_OK)
+        status = check_memory(t);
     if (status == CLCNN_OK)
         status = allocate(t);
     if (status == CLCNN_OK)
@@ -318,7 +354,7 @@ static clcnn_status forward(clcnn_trainer *t, int N, bool training, uint64_t fir
         const clcnn_step step = step_of(t, N, training, first_sample, i);
         uint64_t begin = clcnn_trace_begin(t->context);
         CLCNN_TRY(node->kind->forward(&s->layer, &step, x, s->y));
-        clcnn_trace_end(t->context, begin, "forward %s", node->name);
+        clcnn_trace_end(t->context, begin, training ? t->steps + 1 : 0, "forward %s", node->name);
     }
     return CLCNN_OK;
 }
@@ -345,7 +381,7 @@ static clcnn_status backward(clcnn_trainer *t, int N, uint64_t first_sample)
             if (s->route[k] == ROUTE_SUM)
                 CLCNN_TRY(clcnn_add(t->context, N * (int)clcnn_shape_count(node->in[k]), target[k],
                                     &t->sum_scratch[k], target[k]));
-        clcnn_trace_end(t->context, begin, "backward %s", node->name);
+        clcnn_trace_end(t->context, begin, t->steps + 1, "backward %s", node->name);
     }
     return CLCNN_OK;
 }
@@ -360,7 +396,7 @@ clcnn_status clcnn_trainer_apply(clcnn_trainer *t)
         CLCNN_TRY(clcnn_adam_update(t->context, &step, (int)t->trainable_floats, &t->values,
                                     &t->grads, &t->m, &t->v));
     t->steps++;
-    clcnn_trace_end(t->context, begin, "adam update");
+    clcnn_trace_end(t->context, begin, t->steps, "adam update");
     return CLCNN_OK;
 }
 
@@ -450,7 +486,7 @@ clcnn_status clcnn_trainer_train_step(clcnn_trainer *t, const float *x, const in
     CLCNN_TRY(clcnn_trainer_apply(t));
     /* profiling: resolve this step's events (waits for the step; a no-op when off) */
     CLCNN_TRY(clcnn_profile_flush(t->context));
-    clcnn_trace_end(t->context, begin, "train step %llu", (unsigned long long)t->steps);
+    clcnn_trace_end(t->context, begin, t->steps, "train step");
     return CLCNN_OK;
 }
 
@@ -492,7 +528,7 @@ clcnn_status clcnn_trainer_evaluate(clcnn_trainer *t, const float *x, const int3
                 row[k] = (float)(exp(row[k] - maximum) / sum);
         }
     }
-    clcnn_trace_end(t->context, begin, "evaluate batch");
+    clcnn_trace_end(t->context, begin, 0, "evaluate batch");
     return CLCNN_OK;
 }
 

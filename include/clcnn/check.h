@@ -29,6 +29,11 @@ typedef struct clcnn_check_row {
     double max_rel_error; /* over elements with |reference| > 1e-6 */
     double tolerance_abs;
     double tolerance_rel;
+    /* The deciding number: the largest, over elements, of the error over that element's
+     * tolerance, |got - reference| / (tolerance_abs + tolerance_rel * |reference|). A row
+     * passes when it is at most 1; so a large max_rel_error on a tiny reference value can pass
+     * by the absolute term. */
+    double error_over_tolerance;
     bool canaries_intact;
     bool passed;
     double device_ms;        /* median of the timed runs after a warm-up, queue drained */

@@ -25,6 +25,9 @@ typedef struct clcnn_history_row {
 typedef struct clcnn_checkpoint {
     char *model_text;  /* clcnn_model_describe() */
     char *class_names; /* one a line, or NULL (an older checkpoint, or none given) */
+    /* The run's settings as "key=value" lines (clcnn train: data, format, epochs, ...), or
+     * NULL. The library stores them and does not read them. */
+    char *settings;
     uint64_t steps;   /* Adam steps taken (and the dropout counter) */
     int epochs_done;  /* completed epochs; resuming continues the next */
     /* Progress inside the next epoch when a run stopped mid-epoch (Ctrl-C): batches done and

@@ -35,6 +35,8 @@ typedef struct clcnn_device_info {
     char vendor[128];
     char driver_version[128];
     char opencl_c_version[64];
+    char version[128];     /* CL_DEVICE_VERSION: "OpenCL 3.0 PoCL ..." */
+    char extensions[4096]; /* CL_DEVICE_EXTENSIONS, space-separated (cut at 4 KiB) */
     char type[32]; /* "CPU", "GPU", "accelerator", joined with '+' when several */
     bool is_gpu;
     bool is_cpu;
@@ -53,6 +55,11 @@ typedef struct clcnn_device_info {
 /* Every device of every platform. *devices is malloc'ed; free() it. A machine with no
  * OpenCL platform gives *count == 0 and CLCNN_OK. */
 CLCNN_API clcnn_status clcnn_list_devices(clcnn_device_info **devices, int *count);
+
+/* Why the list has no OpenCL device, in one or two sentences for the user: no driver (ICD)
+ * installed, or drivers installed that did not start, and, for PoCL, the usual reason (its
+ * kernel cache folder cannot be created). Written into out. */
+CLCNN_API void clcnn_explain_no_device(char *out, size_t size);
 
 /* The device a spec names (NULL or "" for the default) among devices[0..count). On no
  * match: CLCNN_ERROR_NO_DEVICE, and the message lists the available devices. */

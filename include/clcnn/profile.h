@@ -41,6 +41,7 @@ typedef struct clcnn_trace_record {
     bool on_device;
     double start_us, duration_us;
     size_t global_size, local_size; /* device records of kernels; 0 for CLBlast and host spans */
+    uint64_t step; /* host spans inside a training step: the step's number (1-based); else 0 */
 } clcnn_trace_record;
 
 /* Waits for the queue, then copies the records into *records (malloc'ed; free() it). Returns

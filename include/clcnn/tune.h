@@ -25,20 +25,26 @@ typedef struct clcnn_tuning {
 /* The sizes the context uses, and whether they came from `clcnn tune`'s store. */
 CLCNN_API clcnn_tuning clcnn_context_tuning(const clcnn_context *context, bool *from_store);
 
-/* One candidate of one parameter: the summed median device time of the ops it affects. */
+/* One candidate of one parameter: the summed median device time of the ops it affects, and
+ * the sums of their fastest and slowest runs (the spread). After a parameter's candidates, a
+ * decision row (decision = true): the value kept, with the default it was measured against. */
 typedef struct clcnn_tune_row {
     char parameter[40];
     int value;
-    double milliseconds;
+    double milliseconds, min_milliseconds, max_milliseconds;
     bool passed; /* every affected op matched the reference */
+    bool decision;
+    int default_value;
+    double default_milliseconds;
 } clcnn_tune_row;
 
 typedef void (*clcnn_tune_callback)(const clcnn_tune_row *row, void *user_data);
 
 /* Times each candidate (powers of two up to the device's limit) `runs` times per op after a
  * warm-up, at `shapes` (CLCNN_CHECK_SHAPES_SEED to tune for the tutorial's model; the small
- * shapes make a quick test), keeps the fastest that passed for each parameter, applies the
- * winners to the context and stores them. *winners gets them. Fails, storing nothing, when no
+ * shapes make a quick test), and keeps for each parameter the fastest that passed, but only
+ * when even its slowest runs beat the default's median: a gain inside the noise keeps the
+ * default. Applies the winners to the context and stores them. *winners gets them. Fails, storing nothing, when no
  * candidate of a parameter passes. */
 CLCNN_API clcnn_status clcnn_tune(clcnn_context *context, clcnn_check_shapes shapes, int runs,
                                   clcnn_tune_callback callback, void *user_data,

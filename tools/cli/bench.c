@@ -44,13 +44,14 @@ typedef struct device_result {
     char spec[32];
     timing step, validation;
     startup cold, warm;
+    bool cold_measured;
     clcnn_check_row *ops;
     int op_count, op_failures;
 } device_result;
 
 typedef struct bench_config {
     long steps;
-    bool json, profile, reference;
+    bool json, profile, reference, cold_start;
     const char *trace;
 } bench_config;
 
@@ -203,6 +204,12 @@ static void collect_op(const clcnn_check_row *row, void *user_data)
     result->ops[result->op_count++] = *row;
 }
 
+/* What bench is doing, on stderr, so that its long silent stretches say what they wait for. */
+static void phase(const char *spec, const char *doing)
+{
+    fprintf(stderr, "clcnn bench: %s: %s\n", spec, doing);
+}
+
 static bool time_workload(workload *w, int steps, device_result *result)
 {
     double *samples = calloc((size_t)steps, sizeof *samples);
@@ -245,12 +252,17 @@ static bool bench_device(const char *spec, const bench_config *config, struct js
         print_device_header(&result->device);
         int steps = result->device.is_reference && config->steps > REFERENCE_STEPS
                         ? REFERENCE_STEPS : (int)config->steps;
+        char doing[128];
+        snprintf(doing, sizeof doing, "timing %d training steps and %d validation batches after "
+                                      "%d warm-up steps", steps, steps, WARMUP_STEPS);
+        phase(spec, doing);
         ok = time_workload(&w, steps, result);
         if (ok && config->profile && !config->json)
             ok = report_profile(w.context, NULL);
         if (ok && trace)
             ok = trace_append(trace, w.context, result->device.index + 2);
         if (ok) {
+            phase(spec, "timing each op at the model's shapes, cross-checked against the reference");
             clcnn_status status = clcnn_check_run_timed(w.context, CLCNN_CHECK_SHAPES_SEED, 1, steps,
                                                         collect_op, result, &result->op_failures);
             if (status != CLCNN_OK) {
@@ -261,8 +273,16 @@ static bool bench_device(const char *spec, const bench_config *config, struct js
     }
     workload_close(&w);
     /* after the in-process run, which has filled the caches */
-    if (ok)
-        ok = measure_startup(spec, false, &result->warm) && measure_startup(spec, true, &result->cold);
+    if (ok) {
+        phase(spec, "measuring a warm start (a fresh process, full caches)");
+        ok = measure_startup(spec, false, &result->warm);
+    }
+    if (ok && config->cold_start) {
+        phase(spec, "measuring a cold start (a fresh process compiling every kernel; "
+                    "--no-cold-start skips this)");
+        ok = measure_startup(spec, true, &result->cold);
+        result->cold_measured = ok;
+    }
     return ok;
 }
 
@@ -282,8 +302,11 @@ static void print_device(const device_result *r)
     printf("%-52s %10.2f %10.2f %10.2f %6d %10.0f\n", "validation batch of 64 (forward, loss, accuracy)",
            r->validation.median_ms, r->validation.min_ms, r->validation.max_ms, r->validation.runs,
            images_per_second(&r->validation));
-    printf("cold start: %.2f s from launch to the end of the first step, empty caches (%d programs "
-           "built in %.2f s)\n", r->cold.seconds, r->cold.built, r->cold.build_seconds);
+    if (r->cold_measured)
+        printf("cold start: %.2f s from launch to the end of the first step, empty caches (%d "
+               "programs built in %.2f s)\n", r->cold.seconds, r->cold.built, r->cold.build_seconds);
+    else
+        printf("cold start: not measured (--no-cold-start)\n");
     printf("warm start: %.2f s from launch to the end of the first step, full caches (%d programs "
            "loaded in %.3f s); peak memory %.0f MiB\n", r->warm.seconds, r->warm.loaded,
            r->warm.build_seconds, r->warm.peak_rss_kib / 1024.0);
@@ -311,8 +334,11 @@ static void print_summary(const device_result *results, int count)
         char speedup[32] = "";
         if (reference && reference->step.median_ms > 0 && r->step.median_ms > 0)
             snprintf(speedup, sizeof speedup, "%.1fx", reference->step.median_ms / r->step.median_ms);
-        printf("%-48.48s %10.2f %10.0f %10.2f %8.2f %8.2f %12s\n", r->device.name, r->step.median_ms,
-               images_per_second(&r->step), r->validation.median_ms, r->cold.seconds, r->warm.seconds,
+        char cold[16] = "-";
+        if (r->cold_measured)
+            snprintf(cold, sizeof cold, "%.2f", r->cold.seconds);
+        printf("%-48.48s %10.2f %10.0f %10.2f %8s %8.2f %12s\n", r->device.name, r->step.median_ms,
+               images_per_second(&r->step), r->validation.median_ms, cold, r->warm.seconds,
                speedup);
     }
 }
@@ -349,7 +375,7 @@ static json_object *device_json(const device_result *r)
     json_object_object_add(o, "batch", json_object_new_int(WORKLOAD_BATCH));
     json_object_object_add(o, "train_step", timing_json(&r->step));
     json_object_object_add(o, "validation_batch", timing_json(&r->validation));
-    json_object_object_add(o, "cold_start", startup_json(&r->cold));
+    json_object_object_add(o, "cold_start", r->cold_measured ? startup_json(&r->cold) : NULL);
     json_object_object_add(o, "warm_start", startup_json(&r->warm));
     json_object *ops = json_object_new_array();
     for (int i = 0; i < r->op_count; i++) {
@@ -397,14 +423,15 @@ static int bench_specs(const char *spec, bool reference, char specs[][32], int *
 static void bench_usage(FILE *out)
 {
     fprintf(out,
-            "usage: clcnn bench [--device SPEC|all] [--steps N] [--no-reference] [--json] [--profile]\n"
-            "                   [--trace FILE]\n"
+            "usage: clcnn bench [--device SPEC|all] [--steps N] [--no-reference] [--no-cold-start]\n"
+            "                   [--json] [--profile] [--trace FILE]\n"
             "Times the tutorial's model (batch 64, synthetic images) on the device and on the\n"
             "plain-C reference: the median, min and max of N training steps (default 20) and\n"
             "validation batches after %d warm-up steps, each op at the model's shapes, and cold\n"
             "and warm start (a fresh process to its first step, with empty and full caches).\n"
-            "The reference runs at most %d steps (--no-reference skips it). --device all runs\n"
-            "every device but simulators.\n",
+            "The reference runs at most %d steps (--no-reference skips it). The cold start\n"
+            "compiles every kernel, for seconds to minutes (--no-cold-start skips it). --device\n"
+            "all runs every device but simulators. Progress goes to stderr.\n",
             WARMUP_STEPS, REFERENCE_STEPS);
 }
 
@@ -414,10 +441,10 @@ int command_bench(int argc, char **argv)
         {"device", required_argument, NULL, 'd'}, {"steps", required_argument, NULL, 's'},
         {"json", no_argument, NULL, 'j'},         {"profile", no_argument, NULL, 'p'},
         {"trace", required_argument, NULL, 't'},  {"startup-probe", no_argument, NULL, 'P'},
-        {"no-reference", no_argument, NULL, 'n'},
+        {"no-reference", no_argument, NULL, 'n'}, {"no-cold-start", no_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     const char *device_flag = NULL;
-    bench_config config = {.steps = 20, .reference = true};
+    bench_config config = {.steps = 20, .reference = true, .cold_start = true};
     bool probe = false;
     int option;
     while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -432,6 +459,7 @@ int command_bench(int argc, char **argv)
         case 't': config.trace = optarg; break;
         case 'P': probe = true; break;
         case 'n': config.reference = false; break;
+        case 'C': config.cold_start = false; break;
         case 'h': bench_usage(stdout); return 0;
         default: return EXIT_USAGE;
         }

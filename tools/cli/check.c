@@ -3,6 +3,7 @@
  * the exit status is 1 if any row fails. The command to run on a new GPU to trust it. */
 #include <getopt.h>
 #include <json-c/json.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,9 @@ static void print_row(const clcnn_check_row *row, void *user_data)
         json_object_object_add(o, "max_rel_error", json_object_new_double(row->max_rel_error));
         json_object_object_add(o, "tolerance_abs", json_object_new_double(row->tolerance_abs));
         json_object_object_add(o, "tolerance_rel", json_object_new_double(row->tolerance_rel));
+        json_object_object_add(o, "error_over_tolerance",
+                               json_object_new_double(isinf(row->error_over_tolerance)
+                                                          ? 1e300 : row->error_over_tolerance));
         json_object_object_add(o, "canaries_intact", json_object_new_boolean(row->canaries_intact));
         json_object_object_add(o, "passed", json_object_new_boolean(row->passed));
         json_object_object_add(o, "device_ms", json_object_new_double(row->device_ms));
@@ -39,9 +43,10 @@ static void print_row(const clcnn_check_row *row, void *user_data)
         json_object_array_add(out->rows, o);
         return;
     }
-    printf("%-13s %-16s %-34s %10.3g %10.3g %9.2g %9.2g  %-4s %9.3f\n", row->op, row->direction,
-           row->shape, row->max_abs_error, row->max_rel_error, row->tolerance_abs,
-           row->tolerance_rel, row->passed ? "PASS" : "FAIL", row->device_ms);
+    printf("%-13s %-16s %-34s %9.3g %9.3g %8.2g %8.2g %8.3g  %-4s %9.3f\n", row->op,
+           row->direction, row->shape, row->max_abs_error, row->max_rel_error, row->tolerance_abs,
+           row->tolerance_rel, row->error_over_tolerance, row->passed ? "PASS" : "FAIL",
+           row->device_ms);
     if (!row->canaries_intact)
         printf("    canary elements past the end of an output were overwritten\n");
     if (row->mismatches[0])
@@ -59,8 +64,10 @@ static int check_device(const char *spec, clcnn_check_shapes shapes, uint64_t se
         return opened;
     out->device = clcnn_context_device(context)->name;
     if (!out->json)
-        printf("%-13s %-16s %-34s %10s %10s %9s %9s  %-4s %9s\n", "op", "direction", "shape",
-               "max abs", "max rel", "tol abs", "tol rel", "", "device ms");
+        printf("A row passes when err/tol <= 1: the worst element's |error| over its own "
+               "tolerance, tol abs + tol rel x |reference|\n"
+               "%-13s %-16s %-34s %9s %9s %8s %8s %8s  %-4s %9s\n", "op", "direction", "shape",
+               "max abs", "max rel", "tol abs", "tol rel", "err/tol", "", "device ms");
     clcnn_status status = clcnn_check_run(context, shapes, seed, print_row, out, failures);
     if (status == CLCNN_OK && out->profile && !out->json)
         report_profile(context, NULL);

@@ -58,6 +58,17 @@ bool parse_double_flag(const char *flag, const char *text, double minimum, doubl
 /* Creates the folder and its parents; prints why not and returns false on failure. */
 bool make_output_dir(const char *path);
 
+/* run_folder.c: the folder a training run owns. claim_run_folder creates and locks it for the
+ * life of the process, removes temporary files that killed processes left, and refuses a
+ * folder holding an earlier run unless resume (continue it) or overwrite (remove its files). */
+bool claim_run_folder(const char *folder, bool resume, bool overwrite);
+bool folder_holds_run(const char *folder);
+/* "PATH.tmp.PID": every file clcnn replaces is written under this name, then renamed. */
+void temporary_name(char *out, size_t size, const char *path);
+
+/* Columns of the terminal on stderr (TIOCGWINSZ), else $COLUMNS, else 80. */
+int terminal_columns(void);
+
 /* A Keras-style model summary: layer (type), output shape as (None, H, W, C), parameters,
  * and what each layer is connected to when the model is not a plain chain. */
 void print_model_summary(FILE *out, const clcnn_model *model);
@@ -118,12 +129,13 @@ bool trace_writable(const char *path);
 bool trace_append(struct json_object *events, clcnn_context *context, int process);
 bool trace_write(struct json_object *events, const char *path);
 
-/* A 32x32 8-bit RGB (or RGBA, alpha ignored) PNG as planar R, G, B bytes, CIFAR-10's layout.
- * Anything else (not a PNG, corrupt, another size, grayscale, 16-bit) returns false with the
- * reason, naming `name`, in error. read_png_file prints that reason. */
-#define PNG_IMAGE_BYTES 3072
-bool decode_png(const void *data, size_t size, const char *name, uint8_t planes[PNG_IMAGE_BYTES],
-                char *error, size_t error_size);
-bool read_png_file(const char *path, uint8_t planes[PNG_IMAGE_BYTES]);
+/* A PNG or JPEG image (any size; grayscale, RGB, with alpha, 16-bit) as the model's input:
+ * planes [channels, height, width] of 8-bit values, channels 1 or 3, converted and resized as
+ * needed. note says what was converted ("" when nothing was); error says why an image was
+ * refused. read_image_file stats the path first and reads at most 64 MiB. */
+bool decode_image(const uint8_t *data, size_t size, int channels, int height, int width,
+                  uint8_t *planes, char *note, size_t note_size, char *error, size_t error_size);
+bool read_image_file(const char *path, int channels, int height, int width, uint8_t *planes,
+                     char *note, size_t note_size, char *error, size_t error_size);
 
 #endif

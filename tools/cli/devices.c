@@ -1,4 +1,6 @@
-/* clcnn devices [--json]: every platform and device with the properties that matter. */
+/* clcnn devices [--long | --json]: every platform and device. The default table fits 80
+ * columns with what choosing a device needs; --long lists every property, as clinfo does, and
+ * --json the same for programs. */
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@ static void print_json(const clcnn_device_info *devices, int count)
         json_object_object_add(o, "name", json_object_new_string(d->name));
         json_object_object_add(o, "type", json_object_new_string(d->type));
         json_object_object_add(o, "vendor", json_object_new_string(d->vendor));
+        json_object_object_add(o, "version", json_object_new_string(d->version));
         json_object_object_add(o, "driver_version", json_object_new_string(d->driver_version));
         json_object_object_add(o, "opencl_c_version", json_object_new_string(d->opencl_c_version));
         json_object_object_add(o, "compute_units", json_object_new_int((int)d->compute_units));
@@ -32,6 +35,13 @@ static void print_json(const clcnn_device_info *devices, int count)
         json_object_object_add(o, "fp64", json_object_new_boolean(d->fp64));
         json_object_object_add(o, "fp16", json_object_new_boolean(d->fp16));
         json_object_object_add(o, "simulator", json_object_new_boolean(d->is_simulator));
+        json_object *extensions = json_object_new_array();
+        char words[sizeof d->extensions];
+        snprintf(words, sizeof words, "%s", d->extensions);
+        for (char *save = NULL, *word = strtok_r(words, " ", &save); word;
+             word = strtok_r(NULL, " ", &save))
+            json_object_array_add(extensions, json_object_new_string(word));
+        json_object_object_add(o, "extensions", extensions);
         json_object_array_add(list, o);
     }
     printf("%s\n", json_object_to_json_string_ext(list, JSON_C_TO_STRING_PRETTY));
@@ -48,41 +58,110 @@ static void format_bytes(uint64_t bytes, char *out, size_t size)
         snprintf(out, size, "%.0f KiB", bytes / 1024.0);
 }
 
+static void print_no_device(int count)
+{
+    if (count > 0)
+        return;
+    char reason[2048];
+    clcnn_explain_no_device(reason, sizeof reason);
+    printf("(no OpenCL device: %s)\n", reason);
+}
+
+/* text in a column of `width`, cut with "…" when longer (3 bytes, 1 column: padded by hand) */
+static void print_column(const char *text, int width)
+{
+    int length = (int)strlen(text);
+    if (length <= width)
+        printf("%s%*s", text, width - length, "");
+    else
+        printf("%.*s\xe2\x80\xa6", width - 1, text);
+}
+
 static void print_table(const clcnn_device_info *devices, int count)
 {
-    printf("%-3s %-5s %-28s %-44s %-16s %-22s %-14s %-16s %4s %5s %10s %10s %9s %6s %4s %4s\n",
-           "#", "p:d", "platform", "device", "type", "vendor", "driver", "OpenCL C", "CUs",
-           "MHz", "global", "max alloc", "local", "max WG", "fp64", "fp16");
+    printf("%-2s %-5s %-30s %-11s %4s %9s  %s\n", "#", "p:d", "device", "type", "CUs", "memory",
+           "platform");
     for (int i = 0; i < count; i++) {
         const clcnn_device_info *d = &devices[i];
-        char location[16], global[24], alloc[24], local[24];
+        char location[16], memory[24];
         snprintf(location, sizeof location, "%d:%d", d->platform_index, d->device_index);
+        format_bytes(d->global_mem_bytes, memory, sizeof memory);
+        printf("%-2d %-5s ", d->index, location);
+        print_column(d->name, 30);
+        printf(" %-11.11s %4u %9s  ", d->type, d->compute_units, memory);
+        int length = (int)strlen(d->platform);
+        printf(length <= 11 ? "%s\n" : "%.10s\xe2\x80\xa6\n", d->platform);
+    }
+    print_no_device(count);
+    printf("ref      the plain-C reference path\n");
+    if (count > 0)
+        printf("--device takes the # or p:d; 'clcnn devices --long' shows every property.\n");
+}
+
+/* "  label                  value" lines, the extensions wrapped at 80 columns */
+static void print_long(const clcnn_device_info *devices, int count)
+{
+    for (int i = 0; i < count; i++) {
+        const clcnn_device_info *d = &devices[i];
+        char global[24], alloc[24], local[24];
         format_bytes(d->global_mem_bytes, global, sizeof global);
         format_bytes(d->max_alloc_bytes, alloc, sizeof alloc);
         format_bytes(d->local_mem_bytes, local, sizeof local);
-        printf("%-3d %-5s %-28.28s %-44.44s %-16.16s %-22.22s %-14.14s %-16.16s %4u %5u %10s "
-               "%10s %9s %6zu %4s %4s\n",
-               d->index, location, d->platform, d->name, d->type, d->vendor, d->driver_version,
-               d->opencl_c_version, d->compute_units, d->clock_mhz, global, alloc, local,
-               d->max_work_group_size, d->fp64 ? "yes" : "no", d->fp16 ? "yes" : "no");
+        printf("%sDevice %d (--device %d or %d:%d)%s\n", i ? "\n" : "", d->index, d->index,
+               d->platform_index, d->device_index, d->is_simulator ? ": a simulator" : "");
+        printf("  %-20s %s\n", "name", d->name);
+        printf("  %-20s %s\n", "platform", d->platform);
+        printf("  %-20s %s\n", "platform version", d->platform_version);
+        printf("  %-20s %s\n", "vendor", d->vendor);
+        printf("  %-20s %s\n", "type", d->type);
+        printf("  %-20s %s\n", "version", d->version);
+        printf("  %-20s %s\n", "driver version", d->driver_version);
+        printf("  %-20s %s\n", "OpenCL C", d->opencl_c_version);
+        printf("  %-20s %u\n", "compute units", d->compute_units);
+        printf("  %-20s %u MHz\n", "clock", d->clock_mhz);
+        printf("  %-20s %s\n", "global memory", global);
+        printf("  %-20s %s\n", "largest allocation", alloc);
+        printf("  %-20s %s\n", "local memory", local);
+        printf("  %-20s %zu\n", "largest work-group", d->max_work_group_size);
+        printf("  %-20s %s\n", "fp64", d->fp64 ? "yes" : "no");
+        printf("  %-20s %s\n", "fp16", d->fp16 ? "yes" : "no");
+        printf("  %-20s", "extensions");
+        char words[sizeof d->extensions];
+        snprintf(words, sizeof words, "%s", d->extensions);
+        const int indent = 23;
+        int column = indent;
+        for (char *save = NULL, *word = strtok_r(words, " ", &save); word;
+             word = strtok_r(NULL, " ", &save)) {
+            int length = (int)strlen(word);
+            if (column > indent && column + 1 + length > 79) {
+                printf("\n%*s", indent - 1, "");
+                column = indent - 1;
+            }
+            printf(" %s", word);
+            column += 1 + length;
+        }
+        printf("\n");
     }
-    if (count == 0)
-        printf("(no OpenCL device found: install an ICD, e.g. Debian's pocl-opencl-icd)\n");
-    printf("ref   the plain-C reference path (--device ref)\n");
+    print_no_device(count);
+    printf("%sref: the plain-C reference path (--device ref)\n", count ? "\n" : "");
 }
 
 int command_devices(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    bool json = false;
+        {"json", no_argument, NULL, 'j'}, {"long", no_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    bool json = false, full = false;
     int option;
     while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (option) {
         case 'j': json = true; break;
+        case 'l': full = true; break;
         case 'h':
-            printf("usage: clcnn devices [--json]\nLists every OpenCL platform and device; the "
-                   "index and p:d columns are what --device accepts.\n");
+            printf("usage: clcnn devices [--long | --json]\n"
+                   "Lists every OpenCL platform and device; the # and p:d columns are what\n"
+                   "--device accepts. --long shows every property (versions, memory, limits,\n"
+                   "extensions), --json the same as JSON.\n");
             return 0;
         default: return EXIT_USAGE;
         }
@@ -98,6 +177,8 @@ int command_devices(int argc, char **argv)
         return report_failure(status, "listing OpenCL devices");
     if (json)
         print_json(devices, count);
+    else if (full)
+        print_long(devices, count);
     else
         print_table(devices, count);
     free(devices);

@@ -1,7 +1,7 @@
 /* clcnn eval --checkpoint F [--data DIR] [--out DIR] [--device SPEC]
  *   the test-set report and confusion figure for a saved model;
- * clcnn predict --checkpoint F IMAGE.png...
- *   the top 3 classes of each 32x32 RGB PNG with their probabilities.
+ * clcnn predict --checkpoint F IMAGE...
+ *   the top 3 classes of each PNG or JPEG image with their probabilities.
  * The model and the class names come from the checkpoint. */
 #include <getopt.h>
 #include <stdlib.h>
@@ -103,7 +103,14 @@ static bool parse_common(int argc, char **argv, const char *usage, const char **
     while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (option) {
         case 'c': *checkpoint = optarg; break;
-        case 'D': *data = optarg; break;
+        case 'D':
+            if (!data) {
+                fprintf(stderr, "clcnn: --data does not apply here: the images are the input\n%s",
+                        usage);
+                return false;
+            }
+            *data = optarg;
+            break;
         case 'o':
             if (!out) { /* a command without output files: say so rather than ignore it */
                 fprintf(stderr, "clcnn: --out does not apply here: the results go to stdout\n%s",
@@ -196,68 +203,100 @@ int command_eval(int argc, char **argv)
 
 /* ---- predict --------------------------------------------------------------------------------- */
 
+#define PREDICT_BATCH 64
+
+/* "FILE: class p, class p, class p" for each decoded image of one batch. */
+static clcnn_status classify(restored *r, const clcnn_images *images, char **paths,
+                             float *probabilities)
+{
+    int count = images->count;
+    int32_t indices[PREDICT_BATCH];
+    for (int i = 0; i < count; i++)
+        indices[i] = i;
+    const clcnn_source source = clcnn_images_source(images, r->classes);
+    clcnn_batch batch = {0};
+    clcnn_batch_totals totals;
+    clcnn_status status = clcnn_batch_create(&source, count, &batch);
+    if (status == CLCNN_OK)
+        status = clcnn_batch_fill(&batch, &source, indices, count);
+    if (status == CLCNN_OK)
+        status = clcnn_trainer_evaluate(r->trainer, batch.x, batch.labels, count, &totals, NULL,
+                                        probabilities);
+    clcnn_batch_free(&batch);
+    int ranks = r->classes < 3 ? r->classes : 3;
+    for (int i = 0; status == CLCNN_OK && i < count; i++) {
+        const float *p = probabilities + (size_t)i * r->classes;
+        int top[3] = {-1, -1, -1};
+        for (int rank = 0; rank < ranks; rank++)
+            for (int k = 0; k < r->classes; k++)
+                if (k != top[0] && k != top[1] && (top[rank] < 0 || p[k] > p[top[rank]]))
+                    top[rank] = k;
+        printf("%s:", paths[i]);
+        for (int rank = 0; rank < ranks; rank++)
+            printf("%s %s %.3f", rank ? "," : "", r->class_names[top[rank]], p[top[rank]]);
+        printf("\n");
+    }
+    return status;
+}
+
+/* Images are read and classified PREDICT_BATCH at a time, so that memory stays bounded
+ * however many are given; one that cannot be read is reported and skipped, and the exit
+ * status says that some were. */
 int command_predict(int argc, char **argv)
 {
-    const char *usage = "usage: clcnn predict --checkpoint FILE [--device SPEC] IMAGE.png...\n"
-                        "Prints the 3 most likely classes of each 32x32 RGB PNG image, for a "
-                        "model of 32x32x3 inputs; class names come from the checkpoint.\n";
-    const char *checkpoint = NULL, *data_dir = NULL, *device = NULL;
+    const char *usage =
+        "usage: clcnn predict --checkpoint FILE [--device SPEC] IMAGE...\n"
+        "Prints the 3 most likely classes of each PNG or JPEG image. Images of another size or\n"
+        "colour than the model's input are resized (by area averaging) and converted, with a\n"
+        "note; one that cannot be read is reported and skipped (exit 1 at the end). The model\n"
+        "and the class names come from the checkpoint.\n";
+    const char *checkpoint = NULL, *device = NULL;
     int status = 0;
-    if (!parse_common(argc, argv, usage, &checkpoint, &data_dir, NULL, &device, &status))
+    if (!parse_common(argc, argv, usage, &checkpoint, NULL, NULL, &device, &status))
         return status;
     int count = argc - optind;
     if (count <= 0) {
         fprintf(stderr, "clcnn predict: no image given\n%s", usage);
         return EXIT_USAGE;
     }
-    (void)data_dir;
-    clcnn_images images = {count, 3, 32, 32, calloc((size_t)count, 1),
-                           malloc((size_t)count * PNG_IMAGE_BYTES)};
-    int result = images.labels && images.pixels ? 0 : 1;
-    for (int i = 0; result == 0 && i < count; i++)
-        if (!read_png_file(argv[optind + i], images.pixels + (size_t)i * PNG_IMAGE_BYTES))
-            result = 1;
     restored r;
-    if (result == 0 && restore_checkpoint(checkpoint, device, count, &r)) {
-        int32_t *indices = malloc((size_t)count * sizeof(int32_t));
-        float *probabilities = malloc((size_t)count * r.classes * sizeof(float));
-        clcnn_batch batch = {0};
-        const clcnn_source source = clcnn_images_source(&images, r.classes);
-        for (int i = 0; indices && i < count; i++)
-            indices[i] = i;
-        bool fits = model_fits_data(r.model, &images, r.classes, "the PNG images");
-        clcnn_status s = indices && probabilities ? clcnn_batch_create(&source, count, &batch)
-                                                  : CLCNN_ERROR_ALLOCATION;
-        if (s == CLCNN_OK)
-            s = clcnn_batch_fill(&batch, &source, indices, count);
-        clcnn_batch_totals totals;
-        if (s == CLCNN_OK && fits)
-            s = clcnn_trainer_evaluate(r.trainer, batch.x, batch.labels, count, &totals, NULL,
-                                       probabilities);
-        if (s != CLCNN_OK)
-            result = report_failure(s, "classifying");
-        else if (!fits)
-            result = 1;
-        int ranks = r.classes < 3 ? r.classes : 3;
-        for (int i = 0; s == CLCNN_OK && fits && i < count; i++) {
-            const float *p = probabilities + (size_t)i * r.classes;
-            int top[3] = {-1, -1, -1};
-            for (int rank = 0; rank < ranks; rank++)
-                for (int k = 0; k < r.classes; k++)
-                    if (k != top[0] && k != top[1] && (top[rank] < 0 || p[k] > p[top[rank]]))
-                        top[rank] = k;
-            printf("%s:", argv[optind + i]);
-            for (int rank = 0; rank < ranks; rank++)
-                printf("%s %s %.3f", rank ? "," : "", r.class_names[top[rank]], p[top[rank]]);
-            printf("\n");
+    if (!restore_checkpoint(checkpoint, device, count < PREDICT_BATCH ? count : PREDICT_BATCH, &r))
+        return 1;
+    const int channels = clcnn_model_input_channels(r.model);
+    const int height = clcnn_model_input_height(r.model), width = clcnn_model_input_width(r.model);
+    const size_t image_bytes = (size_t)channels * height * width;
+    uint8_t labels[PREDICT_BATCH] = {0};
+    clcnn_images images = {0, channels, height, width, labels, malloc(PREDICT_BATCH * image_bytes)};
+    float *probabilities = malloc((size_t)PREDICT_BATCH * r.classes * sizeof(float));
+    char *paths[PREDICT_BATCH];
+    int refused = 0;
+    clcnn_status s = images.pixels && probabilities ? CLCNN_OK : CLCNN_ERROR_ALLOCATION;
+    for (int i = 0; s == CLCNN_OK && i < count; i++) {
+        char note[256], error[512];
+        const char *path = argv[optind + i];
+        if (read_image_file(path, channels, height, width, images.pixels + images.count * image_bytes,
+                            note, sizeof note, error, sizeof error)) {
+            if (*note)
+                fprintf(stderr, "clcnn: note: %s: %s\n", path, note);
+            paths[images.count++] = argv[optind + i];
+        } else {
+            fprintf(stderr, "clcnn: %s: %s\n", path, error);
+            refused++;
         }
-        clcnn_batch_free(&batch);
-        free(indices);
-        free(probabilities);
-        release(&r);
-    } else {
+        if (images.count == PREDICT_BATCH || (i + 1 == count && images.count > 0)) {
+            s = classify(&r, &images, paths, probabilities);
+            images.count = 0;
+        }
+    }
+    int result = 0;
+    if (s != CLCNN_OK) {
+        result = report_failure(s, "classifying");
+    } else if (refused) {
+        fprintf(stderr, "clcnn: %d of %d images could not be read (see above)\n", refused, count);
         result = 1;
     }
-    clcnn_images_free(&images);
+    free(images.pixels);
+    free(probabilities);
+    release(&r);
     return result;
 }

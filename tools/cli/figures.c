@@ -11,24 +11,70 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
-/* Writes the surface to path as PNG and destroys it. */
-static bool save(cairo_surface_t *surface, const char *path)
+/* Writes the surface to path as PNG, through a temporary name so that a full disk never leaves
+ * a truncated figure, and destroys both. cairo stops drawing at its first error and says so
+ * only through the status: a figure that failed is not written. */
+static bool save(cairo_t *cr, cairo_surface_t *surface, const char *path)
 {
-    cairo_status_t status = cairo_surface_write_to_png(surface, path);
+    cairo_status_t status = cairo_status(cr);
+    cairo_destroy(cr);
+    char temporary[4300];
+    temporary_name(temporary, sizeof temporary, path);
+    if (status == CAIRO_STATUS_SUCCESS)
+        status = cairo_surface_write_to_png(surface, temporary);
     cairo_surface_destroy(surface);
+    if (status == CAIRO_STATUS_SUCCESS && rename(temporary, path) != 0)
+        status = CAIRO_STATUS_WRITE_ERROR;
     if (status != CAIRO_STATUS_SUCCESS) {
-        fprintf(stderr, "clcnn: cannot write %s: %s\n", path, cairo_status_to_string(status));
+        unlink(temporary);
+        fprintf(stderr, "clcnn: cannot draw %s: %s\n", path, cairo_status_to_string(status));
         return false;
     }
     return true;
 }
 
-static void text_at(cairo_t *cr, double x, double y, double size, const char *text,
+/* Length of the valid UTF-8 sequence at text, or 0. */
+static int utf8_sequence(const unsigned char *text)
+{
+    int length = text[0] < 0x80 ? 1 : (text[0] & 0xE0) == 0xC0 ? 2 : (text[0] & 0xF0) == 0xE0 ? 3
+                                    : (text[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (length == 2 && text[0] < 0xC2)
+        return 0; /* overlong */
+    for (int i = 1; i < length; i++)
+        if ((text[i] & 0xC0) != 0x80)
+            return 0;
+    return length;
+}
+
+/* Class names come from the user's files, in any encoding; cairo draws only UTF-8 and draws
+ * nothing at all after one bad byte. Each byte that is not UTF-8 is drawn as U+FFFD. */
+static void printable(const char *text, char *out, size_t size)
+{
+    size_t at = 0;
+    for (const unsigned char *c = (const unsigned char *)text; *c && at + 4 < size;) {
+        int length = utf8_sequence(c);
+        if (length) {
+            memcpy(out + at, c, (size_t)length);
+            c += length;
+            at += (size_t)length;
+        } else {
+            memcpy(out + at, "\xef\xbf\xbd", 3);
+            c++;
+            at += 3;
+        }
+    }
+    out[at] = '\0';
+}
+
+static void text_at(cairo_t *cr, double x, double y, double size, const char *raw,
                     double align_x, double align_y)
 {
+    char text[4 * 256];
+    printable(raw, text, sizeof text);
     cairo_set_font_size(cr, size);
     cairo_text_extents_t extents;
     cairo_text_extents(cr, text, &extents);
@@ -120,8 +166,7 @@ static bool draw_accuracy(const char *path, const clcnn_history_row *history, in
     }
 #undef X
 #undef Y
-    cairo_destroy(cr);
-    return save(surface, path);
+    return save(cr, surface, path);
 }
 
 /* viridis, sampled at 11 points and interpolated */
@@ -194,8 +239,7 @@ bool draw_confusion(const char *path, const clcnn_dataset *data, const int32_t *
         snprintf(label, sizeof label, "%.2f", k / 4.0);
         text_at(cr, bar_x + 30, top + size * (1 - k / 4.0), 14, label, 0.0, 0.5);
     }
-    cairo_destroy(cr);
-    return save(surface, path);
+    return save(cr, surface, path);
 }
 
 static bool draw_samples(const char *path, const clcnn_dataset *data)
@@ -240,8 +284,7 @@ static bool draw_samples(const char *path, const clcnn_dataset *data)
         text_at(cr, x0 + image / 2.0, y0 + image + 6, 16, data->class_names[data->train.labels[i]],
                 0.5, 0.0);
     }
-    cairo_destroy(cr);
-    return save(surface, path);
+    return save(cr, surface, path);
 }
 
 void release_figure_caches(void)

@@ -1,9 +1,11 @@
 /* The test-set report: scikit-learn's classification_report layout (precision, recall,
  * f1-score, support per class, then accuracy, macro avg and weighted avg), then the confusion
  * matrix as counts (rows: true class, columns: predicted class). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -21,6 +23,24 @@ static double ratio(double numerator, double denominator)
     return denominator > 0 ? numerator / denominator : 0.0; /* sklearn's zero_division=0 */
 }
 
+/* Display width of a UTF-8 name: its code points (continuation bytes do not count), so that
+ * "Ankle boot" and "Überrock" line up alike. */
+static int display_width(const char *text)
+{
+    int width = 0;
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+        width += (*c & 0xC0) != 0x80;
+    return width;
+}
+
+/* printf's %*s pads by bytes; pad by display width instead. */
+static void print_right(FILE *out, const char *text, int width)
+{
+    for (int pad = width - display_width(text); pad > 0; pad--)
+        fputc(' ', out);
+    fputs(text, out);
+}
+
 void print_report(FILE *out, const char (*names)[CLCNN_CLASS_NAME_BYTES], int classes,
                   const uint8_t *labels, const int32_t *predictions, int count)
 {
@@ -30,7 +50,13 @@ void print_report(FILE *out, const char (*names)[CLCNN_CLASS_NAME_BYTES], int cl
         return;
     }
 #define matrix(row, column) cells[(row) * classes + (column)]
-    fprintf(out, "%12s %11s %9s %9s %9s\n\n", "", "precision", "recall", "f1-score", "support");
+    /* scikit-learn's layout exactly: the name column as wide as the longest name or "weighted
+     * avg", then " " and four columns of " %9s" */
+    int width = (int)strlen("weighted avg");
+    for (int k = 0; k < classes; k++)
+        width = display_width(names[k]) > width ? display_width(names[k]) : width;
+    fprintf(out, "%*s  %9s %9s %9s %9s\n\n", width, "", "precision", "recall", "f1-score",
+            "support");
     double macro[3] = {0}, weighted[3] = {0};
     long correct = 0;
     for (int k = 0; k < classes; k++) {
@@ -43,27 +69,34 @@ void print_report(FILE *out, const char (*names)[CLCNN_CLASS_NAME_BYTES], int cl
         double precision = ratio((double)matrix(k, k), (double)predicted);
         double recall = ratio((double)matrix(k, k), (double)support);
         double f1 = ratio(2 * precision * recall, precision + recall);
-        fprintf(out, "%12s %11.2f %9.2f %9.2f %9ld\n", names[k], precision, recall, f1, support);
+        print_right(out, names[k], width);
+        fprintf(out, "  %9.2f %9.2f %9.2f %9ld\n", precision, recall, f1, support);
         const double values[3] = {precision, recall, f1};
         for (int m = 0; m < 3; m++) {
             macro[m] += values[m] / classes;
             weighted[m] += values[m] * (double)support / (count > 0 ? count : 1);
         }
     }
-    fprintf(out, "\n%12s %11s %9s %9.2f %9d\n", "accuracy", "", "",
+    fprintf(out, "\n%*s  %9s %9s %9.2f %9d\n", width, "accuracy", "", "",
             ratio((double)correct, (double)count), count);
-    fprintf(out, "%12s %11.2f %9.2f %9.2f %9d\n", "macro avg", macro[0], macro[1], macro[2], count);
-    fprintf(out, "%12s %11.2f %9.2f %9.2f %9d\n", "weighted avg", weighted[0], weighted[1],
-            weighted[2], count);
+    fprintf(out, "%*s  %9.2f %9.2f %9.2f %9d\n", width, "macro avg", macro[0], macro[1],
+            macro[2], count);
+    fprintf(out, "%*s  %9.2f %9.2f %9.2f %9d\n", width, "weighted avg", weighted[0],
+            weighted[1], weighted[2], count);
 
-    fprintf(out, "\nConfusion matrix (rows: true class, columns: predicted class)\n%12s", "");
-    for (int k = 0; k < classes; k++)
-        fprintf(out, " %6.6s", names[k]);
+    /* whole names in the header: each column as wide as its name, counts at least 6 wide */
+    fprintf(out, "\nConfusion matrix (rows: true class, columns: predicted class)\n%*s", width, "");
+    for (int k = 0; k < classes; k++) {
+        fputc(' ', out);
+        print_right(out, names[k], 6);
+    }
     fprintf(out, "\n");
     for (int k = 0; k < classes; k++) {
-        fprintf(out, "%12s", names[k]);
-        for (int j = 0; j < classes; j++)
-            fprintf(out, " %6ld", matrix(k, j));
+        print_right(out, names[k], width);
+        for (int j = 0; j < classes; j++) {
+            int column = display_width(names[j]) > 6 ? display_width(names[j]) : 6;
+            fprintf(out, " %*ld", column, matrix(k, j));
+        }
         fprintf(out, "\n");
     }
 #undef matrix
@@ -74,17 +107,20 @@ bool write_report_file(const char *path, const char (*names)[CLCNN_CLASS_NAME_BY
                        const uint8_t *labels, const int32_t *predictions, int count,
                        const char *heading)
 {
-    char temporary[4200];
-    snprintf(temporary, sizeof temporary, "%s.tmp", path);
+    char temporary[4300];
+    temporary_name(temporary, sizeof temporary, path);
     FILE *file = fopen(temporary, "w");
     if (!file) {
-        fprintf(stderr, "clcnn: cannot write %s\n", temporary);
+        fprintf(stderr, "clcnn: cannot write %s: %s\n", temporary, strerror(errno));
         return false;
     }
     fprintf(file, "%s\n\n", heading);
     print_report(file, names, classes, labels, predictions, count);
-    bool ok = fclose(file) == 0 && rename(temporary, path) == 0;
-    if (!ok)
-        fprintf(stderr, "clcnn: cannot write %s\n", path);
+    bool ok = !ferror(file);
+    ok = fclose(file) == 0 && ok && rename(temporary, path) == 0;
+    if (!ok) {
+        fprintf(stderr, "clcnn: cannot write %s: %s\n", path, strerror(errno ? errno : EIO));
+        unlink(temporary);
+    }
     return ok;
 }

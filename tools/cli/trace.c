@@ -40,12 +40,17 @@ static json_object *span_event(const clcnn_trace_record *record, int process)
     json_object_object_add(event, "pid", json_object_new_int(process));
     json_object_object_add(event, "tid", json_object_new_int(record->on_device ? QUEUE_THREAD
                                                                                 : HOST_THREAD));
-    if (record->global_size) {
+    /* names are kinds ("train step"), so that Perfetto groups them; the step is an argument */
+    if (record->global_size || record->step) {
         json_object *arguments = json_object_new_object();
-        json_object_object_add(arguments, "global_size",
-                               json_object_new_int64((int64_t)record->global_size));
-        json_object_object_add(arguments, "local_size",
-                               json_object_new_int64((int64_t)record->local_size));
+        if (record->step)
+            json_object_object_add(arguments, "step", json_object_new_int64((int64_t)record->step));
+        if (record->global_size) {
+            json_object_object_add(arguments, "global_size",
+                                   json_object_new_int64((int64_t)record->global_size));
+            json_object_object_add(arguments, "local_size",
+                                   json_object_new_int64((int64_t)record->local_size));
+        }
         json_object_object_add(event, "args", arguments);
     }
     return event;
@@ -103,8 +108,8 @@ bool trace_write(json_object *events, const char *path)
     json_object_object_add(document, "traceEvents", events);
     json_object_object_add(document, "displayTimeUnit", json_object_new_string("ms"));
     /* a temporary name, then rename: the file is the old trace or the whole new one */
-    char temporary[4200];
-    snprintf(temporary, sizeof temporary, "%s.tmp.%ld", path, (long)getpid());
+    char temporary[4300];
+    temporary_name(temporary, sizeof temporary, path);
     bool written = json_object_to_file_ext(temporary, document, JSON_C_TO_STRING_PLAIN) == 0;
     bool ok = written && rename(temporary, path) == 0;
     json_object_put(document);

@@ -4,16 +4,18 @@
  * Adam; after each epoch writes
  * history.csv and the last and best checkpoints; at the end evaluates the test set into
  * report.txt and draws the figures. Ctrl-C (or SIGTERM, or SIGHUP from a closed terminal)
- * finishes the step, saves, and says how
- * to resume; --resume continues bit for bit. */
+ * finishes the step, saves, and says how to resume; a second one quits at once. --resume
+ * continues bit for bit, with the settings the checkpoint keeps. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,8 +32,9 @@ typedef struct train_config {
     const char *resume;
     long epochs, batch, seed, crosscheck_every;
     double learning_rate;
-    bool profile;
+    bool profile, overwrite;
     const char *trace;
+    bool given[128]; /* by option letter: the flags the user gave, which --resume checks */
 } train_config;
 
 typedef struct run {
@@ -52,35 +55,62 @@ typedef struct run {
     int exit_status; /* for a failed set-up: 2 for a bad device spec, else 1 */
 } run;
 
-/* SIGINT, SIGTERM and SIGHUP (a closed terminal or ssh session) are blocked from the start, before the OpenCL driver creates its threads
- * (they inherit the mask), and taken only between steps. A handler running inside the driver
- * would meet LLVM's own: a Ctrl-C during PoCL's kernel compilation deletes the compiler's
- * temporary files and fails the build. */
+/* SIGINT, SIGTERM and SIGHUP (a closed terminal or ssh session) are blocked in every thread from
+ * the start, before the OpenCL driver creates its threads (they inherit the mask), and taken by
+ * one thread of ours with sigwait(). No handler ever runs inside the driver, where it would
+ * meet LLVM's own: a Ctrl-C during PoCL's kernel compilation deletes the compiler's temporary
+ * files and fails the build. During set-up nothing is written yet, so a signal ends the process
+ * at once; during training the first one asks the loop to stop after the step (and save), and
+ * a second one quits without waiting, the last checkpoint on disk intact. */
+enum { PHASE_SETUP, PHASE_TRAINING };
 static sigset_t stop_signals;
-static int stop_signal;
+static atomic_int phase = PHASE_SETUP, stop_signal;
 
-static void block_stop_signals(void)
+static void say(const char *message) { (void)!write(STDERR_FILENO, message, strlen(message)); }
+
+static void *watch_stop_signals(void *unused)
+{
+    (void)unused;
+    for (;;) {
+        int taken;
+        if (sigwait(&stop_signals, &taken) != 0)
+            continue;
+        if (atomic_load(&phase) == PHASE_SETUP) {
+            say("\nclcnn: interrupted during set-up, before training started; nothing was "
+                "written\n");
+            _exit(130);
+        }
+        if (atomic_exchange(&stop_signal, taken) != 0) {
+            say("\nclcnn: a second stop signal: quitting now without saving; the last checkpoint "
+                "on disk is intact\n");
+            _exit(130);
+        }
+    }
+    return NULL;
+}
+
+static bool watch_signals(void)
 {
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    pthread_t watcher;
+    if (pthread_sigmask(SIG_BLOCK, &stop_signals, NULL) != 0 ||
+        pthread_create(&watcher, NULL, watch_stop_signals, NULL) != 0) {
+        fprintf(stderr, "clcnn: cannot start the thread that watches for Ctrl-C\n");
+        return false;
+    }
+    pthread_detach(watcher);
+    return true;
 }
 
-/* The pending stop signal, taken, or 0. */
-static int stop_requested(void)
+/* The stop signal taken during training, or 0. */
+static int stop_requested(void) { return atomic_load(&stop_signal); }
+
+static const char *signal_name(int signal)
 {
-    sigset_t pending;
-    if (!stop_signal && sigpending(&pending) == 0 &&
-        (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
-         sigismember(&pending, SIGHUP))) {
-        const struct timespec now = {0, 0};
-        int taken = sigtimedwait(&stop_signals, NULL, &now);
-        if (taken > 0)
-            stop_signal = taken;
-    }
-    return stop_signal;
+    return signal == SIGTERM ? "SIGTERM" : signal == SIGHUP ? "SIGHUP" : "SIGINT";
 }
 
 double seconds_now(void)
@@ -97,15 +127,17 @@ static void train_usage(FILE *out)
     fprintf(out,
             "usage: clcnn train [--model FILE] [--data DIR] [--format F] [--device SPEC]\n"
             "                   [--epochs N] [--batch N] [--lr X] [--seed N]\n"
-            "                   [--validation-split X] [--out DIR] [--resume DIR]\n"
+            "                   [--validation-split X] [--out DIR [--overwrite]] [--resume DIR]\n"
             "                   [--crosscheck-every N] [--profile] [--trace FILE]\n"
             "Trains a model file's CNN (default: the tutorial's, examples/cifar10-tutorial.model)\n"
             "on a dataset folder: CIFAR-10, CIFAR-100 or MNIST-format IDX, detected from its\n"
             "files or named by --format cifar10|cifar100|idx. Defaults: 25 epochs, batch 64,\n"
             "Adam lr 0.001, seed 0, validation split 0.2 (the last 20%% of the training images,\n"
             "as Keras takes them), data from $CLCNN_DATA or data/cifar-10-batches-bin, output in\n"
-            "a new runs/<timestamp>/. --resume DIR continues the run saved in DIR with its own\n"
-            "settings. --crosscheck-every N reruns every Nth step on the plain-C reference and\n"
+            "a new runs/<timestamp>/. A folder that holds a run is refused unless --overwrite.\n"
+            "--resume DIR continues the run saved in DIR with the settings it was started with\n"
+            "(data, format, epochs, batch, lr, seed, split); flags that contradict them are\n"
+            "refused, except --epochs, which extends the run. --crosscheck-every N reruns every Nth step on the plain-C reference and\n"
             "stops if the device leaves tolerance. --profile times every kernel from OpenCL\n"
             "events and prints a table at the end (also DIR/profile.csv). --trace FILE writes\n"
             "a Chrome trace (host spans and every kernel) for ui.perfetto.dev; trace a short\n"
@@ -123,6 +155,7 @@ static bool parse_train_flags(int argc, char **argv, train_config *config, int *
         {"out", required_argument, NULL, 'o'},    {"resume", required_argument, NULL, 'r'},
         {"crosscheck-every", required_argument, NULL, 'c'},
         {"profile", no_argument, NULL, 'p'},       {"trace", required_argument, NULL, 't'},
+        {"overwrite", no_argument, NULL, 'O'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     *config = (train_config){.epochs = 25, .batch = 64, .learning_rate = 1e-3,
                              .validation_split = 0.2};
@@ -130,6 +163,8 @@ static bool parse_train_flags(int argc, char **argv, train_config *config, int *
     int option;
     opterr = 1;
     while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (option > 0 && option < 128)
+            config->given[option] = true;
         switch (option) {
         case 'D': config->data = optarg; break;
         case 'm': config->model = optarg; break;
@@ -162,6 +197,7 @@ static bool parse_train_flags(int argc, char **argv, train_config *config, int *
                 return false;
             break;
         case 'p': config->profile = true; break;
+        case 'O': config->overwrite = true; break;
         case 't': config->trace = optarg; break;
         case 'h': train_usage(stdout); *exit_status = 0; return false;
         default: return false;
@@ -171,7 +207,14 @@ static bool parse_train_flags(int argc, char **argv, train_config *config, int *
         fprintf(stderr, "clcnn train: unexpected argument '%s'\n", argv[optind]);
         return false;
     }
-    config->data = data_folder(config->data);
+    if (config->resume && (config->given['o'] || config->overwrite)) {
+        fprintf(stderr, "clcnn train: --resume %s continues in its own folder; --out and "
+                        "--overwrite do not go with it\n", config->resume);
+        return false;
+    }
+    /* a resumed run takes its data folder from the checkpoint, not from the defaults */
+    if (!config->resume)
+        config->data = data_folder(config->data);
     if (config->trace && !trace_writable(config->trace)) {
         *exit_status = 1;
         return false;
@@ -210,7 +253,7 @@ static bool write_history(const run *r)
 {
     char path[4200], temporary[4300];
     snprintf(path, sizeof path, "%s/history.csv", r->out);
-    snprintf(temporary, sizeof temporary, "%s.tmp", path);
+    temporary_name(temporary, sizeof temporary, path);
     FILE *file = fopen(temporary, "w");
     if (!file) {
         fprintf(stderr, "clcnn: cannot write %s: %s\n", temporary, strerror(errno));
@@ -222,10 +265,53 @@ static bool write_history(const run *r)
         fprintf(file, "%d,%.6f,%.6f,%.6f,%.6f,%.3f\n", row->epoch, row->loss, row->accuracy,
                 row->val_loss, row->val_accuracy, row->seconds);
     }
-    bool ok = fclose(file) == 0 && rename(temporary, path) == 0;
-    if (!ok)
-        fprintf(stderr, "clcnn: cannot write %s: %s\n", path, strerror(errno));
+    bool ok = !ferror(file);
+    ok = fclose(file) == 0 && ok && rename(temporary, path) == 0;
+    if (!ok) {
+        fprintf(stderr, "clcnn: cannot write %s: %s\n", path, strerror(errno ? errno : EIO));
+        unlink(temporary);
+    }
     return ok;
+}
+
+/* ---- the run's settings, kept in the checkpoint for --resume ----------------------------------- */
+
+/* FNV-1a-64 of the training labels: with the count and the format, enough to tell that a
+ * --data folder given at resume holds the dataset the run started on, wherever it now lives. */
+static uint64_t labels_fingerprint(const clcnn_images *images)
+{
+    uint64_t hash = 0xcbf29ce484222325ull;
+    for (int i = 0; i < images->count; i++)
+        hash = (hash ^ images->labels[i]) * 0x100000001b3ull;
+    return hash;
+}
+
+static void write_settings(const run *r, char *out, size_t size)
+{
+    int used = snprintf(out, size,
+                        "format=%s\nepochs=%ld\nvalidation_split=%.17g\noptimizer=adam\n"
+                        "train_images=%d\nlabels_fnv1a64=%016llx\n",
+                        r->data.format, r->config.epochs, r->config.validation_split,
+                        r->data.train.count,
+                        (unsigned long long)labels_fingerprint(&r->data.train));
+    /* a folder name with a newline cannot be kept; resuming then needs --data */
+    if (used > 0 && (size_t)used < size && !strchr(r->config.data, '\n'))
+        snprintf(out + used, size - (size_t)used, "data=%s\n", r->config.data);
+}
+
+/* The value of "key=" in settings text, or NULL; the result lives in a static buffer. */
+static const char *setting(const char *settings, const char *key)
+{
+    static char value[4096];
+    size_t length = strlen(key);
+    for (const char *line = settings; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+        if (!strncmp(line, key, length) && line[length] == '=') {
+            const char *start = line + length + 1;
+            size_t end = strcspn(start, "\n");
+            snprintf(value, sizeof value, "%.*s", (int)end, start);
+            return value;
+        }
+    return NULL;
 }
 
 static bool save_checkpoint(run *r, const char *name)
@@ -241,6 +327,9 @@ static bool save_checkpoint(run *r, const char *name)
         strcat(names, "\n");
     }
     c.class_names = names;
+    char settings[8192];
+    write_settings(r, settings, sizeof settings);
+    c.settings = settings;
     c.steps = clcnn_trainer_steps(r->trainer);
     c.seed = (uint64_t)r->config.seed;
     c.learning_rate = r->config.learning_rate;
@@ -268,27 +357,68 @@ static bool save_checkpoint(run *r, const char *name)
 
 /* ---- progress ------------------------------------------------------------------------------------ */
 
+int terminal_columns(void)
+{
+    struct winsize size;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
+        return size.ws_col;
+    const char *columns = getenv("COLUMNS");
+    int from_environment = columns ? atoi(columns) : 0;
+    return from_environment > 0 ? from_environment : 80;
+}
+
+/* Keras's live line, "12/625 ━━━━━━━━━━ ETA 9s - accuracy: 0.4123 - loss: 1.6234", fitted to
+ * the terminal: a line that wraps leaves a new line behind at every update. The bar shrinks
+ * first, then goes; what still does not fit is cut. */
 static void draw_bar(int done, int total, double elapsed, double loss_sum, long correct, long seen)
 {
-    const int width = 20;
-    int filled = total > 0 ? done * width / total : width;
-    char bar[width * 3 + 1];
-    size_t at = 0;
-    for (int i = 0; i < width; i++) {
-        const char *glyph = i < filled ? "\xe2\x94\x81" : "\xe2\x94\x80"; /* ━ and ─ */
-        memcpy(bar + at, glyph, 3);
-        at += 3;
-    }
-    bar[at] = '\0';
     double per_step = done > 0 ? elapsed / done : 0.0;
-    fprintf(stderr, "\r%d/%d %s %.0fs %.0fms/step - accuracy: %.4f - loss: %.4f - ETA %.0fs   ",
-            done, total, bar, elapsed, per_step * 1e3, seen ? (double)correct / seen : 0.0,
-            seen ? loss_sum / seen : 0.0, per_step * (total - done));
+    char counter[32], figures[160];
+    snprintf(counter, sizeof counter, "%d/%d", done, total);
+    snprintf(figures, sizeof figures, "ETA %.0fs %.0fms/step - accuracy: %.4f - loss: %.4f",
+             per_step * (total - done), per_step * 1e3, seen ? (double)correct / seen : 0.0,
+             seen ? loss_sum / seen : 0.0);
+    int room = terminal_columns() - 1; /* the last column would wrap on some terminals */
+    int width = room - (int)strlen(counter) - (int)strlen(figures) - 2;
+    if (width > 20)
+        width = 20;
+    char line[512];
+    int at = snprintf(line, sizeof line, "%s ", counter);
+    if (width >= 5) {
+        int filled = total > 0 ? done * width / total : width;
+        for (int i = 0; i < width; i++)
+            at += snprintf(line + at, sizeof line - (size_t)at, "%s",
+                           i < filled ? "\xe2\x94\x81" : "\xe2\x94\x80"); /* ━ and ─ */
+        at += snprintf(line + at, sizeof line - (size_t)at, " ");
+    } else {
+        width = 0;
+    }
+    snprintf(line + at, sizeof line - (size_t)at, "%s", figures);
+    /* the bar's glyphs are 3 bytes and 1 column each */
+    int visible = (int)strlen(line) - 2 * (width > 0 ? width : 0);
+    if (visible > room && room > 0)
+        line[strlen(line) - (size_t)(visible - room)] = '\0';
+    fprintf(stderr, "\r%s\033[K", line);
     fflush(stderr);
 }
 
 /* ---- set-up ---------------------------------------------------------------------------------------- */
 
+/* A flag given with --resume must agree with the run's setting of it. */
+static bool agrees(const run *r, int option, const char *flag, const char *given,
+                   const char *kept)
+{
+    if (!r->config.given[option] || !strcmp(given, kept))
+        return true;
+    fprintf(stderr, "clcnn: %s %s contradicts the run in %s, which was started with %s %s; a "
+                    "resumed run keeps its settings (start a new run with --out to change it)\n",
+            flag, given, r->config.resume, flag, kept);
+    return false;
+}
+
+/* --resume: the checkpoint's state, model and settings; flags may only repeat the settings,
+ * except --epochs, which may extend the run. Runs before the settings were kept (no RUNS
+ * section) take the flags and defaults as they are. */
 static bool restore(run *r)
 {
     char path[4200];
@@ -299,35 +429,121 @@ static bool restore(run *r)
         report_failure(status, "reading the checkpoint to resume");
         return false;
     }
+    r->progress = saved;
+    train_config *c = &r->config;
+    char text[64], kept[64];
+    bool ok = true;
+#define KEEP(option, flag, format, field, value)                                                   \
+    snprintf(text, sizeof text, format, c->field);                                                \
+    snprintf(kept, sizeof kept, format, value);                                                   \
+    ok = ok && agrees(r, option, flag, text, kept);                                               \
+    c->field = value
+    KEEP('b', "--batch", "%ld", batch, (long)saved.batch_size);
+    KEEP('l', "--lr", "%.9g", learning_rate, saved.learning_rate);
+    KEEP('s', "--seed", "%ld", seed, (long)saved.seed);
+    const char *settings = saved.settings;
+    if (!settings) {
+        fprintf(stderr, "clcnn: warning: %s keeps no run settings (an older clcnn wrote it); "
+                        "the data folder, format, epochs and split come from the flags\n", path);
+        c->data = data_folder(c->data);
+    } else {
+        const char *value = setting(settings, "validation_split");
+        double split = value ? strtod(value, NULL) : c->validation_split;
+        KEEP('v', "--validation-split", "%.9g", validation_split, split);
+        value = setting(settings, "format");
+        if (value && c->format && !agrees(r, 'f', "--format", c->format, value))
+            ok = false;
+        static char format[64], data[4096];
+        snprintf(format, sizeof format, "%s", value ? value : "");
+        c->format = value ? format : c->format;
+        /* --data may name where the same dataset now lives; the fingerprint decides later */
+        value = setting(settings, "data");
+        if (!c->given['D'] && !value) {
+            fprintf(stderr, "clcnn: %s does not say where its data was; give --data\n", path);
+            ok = false;
+        }
+        snprintf(data, sizeof data, "%s", value ? value : "");
+        c->data = c->given['D'] ? c->data : data;
+        value = setting(settings, "epochs");
+        long epochs = value ? strtol(value, NULL, 10) : c->epochs;
+        if (c->given['e'] && c->epochs < saved.epochs_done) {
+            fprintf(stderr, "clcnn: --epochs %ld: the run in %s has already trained %d epochs\n",
+                    c->epochs, c->resume, saved.epochs_done);
+            ok = false;
+        } else if (c->given['e'] && c->epochs != epochs) {
+            fprintf(stderr, "clcnn: the run was started for %ld epochs; --epochs %ld %s it\n",
+                    epochs, c->epochs, c->epochs > epochs ? "extends" : "shortens");
+        } else {
+            c->epochs = epochs;
+        }
+    }
+#undef KEEP
+    if (!ok)
+        return false;
     /* the run's own model, unless --model names one (which must then be the same) */
-    if (!r->config.model && clcnn_model_parse(saved.model_text, path, &r->model) != CLCNN_OK) {
+    if (!c->model && clcnn_model_parse(saved.model_text, path, &r->model) != CLCNN_OK) {
         report_failure(CLCNN_ERROR_FORMAT, "reading the checkpoint's model");
-        clcnn_checkpoint_free(&saved);
         return false;
     }
-    if (r->config.model && !(r->model = load_model(r->config.model))) {
-        clcnn_checkpoint_free(&saved);
+    if (c->model && !(r->model = load_model(c->model)))
         return false;
-    }
     char description[65536];
     clcnn_model_describe(r->model, description, sizeof description);
     if (strcmp(description, saved.model_text) != 0 ||
         saved.parameter_count != clcnn_model_parameter_count(r->model)) {
         fprintf(stderr, "clcnn: %s holds a different model:\n%s\nexpected:\n%s", path,
                 saved.model_text, description);
-        clcnn_checkpoint_free(&saved);
         return false;
     }
-    r->config.seed = (long)saved.seed;
-    r->config.batch = saved.batch_size;
-    r->config.learning_rate = saved.learning_rate;
-    r->progress = saved;
     return true;
+}
+
+/* The data loaded for a resumed run must be the data it started on. */
+static bool same_data(const run *r)
+{
+    const char *settings = r->progress.settings;
+    const char *value = settings ? setting(settings, "train_images") : NULL;
+    if (!value)
+        return true;
+    long images = strtol(value, NULL, 10);
+    char fingerprint[32];
+    snprintf(fingerprint, sizeof fingerprint, "%016llx",
+             (unsigned long long)labels_fingerprint(&r->data.train));
+    value = setting(settings, "labels_fnv1a64");
+    if (images == r->data.train.count && value && !strcmp(value, fingerprint))
+        return true;
+    fprintf(stderr, "clcnn: %s is not the dataset the run in %s started on: it holds %d "
+                    "training images with labels checksum %s, the run's had %ld images with %s\n",
+            r->config.data, r->config.resume, r->data.train.count, fingerprint, images,
+            value ? value : "(none kept)");
+    return false;
+}
+
+/* The folder of a new run: --out, else runs/<timestamp>, with -2, -3... when two runs start in
+ * the same second. */
+static void choose_folder(run *r)
+{
+    if (r->config.out) {
+        snprintf(r->out, sizeof r->out, "%s", r->config.out);
+        return;
+    }
+    char stamp[32];
+    time_t now = time(NULL);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+    snprintf(r->out, sizeof r->out, "runs/%s", stamp);
+    struct stat info;
+    for (int suffix = 2; stat(r->out, &info) == 0; suffix++)
+        snprintf(r->out, sizeof r->out, "runs/%s-%d", stamp, suffix);
 }
 
 static bool setup(run *r)
 {
     r->exit_status = 1;
+    if (r->config.resume) {
+        snprintf(r->out, sizeof r->out, "%s", r->config.resume);
+        if (!claim_run_folder(r->out, true, false) || !restore(r))
+            return false;
+    }
     const clcnn_context_options options = {.profiling = r->config.profile,
                                            .trace = r->config.trace != NULL};
     clcnn_status status = clcnn_context_create(device_spec(r->config.device), &options, &r->context);
@@ -341,6 +557,8 @@ static bool setup(run *r)
         r->exit_status = report_failure(status, "loading the data");
         return false;
     }
+    if (r->config.resume && !same_data(r))
+        return false;
     if (!strcmp(r->data.format, "cifar10") && r->data.test.count < 10000)
         fprintf(stderr,
                 "clcnn: warning: %s/test_batch.bin holds %d images, not the official 10,000; "
@@ -354,32 +572,17 @@ static bool setup(run *r)
                 1.0 - r->config.validation_split, r->config.validation_split);
         return false;
     }
-    if (r->config.resume) {
-        if (!restore(r))
-            return false;
-        snprintf(r->out, sizeof r->out, "%s", r->config.resume);
-    } else if (!(r->model = load_model(r->config.model))) {
+    if (!r->config.resume && !(r->model = load_model(r->config.model)))
         return false;
-    }
     if (!model_fits_data(r->model, &r->data.train, r->data.classes, r->config.data))
         return false;
     r->train_source = clcnn_images_source(&r->data.train, r->data.classes);
     r->test_source = clcnn_images_source(&r->data.test, r->data.classes);
-    if (!r->config.resume && r->config.out) {
-        snprintf(r->out, sizeof r->out, "%s", r->config.out);
-    } else if (!r->config.resume) {
-        char stamp[32];
-        time_t now = time(NULL);
-        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
-        snprintf(r->out, sizeof r->out, "runs/%s", stamp);
-    }
     if (r->config.batch > r->train_count) {
         fprintf(stderr, "clcnn: --batch %ld is larger than the %d training images\n",
                 r->config.batch, r->train_count);
         return false;
     }
-    if (!make_output_dir(r->out))
-        return false;
     print_model_summary(stdout, r->model);
     clcnn_train_options train = clcnn_train_defaults();
     train.batch_size = (int)r->config.batch;
@@ -398,6 +601,13 @@ static bool setup(run *r)
         report_failure(status, "preparing training");
         return false;
     }
+    /* a new run's folder is made only once everything else is ready, so a run that cannot
+     * start leaves nothing behind */
+    if (!r->config.resume) {
+        choose_folder(r);
+        if (!claim_run_folder(r->out, false, r->config.overwrite))
+            return false;
+    }
     r->order = malloc((size_t)r->train_count * sizeof(int32_t));
     r->interactive = isatty(STDERR_FILENO);
     status = clcnn_batch_create(&r->train_source, (int)r->config.batch, &r->batch);
@@ -405,6 +615,7 @@ static bool setup(run *r)
         report_failure(status, "preparing training");
         return false;
     }
+    atomic_store(&phase, PHASE_TRAINING);
     printf("Training on %d images, validating on %d (the last %.0f%%), batch %ld, %ld epochs; "
            "output in %s\n",
            r->train_count, r->validation_count, 100 * r->config.validation_split, r->config.batch,
@@ -480,6 +691,13 @@ static int run_epoch(run *r, int epoch)
     clcnn_checkpoint *p = &r->progress;
     int total = (r->train_count + (int)r->config.batch - 1) / (int)r->config.batch;
     clcnn_shuffle((uint64_t)r->config.seed, (uint64_t)epoch, r->order, r->train_count);
+    /* Keras names the epoch before it starts, so the live line has a heading */
+    if (p->epoch_batches_done)
+        printf("Epoch %d/%ld (resumed after step %d)\n", epoch, r->config.epochs,
+               p->epoch_batches_done);
+    else
+        printf("Epoch %d/%ld\n", epoch, r->config.epochs);
+    fflush(stdout);
     double start = seconds_now() - p->epoch_seconds, last_draw = 0.0;
     for (int batch = p->epoch_batches_done; batch < total; batch++) {
         int first = batch * (int)r->config.batch;
@@ -506,9 +724,7 @@ static int run_epoch(run *r, int epoch)
             fprintf(stderr,
                     "clcnn: stopped by %s after step %d/%d of epoch %d; saved %s/checkpoint-last.ckpt\n"
                     "resume with: clcnn train --resume %s\n",
-                    stop_signal == SIGTERM ? "SIGTERM" : stop_signal == SIGHUP ? "SIGHUP" : "SIGINT",
-                    batch + 1, total, epoch,
-                    r->out, r->out);
+                    signal_name(stop_requested()), batch + 1, total, epoch, r->out, r->out);
             return 0;
         }
     }
@@ -526,11 +742,11 @@ static int run_epoch(run *r, int epoch)
     if (!append_history(r, row))
         return -1;
     if (r->interactive)
-        fprintf(stderr, "\r%*s\r", 110, "");
-    printf("Epoch %d/%ld\n%d/%d - %.0fs %.0fms/step - accuracy: %.4f - loss: %.4f - "
-           "val_accuracy: %.4f - val_loss: %.4f\n",
-           epoch, r->config.epochs, total, total, seconds, seconds / total * 1e3, row.accuracy,
-           row.loss, row.val_accuracy, row.val_loss);
+        fprintf(stderr, "\r\033[K");
+    printf("%d/%d - %.0fs %.0fms/step - accuracy: %.4f - loss: %.4f - val_accuracy: %.4f - "
+           "val_loss: %.4f\n",
+           total, total, seconds, seconds / total * 1e3, row.accuracy, row.loss, row.val_accuracy,
+           row.val_loss);
     fflush(stdout);
     p->epochs_done = epoch;
     p->epoch_batches_done = 0;
@@ -585,7 +801,8 @@ int command_train(int argc, char **argv)
     int exit_status = 0;
     if (!parse_train_flags(argc, argv, &r.config, &exit_status))
         return exit_status;
-    block_stop_signals();
+    if (!watch_signals())
+        return 1;
     int result = 1;
     if (!setup(&r)) {
         result = r.exit_status;

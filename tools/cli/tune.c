@@ -2,6 +2,7 @@
  * model's shapes, cross-checked against the reference, and stores the fastest that passed for
  * this device in the program cache folder; every later run on the device uses them. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 
 #include "cli.h"
@@ -9,8 +10,22 @@
 static void print_candidate(const clcnn_tune_row *row, void *user_data)
 {
     (void)user_data;
-    printf("%-26s %6d %12.3f  %s\n", row->parameter, row->value, row->milliseconds,
-           row->passed ? "PASS" : "FAIL");
+    if (!row->decision) {
+        printf("%-24s %5d %10.3f %10.3f %10.3f  %s\n", row->parameter, row->value,
+               row->milliseconds, row->min_milliseconds, row->max_milliseconds,
+               row->passed ? "PASS" : "FAIL");
+    } else if (isnan(row->default_milliseconds)) {
+        printf("-> %s %d: the default %d failed the cross-check\n\n", row->parameter, row->value,
+               row->default_value);
+    } else if (row->value == row->default_value) {
+        printf("-> %s keeps the default %d: no candidate's slowest run beats its median of "
+               "%.3f ms\n\n", row->parameter, row->value, row->default_milliseconds);
+    } else {
+        printf("-> %s %d: %.2fx the default %d (%.3f ms against %.3f; its slowest run beats the "
+               "default's median)\n\n", row->parameter, row->value,
+               row->default_milliseconds / row->milliseconds, row->default_value,
+               row->milliseconds, row->default_milliseconds);
+    }
     fflush(stdout);
 }
 
@@ -36,8 +51,9 @@ int command_tune(int argc, char **argv)
                    "3x3 convolutions, the element-wise kernels and the pooling ranges: the summed\n"
                    "median of N runs (default 10) of the ops each one drives, at the tutorial\n"
                    "model's shapes, every run cross-checked against the reference. The fastest\n"
-                   "candidate that passed wins; the winners are stored in the program cache\n"
-                   "folder for this device and driver (`clcnn build` shows them).\n");
+                   "candidate that passed wins if even its slowest run beats the default's median\n"
+                   "(else the default stays); the winners are stored in the program cache folder\n"
+                   "for this device and driver (`clcnn build` shows them).\n");
             return 0;
         default: return EXIT_USAGE;
         }
@@ -50,7 +66,9 @@ int command_tune(int argc, char **argv)
     int opened = open_device(device_spec(device_flag), NULL, &context);
     if (opened != 0)
         return opened;
-    printf("%-26s %6s %12s  %s\n", "parameter", "size", "ms (ops)", "check");
+    printf("Summed over the ops each parameter drives: the median, fastest and slowest of %ld "
+           "runs\n%-24s %5s %10s %10s %10s  %s\n", runs, "parameter", "size", "median ms", "min ms",
+           "max ms", "check");
     clcnn_tuning winners;
     clcnn_status status = clcnn_tune(context, CLCNN_CHECK_SHAPES_SEED, (int)runs, print_candidate, NULL,
                         &winners);
