@@ -278,12 +278,21 @@ CLCNN_CACHE_DIR=/proc/no-cache "$clcnn" build --device pocl > /dev/null 2> "$wor
 [ "$(grep -c "warning: the program cache is not writable (cannot create cache folder /proc/no-cache" "$work/cache.err")" -eq 1 ] \
     && pass "an unwritable program cache is warned about once" || fail "cache warning: $(cat "$work/cache.err")"
 
-# ---- -h on every command, --version
+# ---- -h on every command, --version; the README's table names exactly the flags --help offers
+readme=$(dirname "$0")/../README.md
 for command in devices build check summary train eval predict bench profile tune; do
-    "$clcnn" "$command" -h > "$work/help.txt" 2>&1 && grep -q "^usage: clcnn $command" "$work/help.txt" \
+    "$clcnn" "$command" -h > "$work/help.txt" 2>&1 && grep -q "^Usage: clcnn $command \[OPTION...\]" "$work/help.txt" \
         || fail "clcnn $command -h: $(head -2 "$work/help.txt")"
+    offered=$(grep -oE '^ +(-[a-zA-Z], )?--[a-z-]+' "$work/help.txt" | grep -oE -- '--[a-z-]+' \
+        | grep -vxE -- '--(help|usage)' | sort | tr '\n' ' ')
+    documented=$(grep -m1 -o "^| \`clcnn $command[^\`]*\`" "$readme" | grep -oE -- '--[a-z-]+' | sort -u | tr '\n' ' ')
+    [ -n "$offered" ] && [ "$offered" = "$documented" ] \
+        || fail "clcnn $command: --help offers '$offered', the README documents '$documented'"
 done
-pass "every command takes -h"
+pass "every command takes -h, and the README documents its flags"
+expect 2 "clcnn train: unrecognized option '--frobnicate'" -- "$clcnn" train --frobnicate
+expect 2 "clcnn build: unexpected argument 'extra'" -- "$clcnn" build extra
+"$clcnn" tune --usage | grep -q "^Usage: clcnn tune .*--runs=N" && pass "--usage prints the short usage" || fail "--usage"
 [ "$("$clcnn" --version)" = "clcnn $(sed -n 's/^project(clcnn VERSION \([0-9.]*\).*/\1/p' "$(dirname "$0")/../CMakeLists.txt")" ] \
     && pass "--version prints the project's version" || fail "--version: $("$clcnn" --version)"
 
@@ -291,6 +300,11 @@ pass "every command takes -h"
 "$clcnn" summary > /dev/full 2> "$work/full.err"
 [ $? -eq 1 ] && grep -q "clcnn summary: writing the results to standard output failed: No space left on device" "$work/full.err" \
     && pass "a full standard output is an error" || fail "stdout to /dev/full: $(cat "$work/full.err")"
+
+# ---- a reader that goes away (| head) ends the output quietly, SIGPIPE ignored or not
+"$clcnn" summary 2> "$work/pipe.err" | true
+(trap '' PIPE; "$clcnn" summary 2>> "$work/pipe.err" | true)
+[ ! -s "$work/pipe.err" ] && pass "a closed pipe ends the output quietly" || fail "closed pipe: $(cat "$work/pipe.err")"
 
 # ---- model files: the summary, a model of one's own trained and evaluated, a bad line
 "$clcnn" summary --model "$examples/fashion-mnist.model" > "$work/summary.txt" \

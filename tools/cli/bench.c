@@ -7,7 +7,6 @@
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <errno.h>
 #include <ftw.h>
-#include <getopt.h>
 #include <json-c/json.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -420,54 +419,58 @@ static int bench_specs(const char *spec, bool reference, char specs[][32], int *
     return 0;
 }
 
-static void bench_usage(FILE *out)
+typedef struct bench_flags {
+    const char *device;
+    bench_config config;
+    bool probe;
+} bench_flags;
+
+static bool handle(int key, const char *arg, void *user)
 {
-    fprintf(out,
-            "usage: clcnn bench [--device SPEC|all] [--steps N] [--no-reference] [--no-cold-start]\n"
-            "                   [--json] [--profile] [--trace FILE]\n"
-            "Times the tutorial's model (batch 64, synthetic images) on the device and on the\n"
-            "plain-C reference: the median, min and max of N training steps (default 20) and\n"
-            "validation batches after %d warm-up steps, each op at the model's shapes, and cold\n"
-            "and warm start (a fresh process to its first step, with empty and full caches).\n"
-            "The reference runs at most %d steps (--no-reference skips it). The cold start\n"
-            "compiles every kernel, for seconds to minutes (--no-cold-start skips it). --device\n"
-            "all runs every device but simulators. Progress goes to stderr.\n",
-            WARMUP_STEPS, REFERENCE_STEPS);
+    bench_flags *f = user;
+    switch (key) {
+    case 'd': f->device = arg; break;
+    case 's': return parse_int_flag("--steps", arg, 1, 1000, &f->config.steps);
+    case 'j': f->config.json = true; break;
+    case 'p': f->config.profile = true; break;
+    case 't': f->config.trace = arg; break;
+    case 'P': f->probe = true; break;
+    case 'n': f->config.reference = false; break;
+    case 'C': f->config.cold_start = false; break;
+    }
+    return true;
 }
 
 int command_bench(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"device", required_argument, NULL, 'd'}, {"steps", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},         {"profile", no_argument, NULL, 'p'},
-        {"trace", required_argument, NULL, 't'},  {"startup-probe", no_argument, NULL, 'P'},
-        {"no-reference", no_argument, NULL, 'n'}, {"no-cold-start", no_argument, NULL, 'C'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    const char *device_flag = NULL;
-    bench_config config = {.steps = 20, .reference = true, .cold_start = true};
-    bool probe = false;
-    int option;
-    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (option) {
-        case 'd': device_flag = optarg; break;
-        case 's':
-            if (!parse_int_flag("--steps", optarg, 1, 1000, &config.steps))
-                return EXIT_USAGE;
-            break;
-        case 'j': config.json = true; break;
-        case 'p': config.profile = true; break;
-        case 't': config.trace = optarg; break;
-        case 'P': probe = true; break;
-        case 'n': config.reference = false; break;
-        case 'C': config.cold_start = false; break;
-        case 'h': bench_usage(stdout); return 0;
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "clcnn bench: unexpected argument '%s'\n", argv[optind]);
-        return EXIT_USAGE;
-    }
+    static const struct argp_option options[] = {
+        {"device", 'd', "SPEC", 0, "the device, or all: every device but simulators", 0},
+        {"steps", 's', "N", 0, "timed training steps and validation batches (default 20)", 0},
+        {"no-reference", 'n', NULL, 0, "skip the plain-C reference (it runs at most "
+                                       CLI_STRING(REFERENCE_STEPS) " steps)", 0},
+        {"no-cold-start", 'C', NULL, 0, "skip the cold start, which compiles every kernel for "
+                                        "seconds to minutes", 0},
+        {"json", 'j', NULL, 0, "the results as JSON", 0},
+        {"profile", 'p', NULL, 0, "also print the per-kernel profile of the timed steps", 0},
+        {"trace", 't', "FILE", 0, "write a Chrome trace (ui.perfetto.dev)", 0},
+        /* the child process bench starts to measure start-up, not for users */
+        {"startup-probe", 'P', NULL, OPTION_HIDDEN, NULL, 0},
+        HELP_OPTION, {0}};
+    static const command_line line = {
+        options, NULL,
+        "Times the tutorial's model (batch 64, synthetic images) on the device and on the "
+        "plain-C reference: the median, min and max of N training steps and validation batches "
+        "after " CLI_STRING(WARMUP_STEPS) " warm-up steps, each op at the model's shapes "
+        "(cross-checked), and cold and warm start (a fresh process to its first step, with "
+        "empty and full caches). Progress goes to stderr.",
+        handle};
+    bench_flags flags = {.config = {.steps = 20, .reference = true, .cold_start = true}};
+    int parsed = parse_command_line(&line, argc, argv, &flags, NULL);
+    if (parsed >= 0)
+        return parsed;
+    const char *device_flag = flags.device;
+    const bench_config config = flags.config;
+    const bool probe = flags.probe;
     const char *spec = device_spec(device_flag);
     if (probe)
         return startup_probe(spec);

@@ -1,32 +1,30 @@
 /* clcnn build [--device SPEC]: compiles every kernel program for the device (or loads it
  * from the program cache) and reports what happened; run once to warm the cache. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cli.h"
 
+static bool handle(int key, const char *arg, void *config)
+{
+    if (key == 'd')
+        *(const char **)config = arg;
+    return true;
+}
+
 int command_build(int argc, char **argv)
 {
-    static const struct option options[] = {{"device", required_argument, NULL, 'd'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
+    static const struct argp_option options[] = {
+        {"device", 'd', "SPEC", 0, DEVICE_HELP, 0},
+        HELP_OPTION, {0}};
+    static const command_line line = {
+        options, NULL,
+        "Compiles every kernel program for the device, through the program cache "
+        "($CLCNN_CACHE_DIR, else $XDG_CACHE_HOME/clcnn; CLCNN_CACHE=0 turns it off).",
+        handle};
     const char *device_flag = NULL;
-    int option;
-    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (option) {
-        case 'd': device_flag = optarg; break;
-        case 'h':
-            printf("usage: clcnn build [--device SPEC]\nCompiles every kernel program for the "
-                   "device, through the program cache\n($CLCNN_CACHE_DIR, else "
-                   "$XDG_CACHE_HOME/clcnn; CLCNN_CACHE=0 turns it off).\n");
-            return 0;
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "clcnn build: unexpected argument '%s'\n", argv[optind]);
-        return EXIT_USAGE;
-    }
+    int parsed = parse_command_line(&line, argc, argv, &device_flag, NULL);
+    if (parsed >= 0)
+        return parsed;
     clcnn_context *context = NULL;
     int opened = open_device(device_spec(device_flag), NULL, &context);
     if (opened != 0)

@@ -1,7 +1,6 @@
 /* clcnn check [--device SPEC|all] [--shapes small|seed|all] [--seed N] [--json]
  * Runs every op and direction on each chosen device against the reference and prints a table;
  * the exit status is 1 if any row fails. The command to run on a new GPU to trust it. */
-#include <getopt.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
@@ -79,56 +78,63 @@ static int check_device(const char *spec, clcnn_check_shapes shapes, uint64_t se
     return 0;
 }
 
+typedef struct check_config {
+    const char *device;
+    clcnn_check_shapes shapes;
+    long seed;
+    check_output out;
+} check_config;
+
+static bool handle(int key, const char *arg, void *config)
+{
+    check_config *c = config;
+    switch (key) {
+    case 'd': c->device = arg; break;
+    case 's':
+        if (!strcmp(arg, "small"))
+            c->shapes = CLCNN_CHECK_SHAPES_SMALL;
+        else if (!strcmp(arg, "seed"))
+            c->shapes = CLCNN_CHECK_SHAPES_SEED;
+        else if (!strcmp(arg, "all"))
+            c->shapes = CLCNN_CHECK_SHAPES_ALL;
+        else {
+            fprintf(stderr, "clcnn check: --shapes expects small, seed or all, got '%s'\n", arg);
+            return false;
+        }
+        break;
+    case 'r': return parse_int_flag("--seed", arg, 0, 2147483647L, &c->seed);
+    case 'j': c->out.json = true; break;
+    case 'p': c->out.profile = true; break;
+    case 't': c->out.trace = arg; break;
+    }
+    return true;
+}
+
 int command_check(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"device", required_argument, NULL, 'd'}, {"shapes", required_argument, NULL, 's'},
-        {"seed", required_argument, NULL, 'r'},   {"json", no_argument, NULL, 'j'},
-        {"profile", no_argument, NULL, 'p'},      {"trace", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    const char *device_flag = NULL;
-    clcnn_check_shapes shapes = CLCNN_CHECK_SHAPES_SMALL;
-    long seed = 1;
-    check_output out = {0};
-    int option;
-    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (option) {
-        case 'd': device_flag = optarg; break;
-        case 's':
-            if (!strcmp(optarg, "small"))
-                shapes = CLCNN_CHECK_SHAPES_SMALL;
-            else if (!strcmp(optarg, "seed"))
-                shapes = CLCNN_CHECK_SHAPES_SEED;
-            else if (!strcmp(optarg, "all"))
-                shapes = CLCNN_CHECK_SHAPES_ALL;
-            else {
-                fprintf(stderr, "clcnn check: --shapes expects small, seed or all, got '%s'\n",
-                        optarg);
-                return EXIT_USAGE;
-            }
-            break;
-        case 'r':
-            if (!parse_int_flag("--seed", optarg, 0, 2147483647L, &seed))
-                return EXIT_USAGE;
-            break;
-        case 'j': out.json = true; break;
-        case 'p': out.profile = true; break;
-        case 't': out.trace = optarg; break;
-        case 'h':
-            printf("usage: clcnn check [--device SPEC|all] [--shapes small|seed|all] [--seed N] "
-                   "[--json] [--profile] [--trace FILE]\n"
-                   "Compares every op and direction on the device with the plain-C reference.\n"
-                   "--device all checks every device found; simulators (Oclgrind) get the small\n"
-                   "shapes only. Exit status 1 if any comparison fails. --profile prints the\n"
-                   "per-kernel table; --trace FILE writes a Chrome trace (ui.perfetto.dev).\n");
-            return 0;
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "clcnn check: unexpected argument '%s'\n", argv[optind]);
-        return EXIT_USAGE;
-    }
+    static const struct argp_option options[] = {
+        {"device", 'd', "SPEC", 0, "the device, or all: every device found (simulators get the "
+                                   "small shapes only)", 0},
+        {"shapes", 's', "SET", 0, "small (default: odd sizes, batch 1), seed (the tutorial "
+                                  "model's) or all", 0},
+        {"seed", 'r', "N", 0, "seed of the random inputs (default 1)", 0},
+        {"json", 'j', NULL, 0, "the rows as JSON", 0},
+        {"profile", 'p', NULL, 0, "also print the per-kernel profile", 0},
+        {"trace", 't', "FILE", 0, "write a Chrome trace (ui.perfetto.dev)", 0},
+        HELP_OPTION, {0}};
+    static const command_line line = {
+        options, NULL,
+        "Compares every op and direction on the device with the plain-C reference. Exit "
+        "status 1 if any comparison fails.",
+        handle};
+    check_config config = {.shapes = CLCNN_CHECK_SHAPES_SMALL, .seed = 1};
+    int parsed = parse_command_line(&line, argc, argv, &config, NULL);
+    if (parsed >= 0)
+        return parsed;
+    const char *device_flag = config.device;
+    const clcnn_check_shapes shapes = config.shapes;
+    const long seed = config.seed;
+    check_output out = config.out;
     if (out.json)
         out.rows = json_object_new_array();
     if (out.trace && !trace_writable(out.trace))

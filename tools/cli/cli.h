@@ -21,6 +21,32 @@ int command_bench(int argc, char **argv);
 int command_profile(int argc, char **argv);
 int command_tune(int argc, char **argv);
 
+/* A command's command line (options.c): its options as argp's table (each ends with the
+ * common {"help", 'h', 0, 0, ...} entry, HELP_OPTION), the operands it takes ("IMAGE..."; NULL
+ * for none) and its description. handle() takes one option; it prints why and returns false
+ * for a bad value. */
+#include <argp.h>
+typedef struct command_line {
+    const struct argp_option *options;
+    const char *operands;
+    const char *doc;
+    bool (*handle)(int key, const char *arg, void *config);
+} command_line;
+/* a number's macro as a string, for help texts: CLI_STRING(WARMUP_STEPS) is "3" */
+#define CLI_STRING_(x) #x
+#define CLI_STRING(x) CLI_STRING_(x)
+#define DEVICE_HELP "the device (default: $CLCNN_DEVICE, else the first GPU, else the first CPU)"
+#define USAGE_KEY 0x100
+#define HELP_OPTION                                                                           \
+    {"help", 'h', NULL, 0, "print this help and exit", -1},                                   \
+    {"usage", USAGE_KEY, NULL, 0, "print a short usage message and exit", -1}
+
+/* Parses argv (argv[0] is "clcnn COMMAND") into config. Returns -1 to go on, with the index
+ * of the first operand in *first_operand (argc when none); otherwise the exit status: 0 after
+ * -h/--help, EXIT_USAGE after a bad command line (argp or handle() has said why). */
+int parse_command_line(const command_line *command, int argc, char **argv, void *config,
+                       int *first_operand);
+
 /* Prints "clcnn: <message>" and the library's last error to stderr; returns 1, or
  * EXIT_USAGE for CLCNN_ERROR_NO_DEVICE and CLCNN_ERROR_INVALID_ARGUMENT. */
 int report_failure(clcnn_status status, const char *doing);

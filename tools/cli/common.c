@@ -201,25 +201,25 @@ bool model_fits_data(const clcnn_model *model, const clcnn_images *images, int c
     return true;
 }
 
+static bool summary_option(int key, const char *arg, void *config)
+{
+    if (key == 'm')
+        *(const char **)config = arg;
+    return true;
+}
+
 int command_summary(int argc, char **argv)
 {
-    const char *usage = "usage: clcnn summary [--model FILE]\nPrints a model's layers, output "
-                        "shapes and parameter counts (default: the tutorial's model).\n";
+    static const struct argp_option options[] = {
+        {"model", 'm', "FILE", 0, "a model file (default: the tutorial's model)", 0},
+        HELP_OPTION, {0}};
+    static const command_line line = {
+        options, NULL, "Prints a model's layers, output shapes and parameter counts, as Keras's "
+                       "model.summary() does.", summary_option};
     const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("%s", usage);
-            return 0;
-        }
-        if (!strcmp(argv[i], "--model") && i + 1 < argc)
-            path = argv[++i];
-        else if (!strncmp(argv[i], "--model=", 8))
-            path = argv[i] + 8;
-        else {
-            fprintf(stderr, "clcnn summary: unexpected argument '%s'\n%s", argv[i], usage);
-            return EXIT_USAGE;
-        }
-    }
+    int parsed = parse_command_line(&line, argc, argv, &path, NULL);
+    if (parsed >= 0)
+        return parsed;
     clcnn_model *model = load_model(path);
     if (!model)
         return 1;

@@ -1,7 +1,6 @@
 /* clcnn devices [--long | --json]: every platform and device. The default table fits 80
  * columns with what choosing a device needs; --long lists every property, as clinfo does, and
  * --json the same for programs. */
-#include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,30 +145,32 @@ static void print_long(const clcnn_device_info *devices, int count)
     printf("%sref: the plain-C reference path (--device ref)\n", count ? "\n" : "");
 }
 
+/* config: bool[2], json and long */
+static bool handle(int key, const char *arg, void *config)
+{
+    (void)arg;
+    bool *flags = config;
+    if (key == 'j' || key == 'l')
+        flags[key == 'l'] = true;
+    return true;
+}
+
 int command_devices(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"json", no_argument, NULL, 'j'}, {"long", no_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    bool json = false, full = false;
-    int option;
-    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (option) {
-        case 'j': json = true; break;
-        case 'l': full = true; break;
-        case 'h':
-            printf("usage: clcnn devices [--long | --json]\n"
-                   "Lists every OpenCL platform and device; the # and p:d columns are what\n"
-                   "--device accepts. --long shows every property (versions, memory, limits,\n"
-                   "extensions), --json the same as JSON.\n");
-            return 0;
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "clcnn devices: unexpected argument '%s'\n", argv[optind]);
-        return EXIT_USAGE;
-    }
+    static const struct argp_option options[] = {
+        {"long", 'l', NULL, 0, "every property: versions, memory, limits, extensions", 0},
+        {"json", 'j', NULL, 0, "every property, as JSON", 0},
+        HELP_OPTION, {0}};
+    static const command_line line = {
+        options, NULL,
+        "Lists every OpenCL platform and device; the # and p:d columns are what --device "
+        "accepts.",
+        handle};
+    bool flags[2] = {false, false};
+    int parsed = parse_command_line(&line, argc, argv, flags, NULL);
+    if (parsed >= 0)
+        return parsed;
+    const bool json = flags[0], full = flags[1];
     clcnn_device_info *devices = NULL;
     int count = 0;
     clcnn_status status = clcnn_list_devices(&devices, &count);

@@ -3,7 +3,6 @@
  * clcnn predict --checkpoint F IMAGE...
  *   the top 3 classes of each PNG or JPEG image with their probabilities.
  * The model and the class names come from the checkpoint. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,59 +90,70 @@ static bool restore_checkpoint(const char *path, const char *device, int batch, 
     return true;
 }
 
-static bool parse_common(int argc, char **argv, const char *usage, const char **checkpoint,
-                         const char **data, const char **out, const char **device, int *status)
+/* The flags of eval and predict. */
+typedef struct eval_flags {
+    const char *checkpoint, *data, *out, *device;
+    bool predict;
+} eval_flags;
+
+static bool handle(int key, const char *arg, void *config)
 {
-    static const struct option options[] = {
-        {"checkpoint", required_argument, NULL, 'c'}, {"data", required_argument, NULL, 'D'},
-        {"out", required_argument, NULL, 'o'},        {"device", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
-    *status = EXIT_USAGE;
-    int option;
-    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (option) {
-        case 'c': *checkpoint = optarg; break;
-        case 'D':
-            if (!data) {
-                fprintf(stderr, "clcnn: --data does not apply here: the images are the input\n%s",
-                        usage);
-                return false;
-            }
-            *data = optarg;
-            break;
-        case 'o':
-            if (!out) { /* a command without output files: say so rather than ignore it */
-                fprintf(stderr, "clcnn: --out does not apply here: the results go to stdout\n%s",
-                        usage);
-                return false;
-            }
-            *out = optarg;
-            break;
-        case 'd': *device = optarg; break;
-        case 'h': printf("%s", usage); *status = 0; return false;
-        default: return false;
+    eval_flags *f = config;
+    switch (key) {
+    case 'c': f->checkpoint = arg; break;
+    case 'd': f->device = arg; break;
+    case 'D':
+        if (f->predict) { /* said, rather than "unrecognized": a user may well try it */
+            fprintf(stderr, "clcnn predict: --data does not apply here: the images are the input\n");
+            return false;
         }
-    }
-    if (!*checkpoint) {
-        fprintf(stderr, "clcnn: --checkpoint FILE is required\n%s", usage);
-        return false;
+        f->data = arg;
+        break;
+    case 'o':
+        if (f->predict) {
+            fprintf(stderr, "clcnn predict: --out does not apply here: the results go to stdout\n");
+            return false;
+        }
+        f->out = arg;
+        break;
     }
     return true;
 }
 
-int command_eval(int argc, char **argv)
+#define CHECKPOINT_OPTION {"checkpoint", 'c', "FILE", 0, "the checkpoint (required): its model, weights and class names", 0}
+#define DEVICE_OPTION {"device", 'd', "SPEC", 0, DEVICE_HELP, 0}
+
+static int parse_eval_flags(const command_line *line, int argc, char **argv, eval_flags *flags,
+                            int *first_operand)
 {
-    const char *usage = "usage: clcnn eval --checkpoint FILE [--data DIR] [--out DIR] [--device SPEC]\n"
-                        "Writes report.txt and confusion.png for the test set into --out, by "
-                        "default\nDIR/eval-NAME/ beside the checkpoint DIR/NAME.ckpt.\n";
-    const char *checkpoint = NULL, *data_dir = NULL, *out = NULL, *device = NULL;
-    int status = 0;
-    if (!parse_common(argc, argv, usage, &checkpoint, &data_dir, &out, &device, &status))
-        return status;
-    if (optind < argc) {
-        fprintf(stderr, "clcnn eval: unexpected argument '%s'\n", argv[optind]);
+    int parsed = parse_command_line(line, argc, argv, flags, first_operand);
+    if (parsed < 0 && !flags->checkpoint) {
+        fprintf(stderr, "%s: --checkpoint FILE is required\n", argv[0]);
         return EXIT_USAGE;
     }
+    return parsed;
+}
+
+int command_eval(int argc, char **argv)
+{
+    static const struct argp_option options[] = {
+        CHECKPOINT_OPTION,
+        {"data", 'D', "DIR", 0, "the dataset folder whose test files are read (default: "
+                                "$CLCNN_DATA, else data/cifar-10-batches-bin)", 0},
+        {"out", 'o', "DIR", 0, "where report.txt and confusion.png go (default: DIR/eval-NAME/ "
+                               "beside the checkpoint DIR/NAME.ckpt)", 0},
+        DEVICE_OPTION, HELP_OPTION, {0}};
+    static const command_line line = {
+        options, NULL,
+        "Evaluates a checkpoint on the test set: the classification report (report.txt) and "
+        "the confusion matrix figure (confusion.png).",
+        handle};
+    eval_flags flags = {0};
+    int parsed = parse_eval_flags(&line, argc, argv, &flags, NULL);
+    if (parsed >= 0)
+        return parsed;
+    const char *checkpoint = flags.checkpoint, *data_dir = flags.data, *out = flags.out;
+    const char *device = flags.device;
     data_dir = data_folder(data_dir);
     /* by default a folder of its own beside the checkpoint, run/eval-checkpoint-best/, so that
      * the run's own report.txt and confusion.png stay as training wrote them */
@@ -244,19 +254,28 @@ static clcnn_status classify(restored *r, const clcnn_images *images, char **pat
  * status says that some were. */
 int command_predict(int argc, char **argv)
 {
-    const char *usage =
-        "usage: clcnn predict --checkpoint FILE [--device SPEC] IMAGE...\n"
-        "Prints the 3 most likely classes of each PNG or JPEG image. Images of another size or\n"
-        "colour than the model's input are resized (by area averaging) and converted, with a\n"
-        "note; one that cannot be read is reported and skipped (exit 1 at the end). The model\n"
-        "and the class names come from the checkpoint.\n";
-    const char *checkpoint = NULL, *device = NULL;
-    int status = 0;
-    if (!parse_common(argc, argv, usage, &checkpoint, NULL, NULL, &device, &status))
-        return status;
-    int count = argc - optind;
+    static const struct argp_option options[] = {
+        CHECKPOINT_OPTION, DEVICE_OPTION,
+        {"data", 'D', "DIR", OPTION_HIDDEN, NULL, 0},
+        {"out", 'o', "DIR", OPTION_HIDDEN, NULL, 0},
+        HELP_OPTION, {0}};
+    static const command_line line = {
+        options, "IMAGE...",
+        "Prints the 3 most likely classes of each PNG or JPEG image. Images of another size or "
+        "colour than the model's input are resized (by area averaging) and converted, with a "
+        "note; one that cannot be read is reported and skipped (exit 1 at the end). The model "
+        "and the class names come from the checkpoint.",
+        handle};
+    eval_flags flags = {.predict = true};
+    int first = argc;
+    int parsed = parse_eval_flags(&line, argc, argv, &flags, &first);
+    if (parsed >= 0)
+        return parsed;
+    const char *checkpoint = flags.checkpoint, *device = flags.device;
+    int count = argc - first;
     if (count <= 0) {
-        fprintf(stderr, "clcnn predict: no image given\n%s", usage);
+        fprintf(stderr, "clcnn predict: no image given (usage: clcnn predict --checkpoint FILE "
+                        "IMAGE...)\n");
         return EXIT_USAGE;
     }
     restored r;
@@ -273,12 +292,12 @@ int command_predict(int argc, char **argv)
     clcnn_status s = images.pixels && probabilities ? CLCNN_OK : CLCNN_ERROR_ALLOCATION;
     for (int i = 0; s == CLCNN_OK && i < count; i++) {
         char note[256], error[512];
-        const char *path = argv[optind + i];
+        const char *path = argv[first + i];
         if (read_image_file(path, channels, height, width, images.pixels + images.count * image_bytes,
                             note, sizeof note, error, sizeof error)) {
             if (*note)
                 fprintf(stderr, "clcnn: note: %s: %s\n", path, note);
-            paths[images.count++] = argv[optind + i];
+            paths[images.count++] = argv[first + i];
         } else {
             fprintf(stderr, "clcnn: %s: %s\n", path, error);
             refused++;

@@ -1,5 +1,6 @@
 /* clcnn: train, check and benchmark CNNs on any OpenCL device. Git-style subcommands. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,16 +51,22 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) {
-            /* getopt names argv[0] in its messages: make it "clcnn train", not "train" */
+            /* argp names argv[0] in its messages and help: make it "clcnn train", not "train" */
             char program[64];
             snprintf(program, sizeof program, "clcnn %s", commands[i].name);
             argv[1] = program;
             int status = commands[i].run(argc - 1, argv + 1);
             release_figure_caches();
-            /* results printed into a full disk or a closed pipe are lost: say so */
-            if (fflush(stdout) != 0 || ferror(stdout)) {
+            /* results printed into a full disk are lost: say so. A reader that went away
+             * (`| head`) is no error to report: with SIGPIPE ignored, end as the signal would
+             * have ended us, quietly */
+            bool failed = fflush(stdout) != 0 || ferror(stdout);
+            int error = errno;
+            if (failed && error == EPIPE)
+                return 128 + SIGPIPE;
+            if (failed) {
                 fprintf(stderr, "clcnn %s: writing the results to standard output failed: %s\n",
-                        commands[i].name, strerror(errno ? errno : EIO));
+                        commands[i].name, strerror(error ? error : EIO));
                 return status ? status : 1;
             }
             return status;

@@ -1,5 +1,4 @@
 /* The --profile table and profile.csv, and `clcnn profile`. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,39 +171,43 @@ static bool write_profiles_csv(const char *path, const device_profile *profiles,
     return ok;
 }
 
+typedef struct profile_config {
+    const char *device, *csv, *trace;
+    long steps;
+} profile_config;
+
+static bool handle(int key, const char *arg, void *config)
+{
+    profile_config *c = config;
+    switch (key) {
+    case 'd': c->device = arg; break;
+    case 's': return parse_int_flag("--steps", arg, 1, 1000, &c->steps);
+    case 'c': c->csv = arg; break;
+    case 't': c->trace = arg; break;
+    }
+    return true;
+}
+
 int command_profile(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"device", required_argument, NULL, 'd'}, {"steps", required_argument, NULL, 's'},
-        {"csv", required_argument, NULL, 'c'},    {"trace", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    const char *device_flag = NULL, *csv = NULL, *trace_path = NULL;
-    long steps = 5;
-    int option;
-    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (option) {
-        case 'd': device_flag = optarg; break;
-        case 's':
-            if (!parse_int_flag("--steps", optarg, 1, 1000, &steps))
-                return EXIT_USAGE;
-            break;
-        case 'c': csv = optarg; break;
-        case 't': trace_path = optarg; break;
-        case 'h':
-            printf("usage: clcnn profile [--device SPEC|all] [--steps N] [--csv FILE] [--trace FILE]\n"
-                   "Runs %d warm-up and N (default 5) training steps of the tutorial's model on\n"
-                   "synthetic images on each device, timing every kernel from OpenCL events, and\n"
-                   "prints the per-kernel tables side by side. --device all: every device but\n"
-                   "simulators. --csv writes every row; --trace a Chrome trace.\n",
-                   PROFILE_WARMUP_STEPS);
-            return 0;
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "clcnn profile: unexpected argument '%s'\n", argv[optind]);
-        return EXIT_USAGE;
-    }
+    static const struct argp_option options[] = {
+        {"device", 'd', "SPEC", 0, "the device, or all: every device but simulators", 0},
+        {"steps", 's', "N", 0, "timed training steps (default 5)", 0},
+        {"csv", 'c', "FILE", 0, "also write every row as CSV", 0},
+        {"trace", 't', "FILE", 0, "write a Chrome trace of the steps (ui.perfetto.dev)", 0},
+        HELP_OPTION, {0}};
+    static const command_line line = {
+        options, NULL,
+        "Runs " CLI_STRING(PROFILE_WARMUP_STEPS) " warm-up and N training steps of the tutorial's model on synthetic images on "
+        "each device, timing every kernel from OpenCL events, and prints the per-kernel tables "
+        "side by side.",
+        handle};
+    profile_config config = {.steps = 5};
+    int parsed = parse_command_line(&line, argc, argv, &config, NULL);
+    if (parsed >= 0)
+        return parsed;
+    const char *device_flag = config.device, *csv = config.csv, *trace_path = config.trace;
+    const long steps = config.steps;
     const char *spec = device_spec(device_flag);
     if (spec && !strcasecmp(spec, "ref")) {
         fprintf(stderr, "clcnn profile: the reference path runs no kernels; pick an OpenCL device\n");

@@ -7,7 +7,6 @@
  * finishes the step, saves, and says how to resume; a second one quits at once. --resume
  * continues bit for bit, with the settings the checkpoint keeps. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -122,104 +121,90 @@ double seconds_now(void)
 
 /* ---- flags ------------------------------------------------------------------------------------ */
 
-static void train_usage(FILE *out)
+static bool handle(int key, const char *arg, void *user)
 {
-    fprintf(out,
-            "usage: clcnn train [--model FILE] [--data DIR] [--format F] [--device SPEC]\n"
-            "                   [--epochs N] [--batch N] [--lr X] [--seed N]\n"
-            "                   [--validation-split X] [--out DIR [--overwrite]] [--resume DIR]\n"
-            "                   [--crosscheck-every N] [--profile] [--trace FILE]\n"
-            "Trains a model file's CNN (default: the tutorial's, examples/cifar10-tutorial.model)\n"
-            "on a dataset folder: CIFAR-10, CIFAR-100 or MNIST-format IDX, detected from its\n"
-            "files or named by --format cifar10|cifar100|idx. Defaults: 25 epochs, batch 64,\n"
-            "Adam lr 0.001, seed 0, validation split 0.2 (the last 20%% of the training images,\n"
-            "as Keras takes them), data from $CLCNN_DATA or data/cifar-10-batches-bin, output in\n"
-            "a new runs/<timestamp>/. A folder that holds a run is refused unless --overwrite.\n"
-            "--resume DIR continues the run saved in DIR with the settings it was started with\n"
-            "(data, format, epochs, batch, lr, seed, split); flags that contradict them are\n"
-            "refused, except --epochs, which extends the run. --crosscheck-every N reruns every Nth step on the plain-C reference and\n"
-            "stops if the device leaves tolerance. --profile times every kernel from OpenCL\n"
-            "events and prints a table at the end (also DIR/profile.csv). --trace FILE writes\n"
-            "a Chrome trace (host spans and every kernel) for ui.perfetto.dev; trace a short\n"
-            "run, the trace keeps its first half million records.\n");
+    train_config *config = user;
+    if (key > 0 && key < 128)
+        config->given[key] = true;
+    switch (key) {
+    case 'D': config->data = arg; break;
+    case 'm': config->model = arg; break;
+    case 'f': config->format = arg; break;
+    case 'v':
+        return parse_double_flag("--validation-split", arg, 0.0, 0.99, &config->validation_split);
+    case 'd': config->device = arg; break;
+    case 'o': config->out = arg; break;
+    case 'O': config->overwrite = true; break;
+    case 'r': config->resume = arg; break;
+    case 'e': return parse_int_flag("--epochs", arg, 1, 100000, &config->epochs);
+    case 'b': return parse_int_flag("--batch", arg, 1, 65536, &config->batch);
+    case 's': return parse_int_flag("--seed", arg, 0, 2147483647L, &config->seed);
+    case 'c':
+        return parse_int_flag("--crosscheck-every", arg, 1, 1000000000L, &config->crosscheck_every);
+    case 'l': return parse_double_flag("--lr", arg, 1e-12, 10.0, &config->learning_rate);
+    case 'p': config->profile = true; break;
+    case 't': config->trace = arg; break;
+    }
+    return true;
 }
 
-static bool parse_train_flags(int argc, char **argv, train_config *config, int *exit_status)
+/* Parses the flags; returns -1 to go on, else the exit status. */
+static int parse_train_flags(int argc, char **argv, train_config *config)
 {
-    static const struct option options[] = {
-        {"data", required_argument, NULL, 'D'},   {"device", required_argument, NULL, 'd'},
-        {"model", required_argument, NULL, 'm'},  {"format", required_argument, NULL, 'f'},
-        {"validation-split", required_argument, NULL, 'v'},
-        {"epochs", required_argument, NULL, 'e'}, {"batch", required_argument, NULL, 'b'},
-        {"lr", required_argument, NULL, 'l'},     {"seed", required_argument, NULL, 's'},
-        {"out", required_argument, NULL, 'o'},    {"resume", required_argument, NULL, 'r'},
-        {"crosscheck-every", required_argument, NULL, 'c'},
-        {"profile", no_argument, NULL, 'p'},       {"trace", required_argument, NULL, 't'},
-        {"overwrite", no_argument, NULL, 'O'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct argp_option options[] = {
+        {NULL, 0, NULL, 0, "What to train:", 1},
+        {"model", 'm', "FILE", 0, "a model file (default: examples/cifar10-tutorial.model, the "
+                                  "tutorial's CNN)", 1},
+        {"data", 'D', "DIR", 0, "the dataset folder (default: $CLCNN_DATA, else "
+                                "data/cifar-10-batches-bin)", 1},
+        {"format", 'f', "FORMAT", 0, "cifar10, cifar100 or idx (default: detected from the "
+                                     "folder's files)", 1},
+        {"validation-split", 'v', "X", 0, "the last fraction X of the training images validates, "
+                                          "as Keras's validation_split (default 0.2)", 1},
+        {NULL, 0, NULL, 0, "How:", 2},
+        {"epochs", 'e', "N", 0, "epochs (default 25)", 2},
+        {"batch", 'b', "N", 0, "batch size (default 64)", 2},
+        {"lr", 'l', "X", 0, "Adam's learning rate (default 0.001)", 2},
+        {"seed", 's', "N", 0, "seed of the weights, the shuffles and dropout (default 0)", 2},
+        {"device", 'd', "SPEC", 0, DEVICE_HELP, 2},
+        {NULL, 0, NULL, 0, "Where:", 3},
+        {"out", 'o', "DIR", 0, "the run's folder (default: a new runs/<timestamp>/); one that "
+                               "holds a run is refused", 3},
+        {"overwrite", 'O', NULL, 0, "with --out: replace the run DIR holds", 3},
+        {"resume", 'r', "DIR", 0, "continue the run in DIR, bit for bit, with the settings it "
+                                  "was started with; flags that contradict them are refused, "
+                                  "except --epochs, which extends the run", 3},
+        {NULL, 0, NULL, 0, "Checking and measuring:", 4},
+        {"crosscheck-every", 'c', "N", 0, "rerun every Nth step on the plain-C reference and "
+                                          "stop if the device leaves tolerance", 4},
+        {"profile", 'p', NULL, 0, "time every kernel; print a table at the end (also "
+                                  "DIR/profile.csv)", 4},
+        {"trace", 't', "FILE", 0, "write a Chrome trace (ui.perfetto.dev); trace a short run, "
+                                  "the trace keeps its first half million records", 4},
+        HELP_OPTION, {0}};
+    static const command_line line = {
+        options, NULL,
+        "Trains a model file's CNN on a dataset folder (CIFAR-10, CIFAR-100 or MNIST-format "
+        "IDX) with Adam, validating on the last 20% of the training images as Keras does. After "
+        "each epoch: history.csv and the last and best checkpoints; at the end: report.txt on "
+        "the test set and the figures. Ctrl-C saves and says how to resume.",
+        handle};
     *config = (train_config){.epochs = 25, .batch = 64, .learning_rate = 1e-3,
                              .validation_split = 0.2};
-    *exit_status = EXIT_USAGE;
-    int option;
-    opterr = 1;
-    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        if (option > 0 && option < 128)
-            config->given[option] = true;
-        switch (option) {
-        case 'D': config->data = optarg; break;
-        case 'm': config->model = optarg; break;
-        case 'f': config->format = optarg; break;
-        case 'v':
-            if (!parse_double_flag("--validation-split", optarg, 0.0, 0.99, &config->validation_split))
-                return false;
-            break;
-        case 'd': config->device = optarg; break;
-        case 'o': config->out = optarg; break;
-        case 'r': config->resume = optarg; break;
-        case 'e':
-            if (!parse_int_flag("--epochs", optarg, 1, 100000, &config->epochs))
-                return false;
-            break;
-        case 'b':
-            if (!parse_int_flag("--batch", optarg, 1, 65536, &config->batch))
-                return false;
-            break;
-        case 's':
-            if (!parse_int_flag("--seed", optarg, 0, 2147483647L, &config->seed))
-                return false;
-            break;
-        case 'c':
-            if (!parse_int_flag("--crosscheck-every", optarg, 1, 1000000000L, &config->crosscheck_every))
-                return false;
-            break;
-        case 'l':
-            if (!parse_double_flag("--lr", optarg, 1e-12, 10.0, &config->learning_rate))
-                return false;
-            break;
-        case 'p': config->profile = true; break;
-        case 'O': config->overwrite = true; break;
-        case 't': config->trace = optarg; break;
-        case 'h': train_usage(stdout); *exit_status = 0; return false;
-        default: return false;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "clcnn train: unexpected argument '%s'\n", argv[optind]);
-        return false;
-    }
+    int parsed = parse_command_line(&line, argc, argv, config, NULL);
+    if (parsed >= 0)
+        return parsed;
     if (config->resume && (config->given['o'] || config->overwrite)) {
         fprintf(stderr, "clcnn train: --resume %s continues in its own folder; --out and "
                         "--overwrite do not go with it\n", config->resume);
-        return false;
+        return EXIT_USAGE;
     }
     /* a resumed run takes its data folder from the checkpoint, not from the defaults */
     if (!config->resume)
         config->data = data_folder(config->data);
-    if (config->trace && !trace_writable(config->trace)) {
-        *exit_status = 1;
-        return false;
-    }
-    return true;
+    if (config->trace && !trace_writable(config->trace))
+        return 1;
+    return -1;
 }
 
 /* ---- output files --------------------------------------------------------------------------------- */
@@ -798,9 +783,9 @@ static bool finish(run *r)
 int command_train(int argc, char **argv)
 {
     run r = {0};
-    int exit_status = 0;
-    if (!parse_train_flags(argc, argv, &r.config, &exit_status))
-        return exit_status;
+    int parsed = parse_train_flags(argc, argv, &r.config);
+    if (parsed >= 0)
+        return parsed;
     if (!watch_signals())
         return 1;
     int result = 1;

@@ -1,7 +1,6 @@
 /* clcnn tune [--device SPEC] [--runs N]: times each work-group size candidate at the tutorial
  * model's shapes, cross-checked against the reference, and stores the fastest that passed for
  * this device in the program cache folder; every later run on the device uses them. */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -29,39 +28,43 @@ static void print_candidate(const clcnn_tune_row *row, void *user_data)
     fflush(stdout);
 }
 
+typedef struct tune_config {
+    const char *device;
+    long runs;
+} tune_config;
+
+static bool handle(int key, const char *arg, void *config)
+{
+    tune_config *c = config;
+    if (key == 'd')
+        c->device = arg;
+    else if (key == 'r')
+        return parse_int_flag("--runs", arg, 1, 1000, &c->runs);
+    return true;
+}
+
 int command_tune(int argc, char **argv)
 {
-    static const struct option options[] = {{"device", required_argument, NULL, 'd'},
-                                            {"runs", required_argument, NULL, 'r'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
-    const char *device_flag = NULL;
-    long runs = 10;
-    int option;
-    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (option) {
-        case 'd': device_flag = optarg; break;
-        case 'r':
-            if (!parse_int_flag("--runs", optarg, 1, 1000, &runs))
-                return EXIT_USAGE;
-            break;
-        case 'h':
-            printf("usage: clcnn tune [--device SPEC] [--runs N]\n"
-                   "Times each work-group size (powers of two up to the device's limit) for the\n"
-                   "3x3 convolutions, the element-wise kernels and the pooling ranges: the summed\n"
-                   "median of N runs (default 10) of the ops each one drives, at the tutorial\n"
-                   "model's shapes, every run cross-checked against the reference. The fastest\n"
-                   "candidate that passed wins if even its slowest run beats the default's median\n"
-                   "(else the default stays); the winners are stored in the program cache folder\n"
-                   "for this device and driver (`clcnn build` shows them).\n");
-            return 0;
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "clcnn tune: unexpected argument '%s'\n", argv[optind]);
-        return EXIT_USAGE;
-    }
+    static const struct argp_option options[] = {
+        {"device", 'd', "SPEC", 0, DEVICE_HELP, 0},
+        {"runs", 'r', "N", 0, "timed runs of each op for each candidate (default 10)", 0},
+        HELP_OPTION, {0}};
+    static const command_line line = {
+        options, NULL,
+        "Times each work-group size (powers of two up to the device's limit) for the 3x3 "
+        "convolutions, the element-wise kernels and the pooling ranges: the summed median of N "
+        "runs of the ops each one drives, at the tutorial model's shapes, every run "
+        "cross-checked against the reference. The fastest candidate that passed wins if even "
+        "its slowest run beats the default's median (else the default stays); the winners are "
+        "stored in the program cache folder for this device and driver (`clcnn build` shows "
+        "them).",
+        handle};
+    tune_config config = {.runs = 10};
+    int parsed = parse_command_line(&line, argc, argv, &config, NULL);
+    if (parsed >= 0)
+        return parsed;
+    const char *device_flag = config.device;
+    long runs = config.runs;
     clcnn_context *context = NULL;
     int opened = open_device(device_spec(device_flag), NULL, &context);
     if (opened != 0)
