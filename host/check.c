@@ -405,6 +405,45 @@ static clcnn_status check_maxpool2d(checker *c, int N, int C, int H, int W, int 
     return CLCNN_OK;
 }
 
+/* KH x KW windows; a global average pool is KH = H, KW = W. */
+static clcnn_status check_avgpool2d(checker *c, int N, int C, int H, int W, int KH, int KW,
+                                    int stride, clcnn_padding padding)
+{
+    clcnn_pool2d_shape s;
+    CLCNN_TRY(clcnn_pool2d_shape_make(N, C, H, W, KH, KW, stride, stride, padding, &s));
+    char shape[96];
+    snprintf(shape, sizeof shape, "%dx%dx%dx%d p%dx%d/%d %s", N, C, H, W, KH, KW, stride,
+             padding == CLCNN_PADDING_SAME ? "same" : "valid");
+    size_t x_count = (size_t)N * C * H * W, y_count = (size_t)N * C * s.OH * s.OW;
+    float *x, *dy, *y_ref, *dx_ref;
+    CLCNN_TRY(random_floats(c, x_count, -1.0f, 1.0f, &x));
+    CLCNN_TRY(random_floats(c, y_count, -1.0f, 1.0f, &dy));
+    CLCNN_TRY(host_array(c, y_count, sizeof(float), (void **)&y_ref));
+    CLCNN_TRY(host_array(c, x_count, sizeof(float), (void **)&dx_ref));
+    clcnn_ref_avgpool2d_forward(&s, x, y_ref);
+    clcnn_ref_avgpool2d_backward(&s, dy, dx_ref);
+
+    clcnn_buffer *X, *DY, *Y, *DX;
+    CLCNN_TRY(upload(c, x, x_count * sizeof(float), &X));
+    CLCNN_TRY(upload(c, dy, y_count * sizeof(float), &DY));
+    CLCNN_TRY(output(c, y_count, &Y));
+    CLCNN_TRY(output(c, x_count, &DX));
+
+    begin_row(c, "avgpool2d", "forward", shape);
+    TIMED(c, clcnn_avgpool2d_forward(c->context, &s, X, Y));
+    CLCNN_TRY(compare(c, "y", Y, y_ref, y_count, sum_tolerance((size_t)KH * KW, y_ref, y_count),
+                      4 * FLT_EPSILON));
+    end_row(c);
+
+    begin_row(c, "avgpool2d", "backward", shape);
+    TIMED(c, clcnn_avgpool2d_backward(c->context, &s, DY, DX));
+    size_t overlap = (size_t)((KH + stride - 1) / stride) * ((KW + stride - 1) / stride);
+    CLCNN_TRY(compare(c, "dx", DX, dx_ref, x_count, sum_tolerance(overlap, dx_ref, x_count),
+                      4 * FLT_EPSILON));
+    end_row(c);
+    return CLCNN_OK;
+}
+
 static clcnn_status check_activation(checker *c, clcnn_activation kind, int count)
 {
     const float alpha = 0.3f; /* Keras LeakyReLU's default slope */
@@ -718,6 +757,10 @@ static clcnn_status run_small(checker *c)
     RUN_CASE(c, check_maxpool2d(c, 2, 3, 7, 13, 3, 1, CLCNN_PADDING_SAME, false));
     RUN_CASE(c, check_maxpool2d(c, 2, 3, 8, 7, 2, 2, CLCNN_PADDING_VALID, true));
     RUN_CASE(c, check_maxpool2d(c, 3, 5, 6, 10, 2, 2, CLCNN_PADDING_VALID, true));
+    RUN_CASE(c, check_avgpool2d(c, 1, 3, 7, 7, 2, 2, 2, CLCNN_PADDING_VALID));
+    RUN_CASE(c, check_avgpool2d(c, 2, 5, 13, 13, 3, 3, 2, CLCNN_PADDING_SAME));
+    RUN_CASE(c, check_avgpool2d(c, 2, 3, 7, 13, 3, 3, 1, CLCNN_PADDING_SAME));
+    RUN_CASE(c, check_avgpool2d(c, 3, 7, 5, 9, 5, 9, 1, CLCNN_PADDING_VALID)); /* global */
     const clcnn_activation kinds[] = {CLCNN_ACTIVATION_RELU, CLCNN_ACTIVATION_SIGMOID,
                                       CLCNN_ACTIVATION_TANH, CLCNN_ACTIVATION_LEAKY_RELU};
     for (int k = 0; k < 4; k++) {

@@ -46,6 +46,7 @@ clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char
 #define CLCNN_PROGRAMS(X)                                                                    \
     X(CONV2D, "conv2d.cl")                                                                   \
     X(MAXPOOL2D, "maxpool2d.cl")                                                             \
+    X(AVGPOOL2D, "avgpool2d.cl")                                                             \
     X(ACTIVATION, "activation.cl")                                                           \
     X(ADD, "add.cl")                                                                         \
     X(DENSE, "dense.cl")                                                                     \
@@ -70,6 +71,8 @@ clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char
     X(MAXPOOL2D_BACKWARD, MAXPOOL2D, "maxpool2d_backward")                                   \
     X(MAXPOOL2D_BACKWARD_TILED, MAXPOOL2D, "maxpool2d_backward_tiled")                       \
     X(MAXPOOL2D_BACKWARD_2X2, MAXPOOL2D, "maxpool2d_backward_2x2")                           \
+    X(AVGPOOL2D_FORWARD, AVGPOOL2D, "avgpool2d_forward")                                     \
+    X(AVGPOOL2D_BACKWARD, AVGPOOL2D, "avgpool2d_backward")                                   \
     X(ACTIVATION_FORWARD, ACTIVATION, "activation_forward")                                  \
     X(ACTIVATION_BACKWARD, ACTIVATION, "activation_backward")                                \
     X(ADD, ADD, "add")                                                                       \

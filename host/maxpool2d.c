@@ -7,7 +7,7 @@ clcnn_status clcnn_pool2d_shape_make(int N, int C, int H, int W, int KH, int KW,
     if (N <= 0 || C <= 0 || H <= 0 || W <= 0 || KH <= 0 || KW <= 0 || stride_h <= 0 ||
         stride_w <= 0)
         return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
-                          "maxpool2d: every size and stride must be positive (N=%d C=%d H=%d "
+                          "pooling: every size and stride must be positive (N=%d C=%d H=%d "
                           "W=%d pool=%dx%d stride=%dx%d)",
                           N, C, H, W, KH, KW, stride_h, stride_w);
     *s = (clcnn_pool2d_shape){.N = N, .C = C, .H = H, .W = W, .KH = KH, .KW = KW,
@@ -15,7 +15,7 @@ clcnn_status clcnn_pool2d_shape_make(int N, int C, int H, int W, int KH, int KW,
     if (!clcnn_keras_output_size(H, KH, stride_h, padding, &s->OH, &s->pad_top) ||
         !clcnn_keras_output_size(W, KW, stride_w, padding, &s->OW, &s->pad_left))
         return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
-                          "maxpool2d: a %dx%d window does not fit a %dx%d input", KH, KW, H, W);
+                          "pooling: a %dx%d window does not fit a %dx%d input", KH, KW, H, W);
     return CLCNN_OK;
 }
 

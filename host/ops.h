@@ -85,6 +85,19 @@ void clcnn_ref_maxpool2d_forward(const clcnn_pool2d_shape *shape, const float *x
 void clcnn_ref_maxpool2d_backward(const clcnn_pool2d_shape *shape, const float *dy,
                                   const int32_t *argmax, float *dx);
 
+/* ---- avgpool2d ------------------------------------------------------------------------ */
+
+/* x: [N, C, H, W], y: [N, C, OH, OW], shapes as max pooling's. Padding is not counted: an
+ * edge window of 'same' averages the inputs it covers (TensorFlow's rule). A global average
+ * pool is one window of H x W. */
+clcnn_status clcnn_avgpool2d_forward(clcnn_context *context, const clcnn_pool2d_shape *shape,
+                                     const clcnn_buffer *x, clcnn_buffer *y);
+clcnn_status clcnn_avgpool2d_backward(clcnn_context *context, const clcnn_pool2d_shape *shape,
+                                      const clcnn_buffer *dy, clcnn_buffer *dx);
+
+void clcnn_ref_avgpool2d_forward(const clcnn_pool2d_shape *shape, const float *x, float *y);
+void clcnn_ref_avgpool2d_backward(const clcnn_pool2d_shape *shape, const float *dy, float *dx);
+
 /* ---- activations ------------------------------------------------------------------------- */
 
 /* kind: RELU, SIGMOID, TANH or LEAKY_RELU (clcnn_activation in include/clcnn/model.h). */

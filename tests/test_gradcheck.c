@@ -166,6 +166,36 @@ START_TEST(maxpool2d_gradients)
 }
 END_TEST
 
+/* ---- avgpool2d ------------------------------------------------------------------------- */
+
+static double avgpool_loss(void *p)
+{
+    pool_state *c = p;
+    clcnn_ref_avgpool2d_forward(&c->s, c->x, c->y);
+    return dot(c->y, c->r, (size_t)c->s.N * c->s.C * c->s.OH * c->s.OW);
+}
+
+START_TEST(avgpool2d_gradients)
+{
+    /* KH, KW, stride, same: overlapping windows, padded edges (not counted), a global pool */
+    const int configurations[4][4] = {{2, 2, 2, 0}, {3, 3, 2, 1}, {3, 3, 1, 1}, {7, 6, 1, 0}};
+    for (int k = 0; k < 4; k++) {
+        const int *f = configurations[k];
+        pool_state c;
+        ck_assert_ok(clcnn_pool2d_shape_make(2, 3, 7, 6, f[0], f[1], f[2], f[2],
+                                             f[3] ? CLCNN_PADDING_SAME : CLCNN_PADDING_VALID, &c.s));
+        size_t x_count = 2 * 3 * 7 * 6, y_count = (size_t)2 * 3 * c.s.OH * c.s.OW;
+        c.x = random_away_from_zero(x_count);
+        c.r = random_away_from_zero(y_count);
+        c.y = malloc(y_count * sizeof(float));
+        float *dx = malloc(x_count * sizeof(float));
+        clcnn_ref_avgpool2d_backward(&c.s, c.r, dx);
+        check_gradient("avgpool2d dx", c.x, dx, x_count, avgpool_loss, &c);
+        free(c.x), free(c.r), free(c.y), free(dx);
+    }
+}
+END_TEST
+
 /* ---- activations ----------------------------------------------------------------------- */
 
 typedef struct activation_state {
@@ -419,6 +449,7 @@ int main(void)
     TCase *tc = tcase_create("reference");
     tcase_add_test(tc, conv2d_gradients);
     tcase_add_test(tc, maxpool2d_gradients);
+    tcase_add_test(tc, avgpool2d_gradients);
     tcase_add_test(tc, activation_gradients);
     tcase_add_test(tc, dense_gradients);
     tcase_add_test(tc, dropout_gradient_and_mask);

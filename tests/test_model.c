@@ -472,25 +472,66 @@ START_TEST(dropout_masks_follow_the_global_sample_index)
 }
 END_TEST
 
-START_TEST(a_residual_graph_agrees_with_the_reference_step_by_step)
+/* Three steps of a model of 5 classes on the device, each cross-checked against the reference
+ * (the last of batch 1); returns the fewest tensors a step compared. */
+static int crosscheck_three_steps(const char *model, int batch, size_t sample, uint32_t seed)
 {
-    fixture device = open_fixture(test_device_spec(), residual_model, 5);
-    fixture reference = open_fixture("ref", residual_model, 5);
-    float x[5 * 192];
-    int32_t labels[5];
+    fixture device = open_fixture(test_device_spec(), model, batch);
+    fixture reference = open_fixture("ref", model, batch);
+    float *x = malloc((size_t)batch * sample * sizeof(float));
+    int32_t *labels = malloc((size_t)batch * sizeof(int32_t));
+    int fewest = 1 << 30;
     for (int step = 0; step < 3; step++) {
-        int n = step == 2 ? 1 : 5; /* batch 1 too */
-        random_batch(x, labels, n, 192, 5, 40u + (uint32_t)step);
+        int n = step == 2 ? 1 : batch;
+        random_batch(x, labels, n, sample, 5, seed + (uint32_t)step);
         clcnn_batch_totals totals;
         clcnn_crosscheck_report report;
         ck_assert_ok(clcnn_trainer_crosscheck(device.trainer, reference.trainer, x, labels, n,
                                               &totals, &report));
         ck_assert_msg(report.passed, "step %d: %s at %.3g\n%s", step, report.worst_tensor,
                       report.worst_error, report.lines);
-        ck_assert_int_ge(report.tensors, 30);
+        fewest = report.tensors < fewest ? report.tensors : fewest;
     }
+    free(x), free(labels);
     close_fixture(&device);
     close_fixture(&reference);
+    return fewest;
+}
+
+START_TEST(a_residual_graph_agrees_with_the_reference_step_by_step)
+{
+    ck_assert_int_ge(crosscheck_three_steps(residual_model, 5, 192, 40u), 30);
+}
+END_TEST
+
+/* Average pooling (overlapping, padded edges not counted) and a global average pool ending a
+ * residual block, after a strided convolution without bias: shapes, then three steps (one of
+ * batch 1) against the reference. */
+static const char *pooled_model =
+    "input height=9 width=9 channels=3\n"
+    "conv2d filters=4 kernel=3 stride=2 padding=same use_bias=false activation=relu name=stem\n"
+    "avgpool2d pool=3 stride=1 padding=same\n"
+    "add from=stem\n"
+    "avgpool2d pool=2 padding=same\n"
+    "global_avgpool2d\n"
+    "dense units=5 activation=softmax\n";
+
+START_TEST(average_pooling_layers_agree_with_the_reference)
+{
+    clcnn_model *model = parse_ok(pooled_model);
+    clcnn_layer_info info;
+    ck_assert(clcnn_model_layer_info(model, 1, &info));
+    ck_assert_str_eq(info.kind, "avgpool2d");
+    ck_assert_int_eq(info.out_h, 5); /* pool 3, stride 1, same */
+    ck_assert(clcnn_model_layer_info(model, 3, &info));
+    ck_assert_int_eq(info.out_h, 3); /* ceil(5 / 2) */
+    ck_assert(clcnn_model_layer_info(model, 4, &info));
+    ck_assert_str_eq(info.name, "global_average_pooling2d");
+    ck_assert(info.flat);
+    ck_assert_int_eq(info.out_c, 4);
+    ck_assert_uint_eq(info.parameters, 0);
+    clcnn_model_destroy(model);
+    crosscheck_three_steps(pooled_model, 4, 243, 70u);
 }
 END_TEST
 
@@ -555,6 +596,7 @@ int main(void)
     tcase_add_test(graph, the_split_step_equals_the_one_call_step);
     tcase_add_test(graph, dropout_masks_follow_the_global_sample_index);
     tcase_add_test(graph, a_residual_graph_agrees_with_the_reference_step_by_step);
+    tcase_add_test(graph, average_pooling_layers_agree_with_the_reference);
     tcase_add_test(graph, fan_out_gradients_match_finite_differences);
     suite_add_tcase(suite, graph);
     return run_suite(suite);

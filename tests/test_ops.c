@@ -54,8 +54,9 @@ START_TEST(every_op_matches_the_reference)
 }
 END_TEST
 
-/* A ReLU kernel with a slightly wrong slope and a conv2d that skips the last input channel
- * must both be caught, and nothing else may be blamed. */
+/* A ReLU kernel with a slightly wrong slope, a conv2d that skips the last input channel and
+ * an average pool that counts the padding (Keras does not) must all be caught, and nothing
+ * else may be blamed. */
 START_TEST(a_wrong_kernel_is_caught)
 {
     const char *dir = make_temp_dir("mutant-kernels");
@@ -68,6 +69,9 @@ START_TEST(a_wrong_kernel_is_caught)
         if (!strcmp(clcnn_embedded_kernels[i].name, "activation.cl")) {
             from = "case ACTIVATION_RELU: out = v < 0.0f ? 0.0f : v;";
             to = "case ACTIVATION_RELU: out = v < 0.0f ? 0.0f : v * 1.0001f;";
+        } else if (!strcmp(clcnn_embedded_kernels[i].name, "avgpool2d.cl")) {
+            from = "y[(plane * OH + oh) * OW + ow] = sum / (float)((h1 - h0) * (w1 - w0));";
+            to = "y[(plane * OH + oh) * OW + ow] = sum / (float)(KH * KW);";
         } else if (!strcmp(clcnn_embedded_kernels[i].name, "conv2d.cl")) {
             from = "for (int c = 0; c < C; c++) {\n        __global const float *x_plane";
             to = "for (int c = 0; c < C - 1; c++) {\n        __global const float *x_plane";
@@ -97,6 +101,8 @@ START_TEST(a_wrong_kernel_is_caught)
     unsetenv("CLCNN_KERNEL_DIR");
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "relu/forward"));
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/forward"));
+    ck_assert_ptr_nonnull(strstr(t.failed_ops, "avgpool2d/forward"));
+    ck_assert_ptr_null(strstr(t.failed_ops, "avgpool2d/backward"));
     ck_assert_ptr_null(strstr(t.failed_ops, "dense"));
     ck_assert_ptr_null(strstr(t.failed_ops, "maxpool2d"));
     ck_assert_int_eq(failures, t.failed_rows);

@@ -154,6 +154,21 @@ clcnn_status clcnn_layer_activate(clcnn_layer_state *state, clcnn_activation act
 clcnn_status clcnn_layer_deactivate(clcnn_layer_state *state, clcnn_activation activation,
                                     int count, const clcnn_buffer *y, clcnn_buffer *dy);
 
+/* Pooling windows (layer.c), shared by maxpool2d, avgpool2d and global_avgpool2d: Keras's
+ * pool (2), stride (= pool, written as 0 until inferred) and padding (valid) keywords, the
+ * output shape, and the op's shape. args.pool 0 means one window over the whole plane. */
+extern const clcnn_keyword clcnn_pool_keywords[];
+clcnn_status clcnn_pool_infer(clcnn_node *node, char *error, size_t size);
+clcnn_status clcnn_pool_shape(const clcnn_node *node, int N, clcnn_pool2d_shape *shape);
+
+/* avgpool2d's passes (host/layers/avgpool2d.c), which global_avgpool2d shares. */
+clcnn_status clcnn_avgpool_forward(clcnn_layer_state *state, const clcnn_step *step,
+                                   const clcnn_buffer *const x[CLCNN_MAX_INPUTS], clcnn_buffer *y);
+clcnn_status clcnn_avgpool_backward(clcnn_layer_state *state, const clcnn_step *step,
+                                    const clcnn_buffer *const x[CLCNN_MAX_INPUTS],
+                                    const clcnn_buffer *y, clcnn_buffer *dy,
+                                    clcnn_buffer *const dx[CLCNN_MAX_INPUTS]);
+
 /* A kernel tensor initialised as Keras's default glorot_uniform, and a zero bias. */
 clcnn_param_spec clcnn_param_kernel(size_t count, double fan_in, double fan_out);
 clcnn_param_spec clcnn_param_bias(size_t count);
