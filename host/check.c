@@ -444,6 +444,99 @@ static clcnn_status check_avgpool2d(checker *c, int N, int C, int H, int W, int 
     return CLCNN_OK;
 }
 
+/* Training's forward from the given moving averages, which it updates in place: each timed
+ * run starts from the same ones. */
+static clcnn_status batchnorm_training(checker *c, const clcnn_batchnorm_shape *s,
+                                       const float *moving_mean, const float *moving_variance,
+                                       const clcnn_buffer *x, const clcnn_buffer *gamma,
+                                       const clcnn_buffer *beta, clcnn_buffer *mean,
+                                       clcnn_buffer *variance, clcnn_buffer *stats, clcnn_buffer *y)
+{
+    const size_t bytes = (size_t)s->C * sizeof(float);
+    CLCNN_TRY(clcnn_buffer_write(c->context, mean, 0, moving_mean, bytes));
+    CLCNN_TRY(clcnn_buffer_write(c->context, variance, 0, moving_variance, bytes));
+    return clcnn_batchnorm_forward(c->context, s, true, x, gamma, beta, mean, variance, stats, y);
+}
+
+/* x is offset from zero (3 +- 1), so a one-pass variance would lose digits. The backward runs
+ * from the reference's statistics, so that a forward error cannot mask a backward one. */
+static clcnn_status check_batchnorm(checker *c, int N, int C, int HW)
+{
+    const clcnn_batchnorm_shape s = {N, C, HW, 0.9f, 1e-3f};
+    char shape[96];
+    snprintf(shape, sizeof shape, "%dx%dx%d momentum 0.9", N, C, HW);
+    const size_t count = (size_t)N * C * HW, M = (size_t)N * HW, channels = (size_t)C;
+    float *x, *dy, *gamma, *beta, *moving_mean, *moving_variance, *mean_ref, *variance_ref;
+    float *stats_ref, *y_ref, *inference_stats, *y_inference, *dgamma_ref, *dbeta_ref, *dx_ref;
+    CLCNN_TRY(random_floats(c, count, 2.0f, 4.0f, &x));
+    CLCNN_TRY(random_floats(c, count, -1.0f, 1.0f, &dy));
+    CLCNN_TRY(random_floats(c, channels, 0.5f, 1.5f, &gamma));
+    CLCNN_TRY(random_floats(c, channels, -0.5f, 0.5f, &beta));
+    CLCNN_TRY(random_floats(c, channels, -1.0f, 1.0f, &moving_mean));
+    CLCNN_TRY(random_floats(c, channels, 0.5f, 2.0f, &moving_variance));
+    float **arrays[] = {&mean_ref, &variance_ref, &dgamma_ref, &dbeta_ref};
+    for (int k = 0; k < 4; k++)
+        CLCNN_TRY(host_array(c, channels, sizeof(float), (void **)arrays[k]));
+    CLCNN_TRY(host_array(c, 2 * channels, sizeof(float), (void **)&stats_ref));
+    CLCNN_TRY(host_array(c, 2 * channels, sizeof(float), (void **)&inference_stats));
+    CLCNN_TRY(host_array(c, count, sizeof(float), (void **)&y_ref));
+    CLCNN_TRY(host_array(c, count, sizeof(float), (void **)&y_inference));
+    CLCNN_TRY(host_array(c, count, sizeof(float), (void **)&dx_ref));
+    memcpy(mean_ref, moving_mean, channels * sizeof(float));
+    memcpy(variance_ref, moving_variance, channels * sizeof(float));
+    clcnn_ref_batchnorm_forward(&s, true, x, gamma, beta, mean_ref, variance_ref, stats_ref, y_ref);
+    clcnn_ref_batchnorm_forward(&s, false, x, gamma, beta, moving_mean, moving_variance,
+                                inference_stats, y_inference);
+    clcnn_ref_batchnorm_backward(&s, x, gamma, stats_ref, dy, dgamma_ref, dbeta_ref, dx_ref);
+
+    clcnn_buffer *X, *DY, *GAMMA, *BETA, *MEAN, *VARIANCE, *STATS, *STATS_REF, *Y, *DGAMMA,
+        *DBETA, *DX;
+    CLCNN_TRY(upload(c, x, count * sizeof(float), &X));
+    CLCNN_TRY(upload(c, dy, count * sizeof(float), &DY));
+    CLCNN_TRY(upload(c, gamma, channels * sizeof(float), &GAMMA));
+    CLCNN_TRY(upload(c, beta, channels * sizeof(float), &BETA));
+    CLCNN_TRY(upload(c, stats_ref, 2 * channels * sizeof(float), &STATS_REF));
+    CLCNN_TRY(output(c, channels, &MEAN));
+    CLCNN_TRY(output(c, channels, &VARIANCE));
+    CLCNN_TRY(output(c, 2 * channels, &STATS));
+    CLCNN_TRY(output(c, count, &Y));
+    CLCNN_TRY(output(c, channels, &DGAMMA));
+    CLCNN_TRY(output(c, channels, &DBETA));
+    CLCNN_TRY(output(c, count, &DX));
+
+    /* sums of M terms drift like sqrt(M) ulp; y and dx inherit that through the statistics */
+    const double rel = 16 * FLT_EPSILON;
+    begin_row(c, "batchnorm", "forward_training", shape);
+    TIMED(c, batchnorm_training(c, &s, moving_mean, moving_variance, X, GAMMA, BETA, MEAN,
+                                VARIANCE, STATS, Y));
+    CLCNN_TRY(compare(c, "y", Y, y_ref, count, 4 * sum_tolerance(M, y_ref, count), rel));
+    CLCNN_TRY(compare(c, "stats", STATS, stats_ref, 2 * channels,
+                      sum_tolerance(M, stats_ref, 2 * channels), rel));
+    CLCNN_TRY(compare(c, "moving_mean", MEAN, mean_ref, channels,
+                      sum_tolerance(M, mean_ref, channels), rel));
+    CLCNN_TRY(compare(c, "moving_variance", VARIANCE, variance_ref, channels,
+                      sum_tolerance(M, variance_ref, channels), rel));
+    end_row(c);
+
+    CLCNN_TRY(clcnn_buffer_write(c->context, MEAN, 0, moving_mean, channels * sizeof(float)));
+    CLCNN_TRY(clcnn_buffer_write(c->context, VARIANCE, 0, moving_variance, channels * sizeof(float)));
+    begin_row(c, "batchnorm", "forward_inference", shape);
+    TIMED(c, clcnn_batchnorm_forward(c->context, &s, false, X, GAMMA, BETA, MEAN, VARIANCE, STATS, Y));
+    CLCNN_TRY(compare(c, "y", Y, y_inference, count, 0.0, rel));
+    CLCNN_TRY(compare(c, "stats", STATS, inference_stats, 2 * channels, 0.0, rel));
+    end_row(c);
+
+    begin_row(c, "batchnorm", "backward", shape);
+    TIMED(c, clcnn_batchnorm_backward(c->context, &s, X, GAMMA, STATS_REF, DY, DGAMMA, DBETA, DX));
+    CLCNN_TRY(compare(c, "dgamma", DGAMMA, dgamma_ref, channels,
+                      sum_tolerance(M, dgamma_ref, channels), rel));
+    CLCNN_TRY(compare(c, "dbeta", DBETA, dbeta_ref, channels,
+                      sum_tolerance(M, dbeta_ref, channels), rel));
+    CLCNN_TRY(compare(c, "dx", DX, dx_ref, count, 4 * sum_tolerance(M, dx_ref, count), rel));
+    end_row(c);
+    return CLCNN_OK;
+}
+
 static clcnn_status check_activation(checker *c, clcnn_activation kind, int count)
 {
     const float alpha = 0.3f; /* Keras LeakyReLU's default slope */
@@ -761,6 +854,9 @@ static clcnn_status run_small(checker *c)
     RUN_CASE(c, check_avgpool2d(c, 2, 5, 13, 13, 3, 3, 2, CLCNN_PADDING_SAME));
     RUN_CASE(c, check_avgpool2d(c, 2, 3, 7, 13, 3, 3, 1, CLCNN_PADDING_SAME));
     RUN_CASE(c, check_avgpool2d(c, 3, 7, 5, 9, 5, 9, 1, CLCNN_PADDING_VALID)); /* global */
+    RUN_CASE(c, check_batchnorm(c, 1, 3, 7 * 7));
+    RUN_CASE(c, check_batchnorm(c, 5, 6, 9 * 13));
+    RUN_CASE(c, check_batchnorm(c, 7, 130, 1)); /* after a dense layer */
     const clcnn_activation kinds[] = {CLCNN_ACTIVATION_RELU, CLCNN_ACTIVATION_SIGMOID,
                                       CLCNN_ACTIVATION_TANH, CLCNN_ACTIVATION_LEAKY_RELU};
     for (int k = 0; k < 4; k++) {

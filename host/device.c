@@ -102,7 +102,10 @@ static void read_device_info(cl_platform_id platform, cl_device_id device, clcnn
     clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, sizeof extensions - 1, extensions, NULL);
     info->fp64 = strstr(extensions, "cl_khr_fp64") != NULL;
     info->fp16 = strstr(extensions, "cl_khr_fp16") != NULL;
-    snprintf(info->extensions, sizeof info->extensions, "%s", extensions);
+    /* cut at the field's size: a driver's list can be longer */
+    size_t length = strnlen(extensions, sizeof info->extensions - 1);
+    memcpy(info->extensions, extensions, length);
+    info->extensions[length] = '\0';
 }
 
 /* The platform and device handles behind devices[index]; used by context creation. */

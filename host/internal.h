@@ -47,6 +47,7 @@ clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char
     X(CONV2D, "conv2d.cl")                                                                   \
     X(MAXPOOL2D, "maxpool2d.cl")                                                             \
     X(AVGPOOL2D, "avgpool2d.cl")                                                             \
+    X(BATCHNORM, "batchnorm.cl")                                                             \
     X(ACTIVATION, "activation.cl")                                                           \
     X(ADD, "add.cl")                                                                         \
     X(DENSE, "dense.cl")                                                                     \
@@ -73,6 +74,11 @@ clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char
     X(MAXPOOL2D_BACKWARD_2X2, MAXPOOL2D, "maxpool2d_backward_2x2")                           \
     X(AVGPOOL2D_FORWARD, AVGPOOL2D, "avgpool2d_forward")                                     \
     X(AVGPOOL2D_BACKWARD, AVGPOOL2D, "avgpool2d_backward")                                   \
+    X(BATCHNORM_STATISTICS, BATCHNORM, "batchnorm_statistics")                               \
+    X(BATCHNORM_MOVING_STATISTICS, BATCHNORM, "batchnorm_moving_statistics")                 \
+    X(BATCHNORM_FORWARD, BATCHNORM, "batchnorm_forward")                                     \
+    X(BATCHNORM_BACKWARD_PARAMETERS, BATCHNORM, "batchnorm_backward_parameters")             \
+    X(BATCHNORM_BACKWARD_DATA, BATCHNORM, "batchnorm_backward_data")                         \
     X(ACTIVATION_FORWARD, ACTIVATION, "activation_forward")                                  \
     X(ACTIVATION_BACKWARD, ACTIVATION, "activation_backward")                                \
     X(ADD, ADD, "add")                                                                       \

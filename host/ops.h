@@ -98,6 +98,37 @@ clcnn_status clcnn_avgpool2d_backward(clcnn_context *context, const clcnn_pool2d
 void clcnn_ref_avgpool2d_forward(const clcnn_pool2d_shape *shape, const float *x, float *y);
 void clcnn_ref_avgpool2d_backward(const clcnn_pool2d_shape *shape, const float *dy, float *dx);
 
+/* ---- batchnorm ------------------------------------------------------------------------ */
+
+/* x, y, dy, dx: [N, C, HW] (HW = H * W, 1 for a flat tensor); gamma, beta, moving_mean,
+ * moving_variance, dgamma, dbeta: [C]; stats: [2, C], the mean and 1 / sqrt(variance +
+ * epsilon) the forward normalised with, which the backward reads. Training normalises with
+ * the batch's statistics (biased variance) and updates the moving ones by momentum, as Keras
+ * does; inference normalises with the moving ones. */
+typedef struct clcnn_batchnorm_shape {
+    int N, C, HW;
+    float momentum, epsilon;
+} clcnn_batchnorm_shape;
+
+clcnn_status clcnn_batchnorm_forward(clcnn_context *context, const clcnn_batchnorm_shape *shape,
+                                     bool training, const clcnn_buffer *x,
+                                     const clcnn_buffer *gamma, const clcnn_buffer *beta,
+                                     clcnn_buffer *moving_mean, clcnn_buffer *moving_variance,
+                                     clcnn_buffer *stats, clcnn_buffer *y);
+/* Training mode's gradients: dgamma, dbeta, and dx unless it is NULL. */
+clcnn_status clcnn_batchnorm_backward(clcnn_context *context, const clcnn_batchnorm_shape *shape,
+                                      const clcnn_buffer *x, const clcnn_buffer *gamma,
+                                      const clcnn_buffer *stats, const clcnn_buffer *dy,
+                                      clcnn_buffer *dgamma, clcnn_buffer *dbeta, clcnn_buffer *dx);
+
+void clcnn_ref_batchnorm_forward(const clcnn_batchnorm_shape *shape, bool training,
+                                 const float *x, const float *gamma, const float *beta,
+                                 float *moving_mean, float *moving_variance, float *stats,
+                                 float *y);
+void clcnn_ref_batchnorm_backward(const clcnn_batchnorm_shape *shape, const float *x,
+                                  const float *gamma, const float *stats, const float *dy,
+                                  float *dgamma, float *dbeta, float *dx);
+
 /* ---- activations ------------------------------------------------------------------------- */
 
 /* kind: RELU, SIGMOID, TANH or LEAKY_RELU (clcnn_activation in include/clcnn/model.h). */

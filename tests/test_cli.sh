@@ -120,6 +120,20 @@ plain=$(stat -c %s "$work/names-run-plain/confusion.png") latin1=$(stat -c %s "$
     && pass "non-UTF-8 class names: the figure keeps its text ($latin1 bytes vs $plain), the report the bytes" \
     || fail "non-UTF-8 class names: confusion.png $latin1 bytes vs $plain"
 
+# ---- a disk that fills up while a figure is written (ulimit -f, SIGXFSZ ignored: writes past
+# 16 KiB fail) leaves the earlier figure whole and no temporary file behind. On the reference
+# path, since a driver writes its own caches too
+"$clcnn" eval --checkpoint "$work/run/checkpoint-best.ckpt" --data "$work/data" --out "$work/full-disk" > /dev/null 2>&1
+cp "$work/full-disk/confusion.png" "$work/confusion-before.png"
+(trap '' XFSZ; ulimit -f 16; "$clcnn" eval --checkpoint "$work/run/checkpoint-best.ckpt" --data "$work/data" \
+    --out "$work/full-disk" --device ref > /dev/null 2> "$work/full-disk.err")
+status=$?
+[ $status -eq 1 ] && grep -q "cannot draw $work/full-disk/confusion.png: error while writing to output stream" "$work/full-disk.err" \
+    && cmp -s "$work/confusion-before.png" "$work/full-disk/confusion.png" \
+    && [ -z "$(ls "$work/full-disk" | grep tmp)" ] \
+    && pass "a full disk: exit 1, the earlier figure intact, no temporary file left" \
+    || fail "full disk: exit $status: $(cat "$work/full-disk.err"); $(ls "$work/full-disk")"
+
 # ---- the live line fits the terminal (a line that wraps leaves a line per update); the
 # epoch's heading comes before it
 if command -v script > /dev/null; then
@@ -196,10 +210,10 @@ expect 1 "data folder $work/missing: missing" -- "$clcnn" train --data "$work/mi
     || fail "the earlier trace was changed: $(head -c 80 "$work/kept.json")"
 
 # ---- bench: two timed steps on the device alone; every op cross-checked, a cold start that
-# built all 10 programs and a warm one that loaded them
+# built all 11 programs and a warm one that loaded them
 "$clcnn" bench --steps 2 --no-reference --json > "$work/bench.json" 2> "$work/bench.err" \
     && pass "bench --json runs" || fail "bench: $(tail -3 "$work/bench.err")"
-for field in '"runs":2' '"programs_built":10' '"programs_loaded":10' '"op":"conv2d"' '"direction":"backward_weights"'; do
+for field in '"runs":2' '"programs_built":11' '"programs_loaded":11' '"op":"conv2d"' '"direction":"backward_weights"'; do
     grep -qF "$field" "$work/bench.json" && pass "bench JSON has $field" || fail "bench JSON lacks $field"
 done
 [ "$(grep -c '"passed":true' "$work/bench.json")" -eq 41 ] && ! grep -q '"passed":false' "$work/bench.json" \
@@ -357,6 +371,19 @@ for i in $(seq 1 150); do images+=("$corpus/image/rgb-32.png"); done
 expect 2 "no image given" -- "$clcnn" predict --checkpoint "$best"
 expect 2 "--out does not apply here" -- "$clcnn" predict --checkpoint "$best" --out "$work/x" "$corpus/image/rgb-32.png"
 expect 2 "--data does not apply here" -- "$clcnn" predict --checkpoint "$best" --data "$work/data" "$corpus/image/rgb-32.png"
+
+# ---- a small ResNet (batch norm, average pooling, a residual add): trains, and a run resumed
+# after epoch 1 ends with the same weights and moving statistics as an uninterrupted one
+printf 'input height=32 width=32 channels=3\nconv2d filters=8 kernel=3 stride=2 padding=same use_bias=false\n'\
+'batchnorm\nactivation activation=relu name=stem\nconv2d filters=8 kernel=3 padding=same use_bias=false\n'\
+'batchnorm\nadd from=stem\nactivation activation=relu\navgpool2d pool=2\nglobal_avgpool2d\n'\
+'dense units=10 activation=softmax\n' > "$work/resnet.model"
+"$clcnn" train --model "$work/resnet.model" --data "$work/data" --epochs 2 --batch 16 --out "$work/resnet" > "$work/resnet.log" 2>&1 \
+    && "$clcnn" train --model "$work/resnet.model" --data "$work/data" --epochs 1 --batch 16 --out "$work/resnet-split" > /dev/null 2>&1 \
+    && "$clcnn" train --resume "$work/resnet-split" --epochs 2 > /dev/null 2>&1 \
+    && "$checkpoint_diff" "$work/resnet/checkpoint-last.ckpt" "$work/resnet-split/checkpoint-last.ckpt" \
+    && grep -q "BatchNormalization" "$work/resnet.log" \
+    && pass "a small ResNet trains, and resumes bit for bit" || fail "resnet: $(tail -3 "$work/resnet.log")"
 
 # ---- a model of 100 classes (CIFAR-100's format): every buffer sized by the model's classes
 mkdir -p "$work/c100"

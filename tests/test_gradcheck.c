@@ -196,6 +196,48 @@ START_TEST(avgpool2d_gradients)
 }
 END_TEST
 
+/* ---- batchnorm ------------------------------------------------------------------------- */
+
+typedef struct batchnorm_state {
+    clcnn_batchnorm_shape s;
+    float *x, *gamma, *beta, *y, *r, *stats, moving_mean[8], moving_variance[8];
+} batchnorm_state;
+
+/* Training mode: y depends on x through the batch's statistics too, which is what the
+ * analytic dx must account for. */
+static double batchnorm_loss(void *p)
+{
+    batchnorm_state *c = p;
+    clcnn_ref_batchnorm_forward(&c->s, true, c->x, c->gamma, c->beta, c->moving_mean,
+                                c->moving_variance, c->stats, c->y);
+    return dot(c->y, c->r, (size_t)c->s.N * c->s.C * c->s.HW);
+}
+
+START_TEST(batchnorm_gradients)
+{
+    const int shapes[2][3] = {{3, 4, 5}, {6, 3, 1}}; /* N, C, HW: after a conv, after a dense */
+    for (int k = 0; k < 2; k++) {
+        batchnorm_state c = {.s = {shapes[k][0], shapes[k][1], shapes[k][2], 0.99f, 1e-3f}};
+        size_t count = (size_t)c.s.N * c.s.C * c.s.HW, C = (size_t)c.s.C;
+        c.x = random_away_from_zero(count);
+        c.r = random_away_from_zero(count);
+        c.gamma = random_away_from_zero(C);
+        c.beta = random_away_from_zero(C);
+        c.y = malloc(count * sizeof(float));
+        c.stats = malloc(2 * C * sizeof(float));
+        float *dx = malloc(count * sizeof(float)), *dgamma = malloc(C * sizeof(float)),
+              *dbeta = malloc(C * sizeof(float));
+        batchnorm_loss(&c);
+        clcnn_ref_batchnorm_backward(&c.s, c.x, c.gamma, c.stats, c.r, dgamma, dbeta, dx);
+        check_gradient("batchnorm dx", c.x, dx, count, batchnorm_loss, &c);
+        check_gradient("batchnorm dgamma", c.gamma, dgamma, C, batchnorm_loss, &c);
+        check_gradient("batchnorm dbeta", c.beta, dbeta, C, batchnorm_loss, &c);
+        free(c.x), free(c.r), free(c.gamma), free(c.beta), free(c.y), free(c.stats);
+        free(dx), free(dgamma), free(dbeta);
+    }
+}
+END_TEST
+
 /* ---- activations ----------------------------------------------------------------------- */
 
 typedef struct activation_state {
@@ -450,6 +492,7 @@ int main(void)
     tcase_add_test(tc, conv2d_gradients);
     tcase_add_test(tc, maxpool2d_gradients);
     tcase_add_test(tc, avgpool2d_gradients);
+    tcase_add_test(tc, batchnorm_gradients);
     tcase_add_test(tc, activation_gradients);
     tcase_add_test(tc, dense_gradients);
     tcase_add_test(tc, dropout_gradient_and_mask);

@@ -504,28 +504,36 @@ START_TEST(a_residual_graph_agrees_with_the_reference_step_by_step)
 }
 END_TEST
 
-/* Average pooling (overlapping, padded edges not counted) and a global average pool ending a
- * residual block, after a strided convolution without bias: shapes, then three steps (one of
- * batch 1) against the reference. */
+/* The layers of a ResNet: a strided convolution without bias, batch norm (after a conv and
+ * after a dense layer), average pooling (overlapping, padded edges not counted) in a residual
+ * block, and a global average pool: shapes, then three steps (one of batch 1) against the
+ * reference. */
 static const char *pooled_model =
     "input height=9 width=9 channels=3\n"
-    "conv2d filters=4 kernel=3 stride=2 padding=same use_bias=false activation=relu name=stem\n"
+    "conv2d filters=4 kernel=3 stride=2 padding=same use_bias=false\n"
+    "batchnorm momentum=0.9\n"
+    "activation activation=relu name=stem\n"
     "avgpool2d pool=3 stride=1 padding=same\n"
     "add from=stem\n"
     "avgpool2d pool=2 padding=same\n"
     "global_avgpool2d\n"
+    "dense units=6 use_bias=false\n"
+    "batchnorm\n"
     "dense units=5 activation=softmax\n";
 
-START_TEST(average_pooling_layers_agree_with_the_reference)
+START_TEST(resnet_layers_agree_with_the_reference)
 {
     clcnn_model *model = parse_ok(pooled_model);
     clcnn_layer_info info;
     ck_assert(clcnn_model_layer_info(model, 1, &info));
+    ck_assert_str_eq(info.name, "batch_normalization");
+    ck_assert_uint_eq(info.parameters, 4 * 4); /* gamma, beta, moving mean and variance */
+    ck_assert(clcnn_model_layer_info(model, 3, &info));
     ck_assert_str_eq(info.kind, "avgpool2d");
     ck_assert_int_eq(info.out_h, 5); /* pool 3, stride 1, same */
-    ck_assert(clcnn_model_layer_info(model, 3, &info));
+    ck_assert(clcnn_model_layer_info(model, 5, &info));
     ck_assert_int_eq(info.out_h, 3); /* ceil(5 / 2) */
-    ck_assert(clcnn_model_layer_info(model, 4, &info));
+    ck_assert(clcnn_model_layer_info(model, 6, &info));
     ck_assert_str_eq(info.name, "global_average_pooling2d");
     ck_assert(info.flat);
     ck_assert_int_eq(info.out_c, 4);
@@ -596,7 +604,7 @@ int main(void)
     tcase_add_test(graph, the_split_step_equals_the_one_call_step);
     tcase_add_test(graph, dropout_masks_follow_the_global_sample_index);
     tcase_add_test(graph, a_residual_graph_agrees_with_the_reference_step_by_step);
-    tcase_add_test(graph, average_pooling_layers_agree_with_the_reference);
+    tcase_add_test(graph, resnet_layers_agree_with_the_reference);
     tcase_add_test(graph, fan_out_gradients_match_finite_differences);
     suite_add_tcase(suite, graph);
     return run_suite(suite);

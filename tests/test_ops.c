@@ -54,9 +54,9 @@ START_TEST(every_op_matches_the_reference)
 }
 END_TEST
 
-/* A ReLU kernel with a slightly wrong slope, a conv2d that skips the last input channel and
- * an average pool that counts the padding (Keras does not) must all be caught, and nothing
- * else may be blamed. */
+/* A ReLU kernel with a slightly wrong slope, a conv2d that skips the last input channel, an
+ * average pool that counts the padding (Keras does not) and a batch norm that forgets epsilon
+ * in training (a 0.15% error here) must all be caught, and nothing else may be blamed. */
 START_TEST(a_wrong_kernel_is_caught)
 {
     const char *dir = make_temp_dir("mutant-kernels");
@@ -72,6 +72,9 @@ START_TEST(a_wrong_kernel_is_caught)
         } else if (!strcmp(clcnn_embedded_kernels[i].name, "avgpool2d.cl")) {
             from = "y[(plane * OH + oh) * OW + ow] = sum / (float)((h1 - h0) * (w1 - w0));";
             to = "y[(plane * OH + oh) * OW + ow] = sum / (float)(KH * KW);";
+        } else if (!strcmp(clcnn_embedded_kernels[i].name, "batchnorm.cl")) {
+            from = "stats[C + c] = 1.0f / sqrt(variance + epsilon);";
+            to = "stats[C + c] = 1.0f / sqrt(variance);";
         } else if (!strcmp(clcnn_embedded_kernels[i].name, "conv2d.cl")) {
             from = "for (int c = 0; c < C; c++) {\n        __global const float *x_plane";
             to = "for (int c = 0; c < C - 1; c++) {\n        __global const float *x_plane";
@@ -103,6 +106,8 @@ START_TEST(a_wrong_kernel_is_caught)
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/forward"));
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "avgpool2d/forward"));
     ck_assert_ptr_null(strstr(t.failed_ops, "avgpool2d/backward"));
+    ck_assert_ptr_nonnull(strstr(t.failed_ops, "batchnorm/forward_training"));
+    ck_assert_ptr_null(strstr(t.failed_ops, "batchnorm/forward_inference"));
     ck_assert_ptr_null(strstr(t.failed_ops, "dense"));
     ck_assert_ptr_null(strstr(t.failed_ops, "maxpool2d"));
     ck_assert_int_eq(failures, t.failed_rows);

@@ -38,6 +38,7 @@ typedef struct clcnn_layer_args {
     clcnn_activation activation;
     bool use_bias;
     float rate;
+    float momentum, epsilon; /* batchnorm's */
 } clcnn_layer_args;
 
 typedef enum clcnn_keyword_type {

@@ -42,7 +42,7 @@ static void print_row(const clcnn_check_row *row, void *user_data)
         json_object_array_add(out->rows, o);
         return;
     }
-    printf("%-13s %-16s %-34s %9.3g %9.3g %8.2g %8.2g %8.3g  %-4s %9.3f\n", row->op,
+    printf("%-13s %-17s %-34s %9.3g %9.3g %8.2g %8.2g %8.3g  %-4s %9.3f\n", row->op,
            row->direction, row->shape, row->max_abs_error, row->max_rel_error, row->tolerance_abs,
            row->tolerance_rel, row->error_over_tolerance, row->passed ? "PASS" : "FAIL",
            row->device_ms);
@@ -65,7 +65,7 @@ static int check_device(const char *spec, clcnn_check_shapes shapes, uint64_t se
     if (!out->json)
         printf("A row passes when err/tol <= 1: the worst element's |error| over its own "
                "tolerance, tol abs + tol rel x |reference|\n"
-               "%-13s %-16s %-34s %9s %9s %8s %8s %8s  %-4s %9s\n", "op", "direction", "shape",
+               "%-13s %-17s %-34s %9s %9s %8s %8s %8s  %-4s %9s\n", "op", "direction", "shape",
                "max abs", "max rel", "tol abs", "tol rel", "err/tol", "", "device ms");
     clcnn_status status = clcnn_check_run(context, shapes, seed, print_row, out, failures);
     if (status == CLCNN_OK && out->profile && !out->json)

@@ -1,0 +1,71 @@
+/* batchnorm: Keras's BatchNormalization over the channels. x, y: [N, C, H, W], or [N, C] after
+ * a dense layer. Parameters in Keras's order: gamma and beta (trainable), moving_mean and
+ * moving_variance (kept in checkpoints, never touched by the optimizer). Training normalises
+ * with the batch's statistics and updates the moving ones; validation, evaluation and
+ * prediction normalise with the moving ones. Its scratch holds the statistics the forward
+ * used, [2, C], for the backward. */
+#include <stddef.h>
+
+#include "layer.h"
+
+#define ARG(field) offsetof(clcnn_layer_args, field)
+static const clcnn_keyword keywords[] = {
+    {"momentum", CLCNN_KEYWORD_FLOAT, ARG(momentum), "0.99", 0.0, 1.0},
+    {"epsilon", CLCNN_KEYWORD_FLOAT, ARG(epsilon), "0.001", 1e-12, 1.0},
+    {NULL, 0, 0, NULL, 0, 0}};
+
+enum { GAMMA, BETA, MOVING_MEAN, MOVING_VARIANCE };
+
+static clcnn_status infer(clcnn_node *node, char *error, size_t size)
+{
+    (void)error, (void)size;
+    const clcnn_shape in = node->in[0];
+    const size_t C = (size_t)in.c;
+    node->out = in;
+    node->param_count = 4;
+    node->params[GAMMA] = (clcnn_param_spec){"gamma", C, CLCNN_INIT_ONES, 0, 0, true};
+    node->params[BETA] = (clcnn_param_spec){"beta", C, CLCNN_INIT_ZEROS, 0, 0, true};
+    node->params[MOVING_MEAN] = (clcnn_param_spec){"moving_mean", C, CLCNN_INIT_ZEROS, 0, 0, false};
+    node->params[MOVING_VARIANCE] =
+        (clcnn_param_spec){"moving_variance", C, CLCNN_INIT_ONES, 0, 0, false};
+    return CLCNN_OK;
+}
+
+static clcnn_batchnorm_shape shape_of(const clcnn_node *node, int N)
+{
+    const clcnn_shape in = node->in[0];
+    return (clcnn_batchnorm_shape){N, in.c, in.h * in.w, node->args.momentum, node->args.epsilon};
+}
+
+static clcnn_status reserve(clcnn_layer_state *state, int batch)
+{
+    (void)batch;
+    return clcnn_buffer_create(state->context, 2 * (size_t)state->node->in[0].c * sizeof(float),
+                               &state->scratch);
+}
+
+static clcnn_status forward(clcnn_layer_state *state, const clcnn_step *step,
+                            const clcnn_buffer *const x[], clcnn_buffer *y)
+{
+    const clcnn_batchnorm_shape shape = shape_of(state->node, step->N);
+    clcnn_buffer *p = state->params;
+    return clcnn_batchnorm_forward(state->context, &shape, step->training, x[0], &p[GAMMA],
+                                   &p[BETA], &p[MOVING_MEAN], &p[MOVING_VARIANCE],
+                                   &state->scratch, y);
+}
+
+static clcnn_status backward(clcnn_layer_state *state, const clcnn_step *step,
+                             const clcnn_buffer *const x[], const clcnn_buffer *y, clcnn_buffer *dy,
+                             clcnn_buffer *const dx[])
+{
+    (void)y;
+    const clcnn_batchnorm_shape shape = shape_of(state->node, step->N);
+    return clcnn_batchnorm_backward(state->context, &shape, x[0], &state->params[GAMMA],
+                                    &state->scratch, dy, &state->grads[GAMMA],
+                                    &state->grads[BETA], dx[0]);
+}
+
+const clcnn_layer_kind clcnn_layer_batchnorm = {
+    .name = "batchnorm", .keras_name = "BatchNormalization", .base_name = "batch_normalization",
+    .inputs = 1, .keywords = keywords, .infer = infer, .reserve = reserve, .forward = forward,
+    .backward = backward};
