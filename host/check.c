@@ -740,12 +740,16 @@ static clcnn_status check_softmax_and_metrics(checker *c, int N, int C, bool tie
     return CLCNN_OK;
 }
 
-static clcnn_status check_optimizers(checker *c, int count, uint64_t t)
+/* Adam and SGD (momentum 0.9, Nesterov's or not), each with decoupled weight decay on the
+ * first half of the parameters, as the trainer decays its kernels and not its biases. */
+static clcnn_status check_optimizers(checker *c, int count, uint64_t t, bool nesterov)
 {
     char shape[96];
-    snprintf(shape, sizeof shape, "%d parameters t=%llu", count, (unsigned long long)t);
+    snprintf(shape, sizeof shape, "%d parameters t=%llu%s", count, (unsigned long long)t,
+             nesterov ? " nesterov" : "");
     const clcnn_adam_step adam = {clcnn_adam_alpha(1e-3, 0.9, 0.999, t), 0.9f, 0.999f, 1e-7f};
-    const float learning_rate = 0.01f, momentum = 0.9f;
+    const clcnn_sgd_step sgd = {0.01f, 0.9f, nesterov};
+    const clcnn_decay decay = {1e-3f * 4e-3f, count / 2};
     size_t bytes = (size_t)count * sizeof(float);
     float *param, *grad, *m, *v, *velocity;
     CLCNN_TRY(random_floats(c, (size_t)count, -1.0f, 1.0f, &param));
@@ -764,7 +768,7 @@ static clcnn_status check_optimizers(checker *c, int count, uint64_t t)
     /* updates work in place: the first run is compared and is the warm-up (some drivers
      * compile a kernel again at its first launch); the timed runs follow the comparison */
     begin_row(c, "adam", "update", shape);
-    CLCNN_TRY(clcnn_adam_update(c->context, &adam, count, PARAM, GRAD, M, V));
+    CLCNN_TRY(clcnn_adam_update(c->context, &adam, &decay, count, PARAM, GRAD, M, V));
     float *param_ref, *m_ref, *v_ref;
     CLCNN_TRY(host_array(c, (size_t)count, sizeof(float), (void **)&param_ref));
     CLCNN_TRY(host_array(c, (size_t)count, sizeof(float), (void **)&m_ref));
@@ -772,7 +776,7 @@ static clcnn_status check_optimizers(checker *c, int count, uint64_t t)
     memcpy(param_ref, param, bytes);
     memcpy(m_ref, m, bytes);
     memcpy(v_ref, v, bytes);
-    clcnn_ref_adam_update(&adam, count, param_ref, grad, m_ref, v_ref);
+    clcnn_ref_adam_update(&adam, &decay, count, param_ref, grad, m_ref, v_ref);
     /* m and v are differences of terms as large as g and g*g: their rounding is relative to
      * those, not to the (possibly much smaller) result */
     double largest_grad = max_abs(grad, (size_t)count), largest_step = 0.0;
@@ -785,24 +789,23 @@ static clcnn_status check_optimizers(checker *c, int count, uint64_t t)
                       4 * FLT_EPSILON));
     CLCNN_TRY(compare(c, "v", V, v_ref, (size_t)count,
                       4 * FLT_EPSILON * largest_grad * largest_grad, 4 * FLT_EPSILON));
-    TIMED_RUNS(c, 0, clcnn_adam_update(c->context, &adam, count, PARAM, GRAD, M, V));
+    TIMED_RUNS(c, 0, clcnn_adam_update(c->context, &adam, &decay, count, PARAM, GRAD, M, V));
     end_row(c);
 
-    begin_row(c, "sgd_momentum", "update", shape);
-    CLCNN_TRY(clcnn_sgd_momentum_update(c->context, learning_rate, momentum, count, PARAM2, GRAD,
-                                        VELOCITY));
+    begin_row(c, "sgd", "update", shape);
+    CLCNN_TRY(clcnn_sgd_update(c->context, &sgd, &decay, count, PARAM2, GRAD, VELOCITY));
     memcpy(param_ref, param, bytes);
     float *velocity_ref = m_ref;
     memcpy(velocity_ref, velocity, bytes);
-    clcnn_ref_sgd_momentum_update(learning_rate, momentum, count, param_ref, grad, velocity_ref);
+    clcnn_ref_sgd_update(&sgd, &decay, count, param_ref, grad, velocity_ref);
     /* velocity = momentum * velocity - lr * g cancels: tolerance from the two terms */
-    double velocity_terms = momentum * max_abs(velocity, (size_t)count) + learning_rate * largest_grad;
+    double velocity_terms = sgd.momentum * max_abs(velocity, (size_t)count) +
+                            sgd.learning_rate * largest_grad;
     CLCNN_TRY(compare(c, "param", PARAM2, param_ref, (size_t)count, 4 * FLT_EPSILON * velocity_terms,
                       4 * FLT_EPSILON));
     CLCNN_TRY(compare(c, "velocity", VELOCITY, velocity_ref, (size_t)count,
                       4 * FLT_EPSILON * velocity_terms, 4 * FLT_EPSILON));
-    TIMED_RUNS(c, 0, clcnn_sgd_momentum_update(c->context, learning_rate, momentum, count, PARAM2,
-                                               GRAD, VELOCITY));
+    TIMED_RUNS(c, 0, clcnn_sgd_update(c->context, &sgd, &decay, count, PARAM2, GRAD, VELOCITY));
     end_row(c);
     return CLCNN_OK;
 }
@@ -873,8 +876,8 @@ static clcnn_status run_small(checker *c)
     RUN_CASE(c, check_softmax_and_metrics(c, 1, 10, false, false));
     RUN_CASE(c, check_softmax_and_metrics(c, 300, 10, false, false));
     RUN_CASE(c, check_softmax_and_metrics(c, 67, 3, true, true));
-    RUN_CASE(c, check_optimizers(c, 1, 1));
-    RUN_CASE(c, check_optimizers(c, 1025, 1000));
+    RUN_CASE(c, check_optimizers(c, 1, 1, false));
+    RUN_CASE(c, check_optimizers(c, 1025, 1000, true));
     return CLCNN_OK;
 }
 
@@ -896,7 +899,7 @@ static clcnn_status run_seed(checker *c)
     RUN_CASE(c, check_dropout(c, 64 * 128, 0.5f, 1234, 7));
     RUN_CASE(c, check_dense(c, 64, 128, 10));
     RUN_CASE(c, check_softmax_and_metrics(c, 64, 10, false, false));
-    RUN_CASE(c, check_optimizers(c, 2048 * 128, 10));
+    RUN_CASE(c, check_optimizers(c, 2048 * 128, 10, false));
     return CLCNN_OK;
 }
 

@@ -88,7 +88,7 @@ clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char
     X(DROPOUT_BACKWARD, DROPOUT, "dropout_backward")                                         \
     X(SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY, "softmax_cross_entropy")                 \
     X(ADAM_UPDATE, OPTIMIZER, "adam_update")                                                 \
-    X(SGD_MOMENTUM_UPDATE, OPTIMIZER, "sgd_momentum_update")                                 \
+    X(SGD_UPDATE, OPTIMIZER, "sgd_update")                                                                                    \
     X(METRICS_REDUCE, METRICS, "metrics_reduce")                                             \
     X(ARGMAX, METRICS, "argmax")
 

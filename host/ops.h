@@ -234,18 +234,31 @@ typedef struct clcnn_adam_step {
 /* Keras's bias-corrected step size for step t (1-based), computed in double. */
 float clcnn_adam_alpha(double learning_rate, double beta1, double beta2, uint64_t t);
 
-/* param, grad, m, v: `count` floats */
-clcnn_status clcnn_adam_update(clcnn_context *context, const clcnn_adam_step *step, int count,
-                               clcnn_buffer *param, const clcnn_buffer *grad, clcnn_buffer *m,
-                               clcnn_buffer *v);
-clcnn_status clcnn_sgd_momentum_update(clcnn_context *context, float learning_rate,
-                                       float momentum, int count, clcnn_buffer *param,
-                                       const clcnn_buffer *grad, clcnn_buffer *velocity);
+/* SGD as Keras applies it, with momentum (0: plain) and optionally Nesterov's. */
+typedef struct clcnn_sgd_step {
+    float learning_rate, momentum;
+    bool nesterov;
+} clcnn_sgd_step;
 
-void clcnn_ref_adam_update(const clcnn_adam_step *step, int count, float *param,
-                           const float *grad, float *m, float *v);
-void clcnn_ref_sgd_momentum_update(float learning_rate, float momentum, int count, float *param,
-                                   const float *grad, float *velocity);
+/* Decoupled weight decay (Keras 3's, for every optimizer): param -= factor * param before the
+ * update, factor = lr * weight_decay, on the first `count` parameters only. */
+typedef struct clcnn_decay {
+    float factor;
+    int count;
+} clcnn_decay;
+
+/* param, grad, m, v, velocity: `count` floats */
+clcnn_status clcnn_adam_update(clcnn_context *context, const clcnn_adam_step *step,
+                               const clcnn_decay *decay, int count, clcnn_buffer *param,
+                               const clcnn_buffer *grad, clcnn_buffer *m, clcnn_buffer *v);
+clcnn_status clcnn_sgd_update(clcnn_context *context, const clcnn_sgd_step *step,
+                              const clcnn_decay *decay, int count, clcnn_buffer *param,
+                              const clcnn_buffer *grad, clcnn_buffer *velocity);
+
+void clcnn_ref_adam_update(const clcnn_adam_step *step, const clcnn_decay *decay, int count,
+                           float *param, const float *grad, float *m, float *v);
+void clcnn_ref_sgd_update(const clcnn_sgd_step *step, const clcnn_decay *decay, int count,
+                          float *param, const float *grad, float *velocity);
 
 /* ---- metrics ------------------------------------------------------------------------------------ */
 

@@ -485,6 +485,32 @@ START_TEST(adam_step_size_matches_keras)
 }
 END_TEST
 
+/* Keras 3's SGD with Nesterov momentum and decoupled weight decay, worked by hand: lr 0.1,
+ * momentum 0.9, weight decay 0.01 on the first parameter only, g = 0.5 twice. Step 1:
+ * p = 1 - 0.1*0.01*1 = 0.999; v = -0.05; p += 0.9*v - 0.05 -> 0.904. Step 2: p = 0.904 - 0.000904;
+ * v = 0.9*(-0.05) - 0.05 = -0.095; p += 0.9*v - 0.05 = -0.1355 -> 0.767596. */
+START_TEST(sgd_nesterov_and_weight_decay_match_keras)
+{
+    const clcnn_sgd_step step = {0.1f, 0.9f, true};
+    const clcnn_decay decay = {0.1f * 0.01f, 1};
+    float param[2] = {1.0f, 1.0f}, velocity[2] = {0, 0};
+    const float grad[2] = {0.5f, 0.5f};
+    clcnn_ref_sgd_update(&step, &decay, 2, param, grad, velocity);
+    ck_assert_float_eq_tol(param[0], 0.904f, 1e-6f);
+    ck_assert_float_eq_tol(param[1], 0.905f, 1e-6f); /* not decayed */
+    clcnn_ref_sgd_update(&step, &decay, 2, param, grad, velocity);
+    ck_assert_float_eq_tol(velocity[0], -0.095f, 1e-6f);
+    ck_assert_float_eq_tol(param[0], 0.767596f, 1e-6f);
+    /* Adam with the same decay: the decay is applied to the parameter before the step */
+    const clcnn_adam_step adam = {clcnn_adam_alpha(1e-3, 0.9, 0.999, 1), 0.9f, 0.999f, 1e-7f};
+    const clcnn_decay adamw = {1e-3f * 0.004f, 1};
+    float p[1] = {2.0f}, m[1] = {0}, v[1] = {0};
+    clcnn_ref_adam_update(&adam, &adamw, 1, p, grad, m, v);
+    /* m = 0.05, v = 0.00025 (g^2 * 0.001), step = alpha * m / (sqrt(v) + eps) = 1e-3 */
+    ck_assert_float_eq_tol(p[0], 2.0f - 2.0f * 4e-6f - 1e-3f, 1e-6f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("gradcheck");
@@ -501,6 +527,7 @@ int main(void)
     tcase_add_test(tc, philox_known_answers);
     tcase_add_test(tc, keras_output_sizes);
     tcase_add_test(tc, adam_step_size_matches_keras);
+    tcase_add_test(tc, sgd_nesterov_and_weight_decay_match_keras);
     suite_add_tcase(suite, tc);
     return run_suite(suite);
 }

@@ -23,11 +23,13 @@ static clcnn_status infer(clcnn_node *node, char *error, size_t size)
     const size_t C = (size_t)in.c;
     node->out = in;
     node->param_count = 4;
-    node->params[GAMMA] = (clcnn_param_spec){"gamma", C, CLCNN_INIT_ONES, 0, 0, true};
-    node->params[BETA] = (clcnn_param_spec){"beta", C, CLCNN_INIT_ZEROS, 0, 0, true};
-    node->params[MOVING_MEAN] = (clcnn_param_spec){"moving_mean", C, CLCNN_INIT_ZEROS, 0, 0, false};
+    /* none decayed: shrinking gamma and beta would fight the normalisation */
+    node->params[GAMMA] = (clcnn_param_spec){"gamma", C, CLCNN_INIT_ONES, 0, 0, true, false};
+    node->params[BETA] = (clcnn_param_spec){"beta", C, CLCNN_INIT_ZEROS, 0, 0, true, false};
+    node->params[MOVING_MEAN] =
+        (clcnn_param_spec){"moving_mean", C, CLCNN_INIT_ZEROS, 0, 0, false, false};
     node->params[MOVING_VARIANCE] =
-        (clcnn_param_spec){"moving_variance", C, CLCNN_INIT_ONES, 0, 0, false};
+        (clcnn_param_spec){"moving_variance", C, CLCNN_INIT_ONES, 0, 0, false, false};
     return CLCNN_OK;
 }
 

@@ -28,12 +28,13 @@ clcnn_status clcnn_layer_deactivate(clcnn_layer_state *state, clcnn_activation a
 
 clcnn_param_spec clcnn_param_kernel(size_t count, double fan_in, double fan_out)
 {
-    return (clcnn_param_spec){"kernel", count, CLCNN_INIT_GLOROT_UNIFORM, fan_in, fan_out, true};
+    return (clcnn_param_spec){"kernel", count, CLCNN_INIT_GLOROT_UNIFORM, fan_in, fan_out, true,
+                              true};
 }
 
 clcnn_param_spec clcnn_param_bias(size_t count)
 {
-    return (clcnn_param_spec){"bias", count, CLCNN_INIT_ZEROS, 0, 0, true};
+    return (clcnn_param_spec){"bias", count, CLCNN_INIT_ZEROS, 0, 0, true, false};
 }
 
 #define ARG(field) offsetof(clcnn_layer_args, field)

@@ -69,6 +69,7 @@ typedef struct clcnn_param_spec {
     clcnn_init init;
     double fan_in, fan_out; /* Glorot's, receptive field included */
     bool trainable;
+    bool decayed; /* weight decay applies: kernels yes; biases and batch norm's no */
 } clcnn_param_spec;
 
 typedef struct clcnn_layer_kind clcnn_layer_kind;

@@ -61,6 +61,13 @@ static clcnn_status check_options(const clcnn_model *model, const clcnn_train_op
         !(o->beta2 >= 0 && o->beta2 < 1) || !(o->epsilon > 0))
         return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
                           "Adam needs lr > 0, 0 <= beta1, beta2 < 1 and epsilon > 0");
+    if (o->optimizer != CLCNN_OPTIMIZER_ADAM && o->optimizer != CLCNN_OPTIMIZER_SGD)
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT, "optimizer %d: expected Adam or SGD",
+                          (int)o->optimizer);
+    if (!(o->momentum >= 0 && o->momentum < 1) || !(o->weight_decay >= 0 && o->weight_decay < 1))
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
+                          "momentum %g and weight decay %g: expected each from 0 to below 1",
+                          o->momentum, o->weight_decay);
     return CLCNN_OK;
 }
 
@@ -96,32 +103,32 @@ static void plan_routes(clcnn_trainer *t)
         }
 }
 
-/* Places every parameter tensor in the arenas, trainable ones first, each at an offset the
- * device can make a view at. */
+/* Places every parameter tensor in the arenas, each at an offset the device can make a view
+ * at: trainable ones first (the optimizer runs over one range), and of those the ones weight
+ * decay applies to first (the decay runs over the start of that range). */
 static void plan_arenas(clcnn_trainer *t)
 {
     size_t align = clcnn_buffer_alignment(t->context) / sizeof(float), at = 0;
-    for (int pass = 0; pass < 2; pass++) {
+    for (int pass = 0; pass < 3; pass++) {
         for (int i = 0; i < t->count; i++) {
             const clcnn_node *node = node_of(t, i);
             for (int p = 0; p < node->param_count; p++) {
-                if (node->params[p].trainable != (pass == 0))
+                const clcnn_param_spec *spec = &node->params[p];
+                int place = !spec->trainable ? 2 : spec->decayed ? 0 : 1;
+                if (place != pass)
                     continue;
                 t->nodes[i].offset[p] = at;
-                at += (node->params[p].count + align - 1) / align * align;
+                at += (spec->count + align - 1) / align * align;
             }
         }
         if (pass == 0)
+            t->decayed_floats = at;
+        if (pass == 1)
             t->trainable_floats = at;
     }
     t->arena_floats = at;
 }
 
-/* The device memory a trainer will hold, checked before anything is allocated: a batch too
- * large for the device is refused with the largest one that fits, instead of failing deep in
- * the driver (PoCL asserts). Counts the per-sample buffers (input, each layer's output and its
- * gradient) and the four arenas; layers' own scratch (im2col, pooling indices) is smaller
- * than their outputs and is left to the allocation checks. */
 static clcnn_status check_memory(const clcnn_trainer *t)
 {
     const clcnn_device_info *device = &t->context->device;
@@ -390,13 +397,22 @@ clcnn_status clcnn_trainer_apply(clcnn_trainer *t)
 {
     uint64_t begin = clcnn_trace_begin(t->context);
     const clcnn_train_options *o = &t->options;
-    const clcnn_adam_step step = {clcnn_adam_alpha(o->learning_rate, o->beta1, o->beta2, t->steps + 1),
-                                  (float)o->beta1, (float)o->beta2, (float)o->epsilon};
-    if (t->trainable_floats)
-        CLCNN_TRY(clcnn_adam_update(t->context, &step, (int)t->trainable_floats, &t->values,
-                                    &t->grads, &t->m, &t->v));
+    const clcnn_decay decay = {(float)(o->learning_rate * o->weight_decay), (int)t->decayed_floats};
+    const bool adam = o->optimizer == CLCNN_OPTIMIZER_ADAM;
+    if (t->trainable_floats && adam) {
+        const clcnn_adam_step step = {
+            clcnn_adam_alpha(o->learning_rate, o->beta1, o->beta2, t->steps + 1), (float)o->beta1,
+            (float)o->beta2, (float)o->epsilon};
+        CLCNN_TRY(clcnn_adam_update(t->context, &step, &decay, (int)t->trainable_floats,
+                                    &t->values, &t->grads, &t->m, &t->v));
+    } else if (t->trainable_floats) {
+        /* the velocity lives in m's arena; v's stays zero */
+        const clcnn_sgd_step step = {(float)o->learning_rate, (float)o->momentum, o->nesterov};
+        CLCNN_TRY(clcnn_sgd_update(t->context, &step, &decay, (int)t->trainable_floats,
+                                   &t->values, &t->grads, &t->m));
+    }
     t->steps++;
-    clcnn_trace_end(t->context, begin, t->steps, "adam update");
+    clcnn_trace_end(t->context, begin, t->steps, "%s update", adam ? "adam" : "sgd");
     return CLCNN_OK;
 }
 

@@ -34,7 +34,7 @@ struct clcnn_trainer {
     /* Arenas of arena_floats: parameter values, gradients, Adam's m and v. Trainable
      * tensors come first (trainable_floats of them) so the optimizer runs over one range. */
     clcnn_buffer values, grads, m, v;
-    size_t arena_floats, trainable_floats;
+    size_t arena_floats, trainable_floats, decayed_floats; /* decayed ones start the arena */
 };
 
 #endif

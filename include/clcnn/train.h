@@ -16,11 +16,23 @@
 extern "C" {
 #endif
 
+typedef enum clcnn_optimizer {
+    CLCNN_OPTIMIZER_ADAM, /* Keras's Adam; with weight_decay, Keras's AdamW */
+    CLCNN_OPTIMIZER_SGD,  /* Keras's SGD: momentum, optionally Nesterov's */
+} clcnn_optimizer;
+
 typedef struct clcnn_train_options {
     int batch_size;       /* Keras default 32; the tutorial uses 64 */
-    double learning_rate; /* Adam, Keras defaults: 1e-3 */
-    double beta1, beta2;  /* 0.9, 0.999 */
-    double epsilon;       /* 1e-7 */
+    clcnn_optimizer optimizer; /* default Adam */
+    double learning_rate; /* Keras defaults: 1e-3 for Adam, 0.01 for SGD */
+    double beta1, beta2;  /* Adam: 0.9, 0.999 */
+    double epsilon;       /* Adam: 1e-7 */
+    double momentum;      /* SGD: 0 (plain) */
+    bool nesterov;        /* SGD */
+    /* Decoupled, as Keras 3 applies it to every optimizer: param -= lr * weight_decay * param
+     * before each update, on kernels only (not biases or batch norm's parameters). 0: none;
+     * Keras's AdamW uses 0.004. */
+    double weight_decay;
     uint64_t seed;        /* weights, shuffling and dropout masks all derive from it */
 } clcnn_train_options;
 

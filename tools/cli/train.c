@@ -31,6 +31,9 @@ typedef struct train_config {
     const char *resume;
     long epochs, batch, seed, crosscheck_every;
     double learning_rate;
+    const char *optimizer; /* adam, adamw or sgd */
+    double momentum, weight_decay;
+    bool nesterov;
     bool profile, overwrite;
     const char *trace;
     bool given[128]; /* by option letter: the flags the user gave, which --resume checks */
@@ -142,6 +145,16 @@ static bool handle(int key, const char *arg, void *user)
     case 'c':
         return parse_int_flag("--crosscheck-every", arg, 1, 1000000000L, &config->crosscheck_every);
     case 'l': return parse_double_flag("--lr", arg, 1e-12, 10.0, &config->learning_rate);
+    case 'z':
+        if (strcmp(arg, "adam") && strcmp(arg, "adamw") && strcmp(arg, "sgd")) {
+            fprintf(stderr, "clcnn train: --optimizer expects adam, adamw or sgd, got '%s'\n", arg);
+            return false;
+        }
+        config->optimizer = arg;
+        break;
+    case 'M': return parse_double_flag("--momentum", arg, 0.0, 0.999, &config->momentum);
+    case 'N': config->nesterov = true; break;
+    case 'W': return parse_double_flag("--weight-decay", arg, 0.0, 0.5, &config->weight_decay);
     case 'p': config->profile = true; break;
     case 't': config->trace = arg; break;
     }
@@ -164,7 +177,14 @@ static int parse_train_flags(int argc, char **argv, train_config *config)
         {NULL, 0, NULL, 0, "How:", 2},
         {"epochs", 'e', "N", 0, "epochs (default 25)", 2},
         {"batch", 'b', "N", 0, "batch size (default 64)", 2},
-        {"lr", 'l', "X", 0, "Adam's learning rate (default 0.001)", 2},
+        {"optimizer", 'z', "NAME", 0, "adam (default), adamw (Adam with decoupled weight decay, "
+                                      "0.004 unless --weight-decay) or sgd", 2},
+        {"lr", 'l', "X", 0, "learning rate (default: 0.001 for adam and adamw, 0.01 for sgd, as "
+                            "Keras's)", 2},
+        {"momentum", 'M', "X", 0, "sgd's momentum (default 0)", 2},
+        {"nesterov", 'N', NULL, 0, "sgd with Nesterov's momentum", 2},
+        {"weight-decay", 'W', "X", 0, "decoupled weight decay of the kernels, as Keras 3 applies "
+                                      "it (biases and batch norm are not decayed)", 2},
         {"seed", 's', "N", 0, "seed of the weights, the shuffles and dropout (default 0)", 2},
         {"device", 'd', "SPEC", 0, DEVICE_HELP, 2},
         {NULL, 0, NULL, 0, "Where:", 3},
@@ -185,15 +205,25 @@ static int parse_train_flags(int argc, char **argv, train_config *config)
     static const command_line line = {
         options, NULL,
         "Trains a model file's CNN on a dataset folder (CIFAR-10, CIFAR-100 or MNIST-format "
-        "IDX) with Adam, validating on the last 20% of the training images as Keras does. After "
+        "IDX), validating on the last 20% of the training images as Keras does. After "
         "each epoch: history.csv and the last and best checkpoints; at the end: report.txt on "
         "the test set and the figures. Ctrl-C saves and says how to resume.",
         handle};
     *config = (train_config){.epochs = 25, .batch = 64, .learning_rate = 1e-3,
-                             .validation_split = 0.2};
+                             .validation_split = 0.2, .optimizer = "adam"};
     int parsed = parse_command_line(&line, argc, argv, config, NULL);
     if (parsed >= 0)
         return parsed;
+    /* Keras's defaults for the optimizer chosen */
+    bool sgd = !strcmp(config->optimizer, "sgd");
+    if (sgd && !config->given['l'])
+        config->learning_rate = 0.01;
+    if (!strcmp(config->optimizer, "adamw") && !config->given['W'])
+        config->weight_decay = 0.004;
+    if (!config->resume && !sgd && (config->given['M'] || config->nesterov)) {
+        fprintf(stderr, "clcnn train: --momentum and --nesterov are sgd's; give --optimizer sgd\n");
+        return EXIT_USAGE;
+    }
     if (config->resume && (config->given['o'] || config->overwrite)) {
         fprintf(stderr, "clcnn train: --resume %s continues in its own folder; --out and "
                         "--overwrite do not go with it\n", config->resume);
@@ -274,9 +304,12 @@ static uint64_t labels_fingerprint(const clcnn_images *images)
 static void write_settings(const run *r, char *out, size_t size)
 {
     int used = snprintf(out, size,
-                        "format=%s\nepochs=%ld\nvalidation_split=%.17g\noptimizer=adam\n"
+                        "format=%s\nepochs=%ld\nvalidation_split=%.17g\noptimizer=%s\n"
+                        "momentum=%.17g\nnesterov=%d\nweight_decay=%.17g\n"
                         "train_images=%d\nlabels_fnv1a64=%016llx\n",
                         r->data.format, r->config.epochs, r->config.validation_split,
+                        r->config.optimizer, r->config.momentum, r->config.nesterov,
+                        r->config.weight_decay,
                         r->data.train.count,
                         (unsigned long long)labels_fingerprint(&r->data.train));
     /* a folder name with a newline cannot be kept; resuming then needs --data */
@@ -435,6 +468,21 @@ static bool restore(run *r)
         const char *value = setting(settings, "validation_split");
         double split = value ? strtod(value, NULL) : c->validation_split;
         KEEP('v', "--validation-split", "%.9g", validation_split, split);
+        static char optimizer[16];
+        value = setting(settings, "optimizer");
+        snprintf(optimizer, sizeof optimizer, "%s", value ? value : "adam");
+        if (!agrees(r, 'z', "--optimizer", c->optimizer, optimizer))
+            ok = false;
+        c->optimizer = optimizer;
+        value = setting(settings, "momentum");
+        KEEP('M', "--momentum", "%.9g", momentum, value ? strtod(value, NULL) : 0.0);
+        value = setting(settings, "weight_decay");
+        KEEP('W', "--weight-decay", "%.9g", weight_decay, value ? strtod(value, NULL) : 0.0);
+        value = setting(settings, "nesterov");
+        const bool nesterov = value && !strcmp(value, "1");
+        if (c->nesterov && !nesterov && !agrees(r, 'N', "--nesterov", "on", "off"))
+            ok = false;
+        c->nesterov = nesterov;
         value = setting(settings, "format");
         if (value && c->format && !agrees(r, 'f', "--format", c->format, value))
             ok = false;
@@ -572,6 +620,10 @@ static bool setup(run *r)
     clcnn_train_options train = clcnn_train_defaults();
     train.batch_size = (int)r->config.batch;
     train.learning_rate = r->config.learning_rate;
+    train.optimizer = strcmp(r->config.optimizer, "sgd") ? CLCNN_OPTIMIZER_ADAM : CLCNN_OPTIMIZER_SGD;
+    train.momentum = r->config.momentum;
+    train.nesterov = r->config.nesterov;
+    train.weight_decay = r->config.weight_decay;
     train.seed = (uint64_t)r->config.seed;
     status = clcnn_trainer_create(r->context, r->model, &train, &r->trainer);
     if (status == CLCNN_OK && r->config.resume)
@@ -605,6 +657,12 @@ static bool setup(run *r)
            "output in %s\n",
            r->train_count, r->validation_count, 100 * r->config.validation_split, r->config.batch,
            r->config.epochs, r->out);
+    printf("Optimizer: %s, lr %g", r->config.optimizer, r->config.learning_rate);
+    if (!strcmp(r->config.optimizer, "sgd"))
+        printf(", momentum %g%s", r->config.momentum, r->config.nesterov ? " (Nesterov)" : "");
+    if (r->config.weight_decay > 0)
+        printf(", weight decay %g on the kernels", r->config.weight_decay);
+    printf("\n");
     fflush(stdout);
     return r->order != NULL;
 }
