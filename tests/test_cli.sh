@@ -391,6 +391,23 @@ expect 1 "--optimizer adam contradicts the run in $work/resnet, which was starte
 expect 2 "--momentum and --nesterov are sgd's; give --optimizer sgd" -- "$clcnn" train --data "$work/data" --momentum 0.9
 expect 2 "--optimizer expects adam, adamw or sgd, got 'rmsprop'" -- "$clcnn" train --data "$work/data" --optimizer rmsprop
 
+# ---- --early-stopping 1: the run stops the epoch after val_accuracy first fails to improve,
+# and the report is of the best epoch's weights (the same as eval of checkpoint-best.ckpt)
+"$clcnn" train --data "$work/data" --epochs 15 --batch 16 --lr 0.01 --early-stopping 1 --out "$work/early" \
+    > "$work/early.log" 2>&1 || fail "early stopping run: $(tail -3 "$work/early.log")"
+read -r ran best < <(awk -F, 'NR > 1 { if ($5 > top) { top = $5; best = $1 } ran = $1 } END { print ran, best }' "$work/early/history.csv")
+"$clcnn" eval --checkpoint "$work/early/checkpoint-best.ckpt" --data "$work/data" --out "$work/early-eval" > /dev/null 2>&1
+if [ "$ran" -lt 15 ]; then
+    [ $((ran - best)) -eq 1 ] && grep -q "Early stopping: val_accuracy has not improved for 1 epochs" "$work/early.log" \
+        && grep -q "model after epoch $best;" "$work/early/report.txt" \
+        && [ "$(grep -o 'accuracy [0-9.]*$' "$work/early/report.txt" | head -1)" = "$(grep -o 'accuracy [0-9.]*$' "$work/early-eval/report.txt" | head -1)" ] \
+        && pass "early stopping after epoch $ran reports the best epoch, $best" \
+        || fail "early stopping: ran $ran, best $best: $(grep -E 'Early|Test set' "$work/early.log")"
+else
+    ! grep -q "Early stopping" "$work/early.log" && pass "no early stop: val_accuracy improved every epoch" \
+        || fail "early stopping with 15 epochs run"
+fi
+
 # ---- a model of 100 classes (CIFAR-100's format): every buffer sized by the model's classes
 mkdir -p "$work/c100"
 for i in $(seq 0 39); do

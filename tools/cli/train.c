@@ -30,6 +30,7 @@ typedef struct train_config {
     const char *device;
     const char *resume;
     long epochs, batch, seed, crosscheck_every;
+    long patience; /* --early-stopping: epochs without a better val_accuracy; 0: off */
     double learning_rate;
     const char *optimizer; /* adam, adamw or sgd */
     double momentum, weight_decay;
@@ -55,6 +56,7 @@ typedef struct run {
     int32_t *order; /* this epoch's permutation of 0..train_count-1 */
     bool interactive;
     int exit_status; /* for a failed set-up: 2 for a bad device spec, else 1 */
+    int model_epoch; /* the epoch whose weights the trainer holds at the end, when not the last */
 } run;
 
 /* SIGINT, SIGTERM and SIGHUP (a closed terminal or ssh session) are blocked in every thread from
@@ -155,6 +157,7 @@ static bool handle(int key, const char *arg, void *user)
     case 'M': return parse_double_flag("--momentum", arg, 0.0, 0.999, &config->momentum);
     case 'N': config->nesterov = true; break;
     case 'W': return parse_double_flag("--weight-decay", arg, 0.0, 0.5, &config->weight_decay);
+    case 'E': return parse_int_flag("--early-stopping", arg, 1, 100000, &config->patience);
     case 'p': config->profile = true; break;
     case 't': config->trace = arg; break;
     }
@@ -186,6 +189,8 @@ static int parse_train_flags(int argc, char **argv, train_config *config)
         {"weight-decay", 'W', "X", 0, "decoupled weight decay of the kernels, as Keras 3 applies "
                                       "it (biases and batch norm are not decayed)", 2},
         {"seed", 's', "N", 0, "seed of the weights, the shuffles and dropout (default 0)", 2},
+        {"early-stopping", 'E', "N", 0, "stop when val_accuracy has not improved for N epochs, "
+                                        "and evaluate the best epoch's weights", 2},
         {"device", 'd', "SPEC", 0, DEVICE_HELP, 2},
         {NULL, 0, NULL, 0, "Where:", 3},
         {"out", 'o', "DIR", 0, "the run's folder (default: a new runs/<timestamp>/); one that "
@@ -305,11 +310,11 @@ static void write_settings(const run *r, char *out, size_t size)
 {
     int used = snprintf(out, size,
                         "format=%s\nepochs=%ld\nvalidation_split=%.17g\noptimizer=%s\n"
-                        "momentum=%.17g\nnesterov=%d\nweight_decay=%.17g\n"
+                        "momentum=%.17g\nnesterov=%d\nweight_decay=%.17g\nearly_stopping=%ld\n"
                         "train_images=%d\nlabels_fnv1a64=%016llx\n",
                         r->data.format, r->config.epochs, r->config.validation_split,
                         r->config.optimizer, r->config.momentum, r->config.nesterov,
-                        r->config.weight_decay,
+                        r->config.weight_decay, r->config.patience,
                         r->data.train.count,
                         (unsigned long long)labels_fingerprint(&r->data.train));
     /* a folder name with a newline cannot be kept; resuming then needs --data */
@@ -478,6 +483,8 @@ static bool restore(run *r)
         KEEP('M', "--momentum", "%.9g", momentum, value ? strtod(value, NULL) : 0.0);
         value = setting(settings, "weight_decay");
         KEEP('W', "--weight-decay", "%.9g", weight_decay, value ? strtod(value, NULL) : 0.0);
+        value = setting(settings, "early_stopping");
+        KEEP('E', "--early-stopping", "%ld", patience, value ? strtol(value, NULL, 10) : 0L);
         value = setting(settings, "nesterov");
         const bool nesterov = value && !strcmp(value, "1");
         if (c->nesterov && !nesterov && !agrees(r, 'N', "--nesterov", "on", "off"))
@@ -806,6 +813,45 @@ static int run_epoch(run *r, int epoch)
     return 1;
 }
 
+/* --early-stopping: whether val_accuracy has gone `patience` epochs without improving. */
+static bool patience_spent(const run *r)
+{
+    const clcnn_checkpoint *p = &r->progress;
+    return r->config.patience > 0 && p->best_epoch > 0 &&
+           p->epochs_done - p->best_epoch >= r->config.patience;
+}
+
+/* Early stopping ends with the best epoch's weights, as Keras's restore_best_weights does:
+ * they are read back from checkpoint-best.ckpt. checkpoint-last.ckpt keeps the last state. */
+static bool restore_best(run *r)
+{
+    const clcnn_checkpoint *p = &r->progress;
+    printf("Early stopping: val_accuracy has not improved for %d epochs (best %.4f at epoch %d); "
+           "evaluating that epoch's weights\n",
+           p->epochs_done - p->best_epoch, p->best_val_accuracy, p->best_epoch);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/checkpoint-best.ckpt", r->out);
+    clcnn_checkpoint best;
+    clcnn_status status = clcnn_checkpoint_read(path, &best);
+    if (status != CLCNN_OK) {
+        report_failure(status, "restoring the best epoch's weights");
+        return false;
+    }
+    if (best.parameter_count != clcnn_model_parameter_count(r->model)) {
+        fprintf(stderr, "clcnn: %s holds another model than the run's\n", path);
+        clcnn_checkpoint_free(&best);
+        return false;
+    }
+    status = clcnn_trainer_set_state(r->trainer, best.parameters, best.m, best.v, best.steps);
+    clcnn_checkpoint_free(&best);
+    if (status != CLCNN_OK) {
+        report_failure(status, "restoring the best epoch's weights");
+        return false;
+    }
+    r->model_epoch = p->best_epoch;
+    return true;
+}
+
 static bool finish(run *r)
 {
     int count = r->data.test.count;
@@ -823,7 +869,8 @@ static bool finish(run *r)
     snprintf(path, sizeof path, "%s/report.txt", r->out);
     snprintf(heading, sizeof heading,
              "Test set: %d images of %s/%s, model after epoch %d; loss %.4f, accuracy %.4f",
-             count, r->config.data, r->data.test_name, r->progress.epochs_done, loss, accuracy);
+             count, r->config.data, r->data.test_name,
+             r->model_epoch ? r->model_epoch : r->progress.epochs_done, loss, accuracy);
     printf("\n%s\n\n", heading);
     print_report(stdout, r->data.class_names, r->data.classes, r->data.test.labels, predictions,
                  count);
@@ -851,7 +898,8 @@ int command_train(int argc, char **argv)
         result = r.exit_status;
     } else {
         result = 0;
-        for (int epoch = r.progress.epochs_done + 1; epoch <= r.config.epochs; epoch++) {
+        for (int epoch = r.progress.epochs_done + 1; epoch <= r.config.epochs && !patience_spent(&r);
+             epoch++) {
             int outcome = run_epoch(&r, epoch);
             if (outcome <= 0) {
                 result = outcome == 0 ? 130 : 1;
@@ -864,6 +912,8 @@ int command_train(int argc, char **argv)
                 break;
             }
         }
+        if (result == 0 && patience_spent(&r) && !restore_best(&r))
+            result = 1;
         if (result == 0 && !finish(&r))
             result = 1;
         char csv[4200];
