@@ -683,13 +683,17 @@ static clcnn_status check_dropout(checker *c, int count, float rate, uint64_t st
     return CLCNN_OK;
 }
 
-/* Softmax cross-entropy, then metrics and argmax on the same logits and labels. invalid
- * puts an out-of-range label at both ends of the batch. */
-static clcnn_status check_softmax_and_metrics(checker *c, int N, int C, bool ties, bool invalid)
+/* Softmax cross-entropy (with label smoothing when given), then metrics and argmax on the
+ * same logits and labels. invalid puts an out-of-range label at both ends of the batch. */
+static clcnn_status check_softmax_and_metrics(checker *c, int N, int C, float smoothing,
+                                              bool ties, bool invalid)
 {
     char shape[96];
     snprintf(shape, sizeof shape, "%dx%d%s%s", N, C, ties ? " ties" : "",
              invalid ? " bad labels" : "");
+    if (smoothing > 0)
+        snprintf(shape + strlen(shape), sizeof shape - strlen(shape), " smoothing %g",
+                 (double)smoothing);
     size_t count = (size_t)N * C;
     float *logits, *dlogits_ref, *loss_ref, totals_ref[3];
     int32_t *labels, *predictions_ref;
@@ -705,7 +709,7 @@ static clcnn_status check_softmax_and_metrics(checker *c, int N, int C, bool tie
     CLCNN_TRY(host_array(c, count, sizeof(float), (void **)&dlogits_ref));
     CLCNN_TRY(host_array(c, (size_t)N, sizeof(float), (void **)&loss_ref));
     CLCNN_TRY(host_array(c, (size_t)N, sizeof(int32_t), (void **)&predictions_ref));
-    clcnn_ref_softmax_cross_entropy(N, C, logits, labels, dlogits_ref, loss_ref);
+    clcnn_ref_softmax_cross_entropy(N, C, smoothing, logits, labels, dlogits_ref, loss_ref);
     clcnn_ref_metrics_reduce(N, C, logits, labels, loss_ref, totals_ref);
     clcnn_ref_argmax(N, C, logits, predictions_ref);
 
@@ -719,7 +723,7 @@ static clcnn_status check_softmax_and_metrics(checker *c, int N, int C, bool tie
     CLCNN_TRY(output(c, (size_t)N, &PREDICTIONS));
 
     begin_row(c, "softmax_xent", "forward+grad", shape);
-    TIMED(c, clcnn_softmax_cross_entropy(c->context, N, C, LOGITS, LABELS, DLOGITS, LOSS));
+    TIMED(c, clcnn_softmax_cross_entropy(c->context, N, C, smoothing, LOGITS, LABELS, DLOGITS, LOSS));
     CLCNN_TRY(compare(c, "loss", LOSS, loss_ref, (size_t)N,
                       16 * FLT_EPSILON * (max_abs(loss_ref, (size_t)N) + 1), 16 * FLT_EPSILON));
     CLCNN_TRY(compare(c, "dlogits", DLOGITS, dlogits_ref, count, 16 * FLT_EPSILON / N,
@@ -873,9 +877,9 @@ static clcnn_status run_small(checker *c)
     RUN_CASE(c, check_dropout(c, 1, 0.5f, 0, 0));
     RUN_CASE(c, check_dropout(c, 4099, 0.5f, 7, 2));
     RUN_CASE(c, check_dropout(c, 1000, 0.0f, 1ULL << 33, 5));
-    RUN_CASE(c, check_softmax_and_metrics(c, 1, 10, false, false));
-    RUN_CASE(c, check_softmax_and_metrics(c, 300, 10, false, false));
-    RUN_CASE(c, check_softmax_and_metrics(c, 67, 3, true, true));
+    RUN_CASE(c, check_softmax_and_metrics(c, 1, 10, 0.0f, false, false));
+    RUN_CASE(c, check_softmax_and_metrics(c, 300, 10, 0.1f, false, false));
+    RUN_CASE(c, check_softmax_and_metrics(c, 67, 3, 0.0f, true, true));
     RUN_CASE(c, check_optimizers(c, 1, 1, false));
     RUN_CASE(c, check_optimizers(c, 1025, 1000, true));
     return CLCNN_OK;
@@ -898,7 +902,7 @@ static clcnn_status run_seed(checker *c)
     RUN_CASE(c, check_activation(c, CLCNN_ACTIVATION_RELU, 64 * 128));
     RUN_CASE(c, check_dropout(c, 64 * 128, 0.5f, 1234, 7));
     RUN_CASE(c, check_dense(c, 64, 128, 10));
-    RUN_CASE(c, check_softmax_and_metrics(c, 64, 10, false, false));
+    RUN_CASE(c, check_softmax_and_metrics(c, 64, 10, 0.0f, false, false));
     RUN_CASE(c, check_optimizers(c, 2048 * 128, 10, false));
     return CLCNN_OK;
 }

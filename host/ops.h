@@ -218,11 +218,12 @@ float clcnn_dropout_scale(float rate);
 /* ---- softmax + sparse categorical cross-entropy ------------------------------------------------ */
 
 /* logits: [N, C], labels: [N] int32, dlogits: [N, C] or NULL (no gradient), loss: [N] */
-clcnn_status clcnn_softmax_cross_entropy(clcnn_context *context, int N, int C,
+/* smoothing: Keras's label_smoothing, from 0 (one-hot targets) to below 1 */
+clcnn_status clcnn_softmax_cross_entropy(clcnn_context *context, int N, int C, float smoothing,
                                          const clcnn_buffer *logits, const clcnn_buffer *labels,
                                          clcnn_buffer *dlogits, clcnn_buffer *loss);
-void clcnn_ref_softmax_cross_entropy(int N, int C, const float *logits, const int32_t *labels,
-                                     float *dlogits, float *loss);
+void clcnn_ref_softmax_cross_entropy(int N, int C, float smoothing, const float *logits,
+                                     const int32_t *labels, float *dlogits, float *loss);
 
 /* ---- optimizers -------------------------------------------------------------------------------- */
 

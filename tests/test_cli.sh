@@ -379,13 +379,13 @@ printf 'input height=32 width=32 channels=3\nconv2d filters=8 kernel=3 stride=2 
 'batchnorm\nactivation activation=relu name=stem\nconv2d filters=8 kernel=3 padding=same use_bias=false\n'\
 'batchnorm\nadd from=stem\nactivation activation=relu\navgpool2d pool=2\nglobal_avgpool2d\n'\
 'dense units=10 activation=softmax\n' > "$work/resnet.model"
-sgd=(--optimizer sgd --momentum 0.9 --nesterov --weight-decay 5e-4 --lr 0.05)
+sgd=(--optimizer sgd --momentum 0.9 --nesterov --weight-decay 5e-4 --lr 0.05 --label-smoothing 0.1)
 "$clcnn" train --model "$work/resnet.model" --data "$work/data" --epochs 2 --batch 16 "${sgd[@]}" --out "$work/resnet" > "$work/resnet.log" 2>&1 \
     && "$clcnn" train --model "$work/resnet.model" --data "$work/data" --epochs 1 --batch 16 "${sgd[@]}" --out "$work/resnet-split" > /dev/null 2>&1 \
     && "$clcnn" train --resume "$work/resnet-split" --epochs 2 > "$work/resnet-resume.log" 2>&1 \
     && "$checkpoint_diff" "$work/resnet/checkpoint-last.ckpt" "$work/resnet-split/checkpoint-last.ckpt" \
     && grep -q "BatchNormalization" "$work/resnet.log" \
-    && grep -q "Optimizer: sgd, lr 0.05, momentum 0.9 (Nesterov), weight decay 0.0005 on the kernels" "$work/resnet-resume.log" \
+    && grep -q "Optimizer: sgd, lr 0.05, momentum 0.9 (Nesterov), weight decay 0.0005 on the kernels; label smoothing 0.1" "$work/resnet-resume.log" \
     && pass "a small ResNet trains with SGD, and resumes bit for bit" || fail "resnet: $(tail -3 "$work/resnet.log" "$work/resnet-resume.log")"
 expect 1 "--optimizer adam contradicts the run in $work/resnet, which was started with --optimizer sgd" -- "$clcnn" train --resume "$work/resnet" --optimizer adam
 expect 2 "--momentum and --nesterov are sgd's; give --optimizer sgd" -- "$clcnn" train --data "$work/data" --momentum 0.9

@@ -339,27 +339,42 @@ typedef struct softmax_state {
     int N, C;
     float *logits, *loss;
     int32_t *labels;
+    float smoothing;
 } softmax_state;
 
 static double softmax_loss(void *p)
 {
     softmax_state *c = p;
-    clcnn_ref_softmax_cross_entropy(c->N, c->C, c->logits, c->labels, NULL, c->loss);
+    clcnn_ref_softmax_cross_entropy(c->N, c->C, c->smoothing, c->logits, c->labels, NULL, c->loss);
     double sum = 0.0;
     for (int n = 0; n < c->N; n++)
         sum += c->loss[n];
     return sum / c->N;
 }
 
+/* With one-hot targets and with Keras's label smoothing 0.1. */
 START_TEST(softmax_cross_entropy_gradient)
 {
-    softmax_state c = {4, 10, random_away_from_zero(40), malloc(4 * sizeof(float)), NULL};
-    int32_t labels[4] = {0, 9, 3, 3};
-    c.labels = labels;
-    float dlogits[40];
-    clcnn_ref_softmax_cross_entropy(c.N, c.C, c.logits, c.labels, dlogits, c.loss);
-    check_gradient("softmax dlogits", c.logits, dlogits, 40, softmax_loss, &c);
-    free(c.logits), free(c.loss);
+    for (int smoothed = 0; smoothed < 2; smoothed++) {
+        softmax_state c = {4, 10, random_away_from_zero(40), malloc(4 * sizeof(float)), NULL,
+                           smoothed ? 0.1f : 0.0f};
+        int32_t labels[4] = {0, 9, 3, 3};
+        c.labels = labels;
+        float dlogits[40];
+        clcnn_ref_softmax_cross_entropy(c.N, c.C, c.smoothing, c.logits, c.labels, dlogits, c.loss);
+        check_gradient("softmax dlogits", c.logits, dlogits, 40, softmax_loss, &c);
+        free(c.logits), free(c.loss);
+    }
+    /* Keras: logits 0 over 4 classes, smoothing 0.2: targets 0.85 / 0.05, loss log 4 */
+    softmax_state k = {1, 4, calloc(4, sizeof(float)), malloc(sizeof(float)), NULL, 0.2f};
+    int32_t label = 2;
+    k.labels = &label;
+    float d[4];
+    clcnn_ref_softmax_cross_entropy(1, 4, 0.2f, k.logits, k.labels, d, k.loss);
+    ck_assert_float_eq_tol(k.loss[0], logf(4.0f), 1e-6f);
+    ck_assert_float_eq_tol(d[2], 0.25f - 0.85f, 1e-6f);
+    ck_assert_float_eq_tol(d[0], 0.25f - 0.05f, 1e-6f);
+    free(k.logits), free(k.loss);
 }
 END_TEST
 
@@ -388,7 +403,7 @@ static double network_loss(void *p)
     clcnn_ref_activation_forward(CLCNN_ACTIVATION_RELU, 0, 12, n->dense1_y, n->relu2_y);
     clcnn_ref_dropout_forward(&n->dropout, n->relu2_y, n->drop_y);
     clcnn_ref_dense_forward(&n->dense2, n->drop_y, n->dense2_w, n->dense2_b, n->logits);
-    clcnn_ref_softmax_cross_entropy(2, 3, n->logits, n->labels, NULL, n->loss);
+    clcnn_ref_softmax_cross_entropy(2, 3, 0.0f, n->logits, n->labels, NULL, n->loss);
     return ((double)n->loss[0] + n->loss[1]) / 2;
 }
 
@@ -411,7 +426,7 @@ START_TEST(whole_network_gradients)
 
     float dlogits[6], d_drop[12], d_relu2[12], d_dense1[12], d_pool[128], d_conv[512];
     float g_conv_w[108], g_conv_b[4], g_dense1_w[384], g_dense1_b[6], g_dense2_w[18], g_dense2_b[3];
-    clcnn_ref_softmax_cross_entropy(2, 3, n.logits, n.labels, dlogits, n.loss);
+    clcnn_ref_softmax_cross_entropy(2, 3, 0.0f, n.logits, n.labels, dlogits, n.loss);
     clcnn_ref_dense_backward_weights(&n.dense2, n.drop_y, dlogits, g_dense2_w);
     clcnn_ref_dense_backward_bias(&n.dense2, dlogits, g_dense2_b);
     clcnn_ref_dense_backward_data(&n.dense2, dlogits, n.dense2_w, d_drop);

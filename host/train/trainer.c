@@ -64,6 +64,10 @@ static clcnn_status check_options(const clcnn_model *model, const clcnn_train_op
     if (o->optimizer != CLCNN_OPTIMIZER_ADAM && o->optimizer != CLCNN_OPTIMIZER_SGD)
         return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT, "optimizer %d: expected Adam or SGD",
                           (int)o->optimizer);
+    if (!(o->label_smoothing >= 0 && o->label_smoothing < 1))
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
+                          "label smoothing %g: expected a number from 0 to below 1",
+                          o->label_smoothing);
     if (!(o->momentum >= 0 && o->momentum < 1) || !(o->weight_decay >= 0 && o->weight_decay < 1))
         return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
                           "momentum %g and weight decay %g: expected each from 0 to below 1",
@@ -469,7 +473,8 @@ static clcnn_status loss_and_totals(clcnn_trainer *t, int N, bool training,
                                     clcnn_batch_totals *totals)
 {
     node_state *last = &t->nodes[t->count - 1];
-    CLCNN_TRY(clcnn_softmax_cross_entropy(t->context, N, t->classes, last->y, &t->labels,
+    CLCNN_TRY(clcnn_softmax_cross_entropy(t->context, N, t->classes,
+                                          (float)t->options.label_smoothing, last->y, &t->labels,
                                           training ? last->dy : NULL, &t->loss));
     CLCNN_TRY(clcnn_metrics_reduce(t->context, N, t->classes, last->y, &t->labels, &t->loss,
                                    &t->totals));

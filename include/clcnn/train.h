@@ -33,6 +33,9 @@ typedef struct clcnn_train_options {
      * before each update, on kernels only (not biases or batch norm's parameters). 0: none;
      * Keras's AdamW uses 0.004. */
     double weight_decay;
+    /* Keras's label_smoothing of the cross-entropy: targets (1 - s) onehot + s / classes, for
+     * the training and the validation loss alike, as Keras computes them. 0: none. */
+    double label_smoothing;
     uint64_t seed;        /* weights, shuffling and dropout masks all derive from it */
 } clcnn_train_options;
 

@@ -33,7 +33,7 @@ typedef struct train_config {
     long patience; /* --early-stopping: epochs without a better val_accuracy; 0: off */
     double learning_rate;
     const char *optimizer; /* adam, adamw or sgd */
-    double momentum, weight_decay;
+    double momentum, weight_decay, label_smoothing;
     bool nesterov;
     bool profile, overwrite;
     const char *trace;
@@ -158,6 +158,8 @@ static bool handle(int key, const char *arg, void *user)
     case 'N': config->nesterov = true; break;
     case 'W': return parse_double_flag("--weight-decay", arg, 0.0, 0.5, &config->weight_decay);
     case 'E': return parse_int_flag("--early-stopping", arg, 1, 100000, &config->patience);
+    case 'L':
+        return parse_double_flag("--label-smoothing", arg, 0.0, 0.5, &config->label_smoothing);
     case 'p': config->profile = true; break;
     case 't': config->trace = arg; break;
     }
@@ -189,6 +191,8 @@ static int parse_train_flags(int argc, char **argv, train_config *config)
         {"weight-decay", 'W', "X", 0, "decoupled weight decay of the kernels, as Keras 3 applies "
                                       "it (biases and batch norm are not decayed)", 2},
         {"seed", 's', "N", 0, "seed of the weights, the shuffles and dropout (default 0)", 2},
+        {"label-smoothing", 'L', "X", 0, "Keras's label smoothing of the cross-entropy: targets "
+                                         "(1 - X) one-hot + X / classes (default 0)", 2},
         {"early-stopping", 'E', "N", 0, "stop when val_accuracy has not improved for N epochs, "
                                         "and evaluate the best epoch's weights", 2},
         {"device", 'd', "SPEC", 0, DEVICE_HELP, 2},
@@ -311,10 +315,11 @@ static void write_settings(const run *r, char *out, size_t size)
     int used = snprintf(out, size,
                         "format=%s\nepochs=%ld\nvalidation_split=%.17g\noptimizer=%s\n"
                         "momentum=%.17g\nnesterov=%d\nweight_decay=%.17g\nearly_stopping=%ld\n"
+                        "label_smoothing=%.17g\n"
                         "train_images=%d\nlabels_fnv1a64=%016llx\n",
                         r->data.format, r->config.epochs, r->config.validation_split,
                         r->config.optimizer, r->config.momentum, r->config.nesterov,
-                        r->config.weight_decay, r->config.patience,
+                        r->config.weight_decay, r->config.patience, r->config.label_smoothing,
                         r->data.train.count,
                         (unsigned long long)labels_fingerprint(&r->data.train));
     /* a folder name with a newline cannot be kept; resuming then needs --data */
@@ -483,6 +488,8 @@ static bool restore(run *r)
         KEEP('M', "--momentum", "%.9g", momentum, value ? strtod(value, NULL) : 0.0);
         value = setting(settings, "weight_decay");
         KEEP('W', "--weight-decay", "%.9g", weight_decay, value ? strtod(value, NULL) : 0.0);
+        value = setting(settings, "label_smoothing");
+        KEEP('L', "--label-smoothing", "%.9g", label_smoothing, value ? strtod(value, NULL) : 0.0);
         value = setting(settings, "early_stopping");
         KEEP('E', "--early-stopping", "%ld", patience, value ? strtol(value, NULL, 10) : 0L);
         value = setting(settings, "nesterov");
@@ -631,6 +638,7 @@ static bool setup(run *r)
     train.momentum = r->config.momentum;
     train.nesterov = r->config.nesterov;
     train.weight_decay = r->config.weight_decay;
+    train.label_smoothing = r->config.label_smoothing;
     train.seed = (uint64_t)r->config.seed;
     status = clcnn_trainer_create(r->context, r->model, &train, &r->trainer);
     if (status == CLCNN_OK && r->config.resume)
@@ -669,6 +677,8 @@ static bool setup(run *r)
         printf(", momentum %g%s", r->config.momentum, r->config.nesterov ? " (Nesterov)" : "");
     if (r->config.weight_decay > 0)
         printf(", weight decay %g on the kernels", r->config.weight_decay);
+    if (r->config.label_smoothing > 0)
+        printf("; label smoothing %g", r->config.label_smoothing);
     printf("\n");
     fflush(stdout);
     return r->order != NULL;
