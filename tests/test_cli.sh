@@ -34,7 +34,7 @@ for png in accuracy confusion samples; do
     [ "$(head -c 8 "$work/run/$png.png" | od -An -tx1 | tr -d ' ')" = "89504e470d0a1a0a" ] \
         && pass "$png.png is a PNG" || fail "$png.png is not a PNG"
 done
-[ "$(head -1 "$work/run/history.csv")" = "epoch,loss,accuracy,val_loss,val_accuracy,seconds" ] \
+[ "$(head -1 "$work/run/history.csv")" = "epoch,loss,accuracy,val_loss,val_accuracy,seconds,learning_rate" ] \
     && pass "history.csv header" || fail "history.csv header"
 [ "$(wc -l < "$work/run/history.csv")" -eq 3 ] && pass "history.csv has 2 epochs" || fail "history.csv rows"
 awk -F, 'NR==2{first=$2} NR==3{last=$2} END{exit !(last < first)}' "$work/run/history.csv" \

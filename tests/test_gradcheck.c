@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <clcnn/train.h>
+
 #include "harness.h"
 #include "ops.h"
 
@@ -526,6 +528,33 @@ START_TEST(sgd_nesterov_and_weight_decay_match_keras)
 }
 END_TEST
 
+/* The schedules at known points of a 100-step run with lr 0.1. */
+START_TEST(learning_rate_schedules)
+{
+    clcnn_train_options o = clcnn_train_defaults();
+    o.learning_rate = 0.1;
+    o.total_steps = 100;
+    ck_assert_double_eq_tol(clcnn_learning_rate_at(&o, 99), 0.1, 1e-12);
+    o.warmup_steps = 10;
+    ck_assert_double_eq_tol(clcnn_learning_rate_at(&o, 0), 0.01, 1e-12);
+    ck_assert_double_eq_tol(clcnn_learning_rate_at(&o, 9), 0.1, 1e-12);
+    o.warmup_steps = 0;
+    o.schedule = CLCNN_SCHEDULE_STEP;
+    ck_assert_double_eq_tol(clcnn_learning_rate_at(&o, 49), 0.1, 1e-12);
+    ck_assert_double_eq_tol(clcnn_learning_rate_at(&o, 50), 0.01, 1e-12);
+    ck_assert_double_eq_tol(clcnn_learning_rate_at(&o, 75), 0.001, 1e-12);
+    o.schedule = CLCNN_SCHEDULE_COSINE;
+    ck_assert_double_eq_tol(clcnn_learning_rate_at(&o, 0), 0.1, 1e-12);
+    ck_assert_double_eq_tol(clcnn_learning_rate_at(&o, 50), 0.05, 1e-12);
+    ck_assert_double_eq_tol(clcnn_learning_rate_at(&o, 100), 0.0, 1e-12);
+    o.schedule = CLCNN_SCHEDULE_ONECYCLE; /* warm-up 20% by default */
+    ck_assert_double_eq_tol(clcnn_learning_rate_at(&o, 0), 0.01, 1e-12);
+    ck_assert_double_eq_tol(clcnn_learning_rate_at(&o, 20), 0.1, 1e-12);
+    ck_assert_double_eq_tol(clcnn_learning_rate_at(&o, 60), 0.05, 1e-12);
+    ck_assert_double_eq_tol(clcnn_learning_rate_at(&o, 100), 0.0, 1e-12);
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("gradcheck");
@@ -543,6 +572,7 @@ int main(void)
     tcase_add_test(tc, keras_output_sizes);
     tcase_add_test(tc, adam_step_size_matches_keras);
     tcase_add_test(tc, sgd_nesterov_and_weight_decay_match_keras);
+    tcase_add_test(tc, learning_rate_schedules);
     suite_add_tcase(suite, tc);
     return run_suite(suite);
 }

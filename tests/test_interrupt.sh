@@ -99,5 +99,31 @@ pass "$kills SIGKILLs, every checkpoint on disk parsed"
     && pass "after $kills SIGKILLs the resumed run's weights equal the uninterrupted run's" \
     || fail "after SIGKILLs the weights differ"
 
+# ---- a ResNet recipe stopped mid-epoch: batch norm's moving statistics, SGD's velocities,
+# the cosine schedule with warm-up, weight decay and label smoothing all resume bit for bit
+printf 'input height=32 width=32 channels=3\nconv2d filters=8 kernel=3 stride=2 padding=same use_bias=false\n'\
+'batchnorm\nactivation activation=relu name=stem\nconv2d filters=8 kernel=3 padding=same use_bias=false\n'\
+'batchnorm\nadd from=stem\nactivation activation=relu\nglobal_avgpool2d\ndense units=10 activation=softmax\n' \
+    > "$work/resnet.model"
+recipe=(--model "$work/resnet.model" --data "$work/data" --epochs 4 --batch 4 --optimizer sgd --momentum 0.9
+        --nesterov --weight-decay 5e-4 --lr 0.05 --schedule cosine --warmup-epochs 1 --label-smoothing 0.1)
+"$clcnn" train "${recipe[@]}" --out "$work/recipe-straight" > "$work/recipe-straight.log" 2>&1 \
+    || fail "the recipe's straight run: $(tail -3 "$work/recipe-straight.log")"
+out="$work/recipe-stopped"
+"$clcnn" train "${recipe[@]}" --out "$out" > "$out.log" 2>&1 &
+pid=$!
+# inside epoch 2, after the first epoch's checkpoint and schedule warm-up
+for _ in $(seq 1 400); do grep -q "Epoch 2/4" "$out.log" 2>/dev/null && break; sleep 0.02; done
+kill -INT "$pid"
+wait "$pid"
+grep -q "resume with: clcnn train --resume $out" "$out.log" \
+    || fail "the recipe's run was not stopped mid-run: $(tail -2 "$out.log")"
+until "$clcnn" train --resume "$out" > "$out.resume.log" 2>&1; do
+    [ $? -eq 130 ] || { fail "recipe resume failed: $(tail -3 "$out.resume.log")"; break; }
+done
+"$checkpoint_diff" "$work/recipe-straight/checkpoint-last.ckpt" "$out/checkpoint-last.ckpt" \
+    && pass "the ResNet recipe (batch norm, SGD, cosine schedule) resumes bit for bit" \
+    || fail "the ResNet recipe's resumed weights differ"
+
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -25,6 +25,26 @@ clcnn_train_options clcnn_train_defaults(void)
                                  .beta2 = 0.999, .epsilon = 1e-7, .seed = 0};
 }
 
+double clcnn_learning_rate_at(const clcnn_train_options *o, uint64_t step)
+{
+    const double lr = o->learning_rate, t = (double)step;
+    const double total = o->total_steps > 0 ? (double)o->total_steps : 1.0;
+    if (o->schedule == CLCNN_SCHEDULE_ONECYCLE) {
+        double warmup = o->warmup_steps > 0 ? (double)o->warmup_steps : floor(0.2 * total);
+        if (t < warmup)
+            return lr / 10 + (lr - lr / 10) * t / warmup;
+        return t >= total ? 0.0 : lr * (total - t) / (total - warmup);
+    }
+    double value = lr;
+    if (o->schedule == CLCNN_SCHEDULE_STEP)
+        value = t >= 0.75 * total ? lr / 100 : t >= 0.5 * total ? lr / 10 : lr;
+    else if (o->schedule == CLCNN_SCHEDULE_COSINE)
+        value = t >= total ? 0.0 : lr * (1 + cos(M_PI * t / total)) / 2;
+    if (t < (double)o->warmup_steps)
+        value *= (t + 1) / (double)o->warmup_steps;
+    return value;
+}
+
 uint64_t clcnn_trainer_steps(const clcnn_trainer *t) { return t->steps; }
 const clcnn_model *clcnn_trainer_model(const clcnn_trainer *t) { return t->model; }
 const clcnn_train_options *clcnn_trainer_options(const clcnn_trainer *t) { return &t->options; }
@@ -64,6 +84,10 @@ static clcnn_status check_options(const clcnn_model *model, const clcnn_train_op
     if (o->optimizer != CLCNN_OPTIMIZER_ADAM && o->optimizer != CLCNN_OPTIMIZER_SGD)
         return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT, "optimizer %d: expected Adam or SGD",
                           (int)o->optimizer);
+    if (o->schedule < CLCNN_SCHEDULE_CONSTANT || o->schedule > CLCNN_SCHEDULE_ONECYCLE ||
+        (o->schedule != CLCNN_SCHEDULE_CONSTANT && o->total_steps == 0))
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
+                          "schedule %d needs total_steps, the run's steps", (int)o->schedule);
     if (!(o->label_smoothing >= 0 && o->label_smoothing < 1))
         return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
                           "label smoothing %g: expected a number from 0 to below 1",
@@ -401,17 +425,18 @@ clcnn_status clcnn_trainer_apply(clcnn_trainer *t)
 {
     uint64_t begin = clcnn_trace_begin(t->context);
     const clcnn_train_options *o = &t->options;
-    const clcnn_decay decay = {(float)(o->learning_rate * o->weight_decay), (int)t->decayed_floats};
+    const double lr = clcnn_learning_rate_at(o, t->steps);
+    const clcnn_decay decay = {(float)(lr * o->weight_decay), (int)t->decayed_floats};
     const bool adam = o->optimizer == CLCNN_OPTIMIZER_ADAM;
     if (t->trainable_floats && adam) {
         const clcnn_adam_step step = {
-            clcnn_adam_alpha(o->learning_rate, o->beta1, o->beta2, t->steps + 1), (float)o->beta1,
+            clcnn_adam_alpha(lr, o->beta1, o->beta2, t->steps + 1), (float)o->beta1,
             (float)o->beta2, (float)o->epsilon};
         CLCNN_TRY(clcnn_adam_update(t->context, &step, &decay, (int)t->trainable_floats,
                                     &t->values, &t->grads, &t->m, &t->v));
     } else if (t->trainable_floats) {
         /* the velocity lives in m's arena; v's stays zero */
-        const clcnn_sgd_step step = {(float)o->learning_rate, (float)o->momentum, o->nesterov};
+        const clcnn_sgd_step step = {(float)lr, (float)o->momentum, o->nesterov};
         CLCNN_TRY(clcnn_sgd_update(t->context, &step, &decay, (int)t->trainable_floats,
                                    &t->values, &t->grads, &t->m));
     }

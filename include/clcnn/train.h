@@ -21,6 +21,21 @@ typedef enum clcnn_optimizer {
     CLCNN_OPTIMIZER_SGD,  /* Keras's SGD: momentum, optionally Nesterov's */
 } clcnn_optimizer;
 
+/* How the learning rate moves over the run's total_steps (step t counts from 0):
+ *   CONSTANT  lr
+ *   STEP      lr, then lr / 10 from 50% of the run and lr / 100 from 75% (ResNet's recipe)
+ *   COSINE    lr * (1 + cos(pi * t / total)) / 2, down to 0 (Keras's CosineDecay)
+ *   ONECYCLE  up from lr / 10 to lr over the warm-up (20% of the run unless warmup_steps),
+ *             then linearly down to 0 at the end
+ * warmup_steps > 0 (CONSTANT, STEP, COSINE) first ramps linearly from lr / warmup_steps up to
+ * the schedule's value. */
+typedef enum clcnn_schedule {
+    CLCNN_SCHEDULE_CONSTANT,
+    CLCNN_SCHEDULE_STEP,
+    CLCNN_SCHEDULE_COSINE,
+    CLCNN_SCHEDULE_ONECYCLE,
+} clcnn_schedule;
+
 typedef struct clcnn_train_options {
     int batch_size;       /* Keras default 32; the tutorial uses 64 */
     clcnn_optimizer optimizer; /* default Adam */
@@ -36,10 +51,16 @@ typedef struct clcnn_train_options {
     /* Keras's label_smoothing of the cross-entropy: targets (1 - s) onehot + s / classes, for
      * the training and the validation loss alike, as Keras computes them. 0: none. */
     double label_smoothing;
+    clcnn_schedule schedule; /* default CONSTANT */
+    uint64_t total_steps;    /* the run's steps; every schedule but CONSTANT needs it */
+    uint64_t warmup_steps;
     uint64_t seed;        /* weights, shuffling and dropout masks all derive from it */
 } clcnn_train_options;
 
 CLCNN_API clcnn_train_options clcnn_train_defaults(void);
+
+/* The learning rate of step t (0-based) under the options' schedule. */
+CLCNN_API double clcnn_learning_rate_at(const clcnn_train_options *options, uint64_t step);
 
 typedef struct clcnn_batch_totals {
     double loss_sum; /* sum over the batch of the per-sample cross-entropy */

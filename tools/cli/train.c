@@ -33,6 +33,8 @@ typedef struct train_config {
     long patience; /* --early-stopping: epochs without a better val_accuracy; 0: off */
     double learning_rate;
     const char *optimizer; /* adam, adamw or sgd */
+    const char *schedule;  /* constant, step, cosine or onecycle */
+    long warmup_epochs;
     double momentum, weight_decay, label_smoothing;
     bool nesterov;
     bool profile, overwrite;
@@ -158,6 +160,16 @@ static bool handle(int key, const char *arg, void *user)
     case 'N': config->nesterov = true; break;
     case 'W': return parse_double_flag("--weight-decay", arg, 0.0, 0.5, &config->weight_decay);
     case 'E': return parse_int_flag("--early-stopping", arg, 1, 100000, &config->patience);
+    case 'S':
+        if (strcmp(arg, "constant") && strcmp(arg, "step") && strcmp(arg, "cosine") &&
+            strcmp(arg, "onecycle")) {
+            fprintf(stderr, "clcnn train: --schedule expects constant, step, cosine or onecycle, "
+                            "got '%s'\n", arg);
+            return false;
+        }
+        config->schedule = arg;
+        break;
+    case 'w': return parse_int_flag("--warmup-epochs", arg, 0, 100000, &config->warmup_epochs);
     case 'L':
         return parse_double_flag("--label-smoothing", arg, 0.0, 0.5, &config->label_smoothing);
     case 'p': config->profile = true; break;
@@ -187,6 +199,11 @@ static int parse_train_flags(int argc, char **argv, train_config *config)
         {"lr", 'l', "X", 0, "learning rate (default: 0.001 for adam and adamw, 0.01 for sgd, as "
                             "Keras's)", 2},
         {"momentum", 'M', "X", 0, "sgd's momentum (default 0)", 2},
+        {"schedule", 'S', "NAME", 0, "the learning rate over the run: constant (default), step "
+                                     "(/10 at 50% and 75%), cosine (down to 0) or onecycle (up "
+                                     "from lr/10 over the warm-up, then down to 0)", 2},
+        {"warmup-epochs", 'w', "N", 0, "ramp the learning rate up linearly over the first N "
+                                       "epochs (onecycle: its warm-up, default 20% of the run)", 2},
         {"nesterov", 'N', NULL, 0, "sgd with Nesterov's momentum", 2},
         {"weight-decay", 'W', "X", 0, "decoupled weight decay of the kernels, as Keras 3 applies "
                                       "it (biases and batch norm are not decayed)", 2},
@@ -219,7 +236,8 @@ static int parse_train_flags(int argc, char **argv, train_config *config)
         "the test set and the figures. Ctrl-C saves and says how to resume.",
         handle};
     *config = (train_config){.epochs = 25, .batch = 64, .learning_rate = 1e-3,
-                             .validation_split = 0.2, .optimizer = "adam"};
+                             .validation_split = 0.2, .optimizer = "adam",
+                             .schedule = "constant"};
     int parsed = parse_command_line(&line, argc, argv, config, NULL);
     if (parsed >= 0)
         return parsed;
@@ -273,6 +291,15 @@ bool make_output_dir(const char *path)
     return true;
 }
 
+/* The learning rate of an epoch's last step: the schedule is a function of the step, so it
+ * needs no storing. */
+static double epoch_learning_rate(const run *r, int epoch)
+{
+    const clcnn_train_options *o = clcnn_trainer_options(r->trainer);
+    uint64_t steps_per_epoch = (uint64_t)((r->train_count + r->config.batch - 1) / r->config.batch);
+    return clcnn_learning_rate_at(o, (uint64_t)epoch * steps_per_epoch - 1);
+}
+
 static bool write_history(const run *r)
 {
     char path[4200], temporary[4300];
@@ -283,11 +310,11 @@ static bool write_history(const run *r)
         fprintf(stderr, "clcnn: cannot write %s: %s\n", temporary, strerror(errno));
         return false;
     }
-    fprintf(file, "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n");
+    fprintf(file, "epoch,loss,accuracy,val_loss,val_accuracy,seconds,learning_rate\n");
     for (int i = 0; i < r->progress.history_count; i++) {
         const clcnn_history_row *row = &r->progress.history[i];
-        fprintf(file, "%d,%.6f,%.6f,%.6f,%.6f,%.3f\n", row->epoch, row->loss, row->accuracy,
-                row->val_loss, row->val_accuracy, row->seconds);
+        fprintf(file, "%d,%.6f,%.6f,%.6f,%.6f,%.3f,%.6g\n", row->epoch, row->loss, row->accuracy,
+                row->val_loss, row->val_accuracy, row->seconds, epoch_learning_rate(r, row->epoch));
     }
     bool ok = !ferror(file);
     ok = fclose(file) == 0 && ok && rename(temporary, path) == 0;
@@ -315,11 +342,12 @@ static void write_settings(const run *r, char *out, size_t size)
     int used = snprintf(out, size,
                         "format=%s\nepochs=%ld\nvalidation_split=%.17g\noptimizer=%s\n"
                         "momentum=%.17g\nnesterov=%d\nweight_decay=%.17g\nearly_stopping=%ld\n"
-                        "label_smoothing=%.17g\n"
+                        "label_smoothing=%.17g\nschedule=%s\nwarmup_epochs=%ld\n"
                         "train_images=%d\nlabels_fnv1a64=%016llx\n",
                         r->data.format, r->config.epochs, r->config.validation_split,
                         r->config.optimizer, r->config.momentum, r->config.nesterov,
                         r->config.weight_decay, r->config.patience, r->config.label_smoothing,
+                        r->config.schedule, r->config.warmup_epochs,
                         r->data.train.count,
                         (unsigned long long)labels_fingerprint(&r->data.train));
     /* a folder name with a newline cannot be kept; resuming then needs --data */
@@ -488,6 +516,14 @@ static bool restore(run *r)
         KEEP('M', "--momentum", "%.9g", momentum, value ? strtod(value, NULL) : 0.0);
         value = setting(settings, "weight_decay");
         KEEP('W', "--weight-decay", "%.9g", weight_decay, value ? strtod(value, NULL) : 0.0);
+        static char schedule[16];
+        value = setting(settings, "schedule");
+        snprintf(schedule, sizeof schedule, "%s", value ? value : "constant");
+        if (!agrees(r, 'S', "--schedule", c->schedule, schedule))
+            ok = false;
+        c->schedule = schedule;
+        value = setting(settings, "warmup_epochs");
+        KEEP('w', "--warmup-epochs", "%ld", warmup_epochs, value ? strtol(value, NULL, 10) : 0L);
         value = setting(settings, "label_smoothing");
         KEEP('L', "--label-smoothing", "%.9g", label_smoothing, value ? strtod(value, NULL) : 0.0);
         value = setting(settings, "early_stopping");
@@ -518,8 +554,11 @@ static bool restore(run *r)
                     c->epochs, c->resume, saved.epochs_done);
             ok = false;
         } else if (c->given['e'] && c->epochs != epochs) {
-            fprintf(stderr, "clcnn: the run was started for %ld epochs; --epochs %ld %s it\n",
-                    epochs, c->epochs, c->epochs > epochs ? "extends" : "shortens");
+            const char *kept_schedule = setting(settings, "schedule");
+            bool scheduled = kept_schedule && strcmp(kept_schedule, "constant");
+            fprintf(stderr, "clcnn: the run was started for %ld epochs; --epochs %ld %s it%s\n",
+                    epochs, c->epochs, c->epochs > epochs ? "extends" : "shortens",
+                    scheduled ? " (its learning-rate schedule now spans the new length)" : "");
         } else {
             c->epochs = epochs;
         }
@@ -639,6 +678,13 @@ static bool setup(run *r)
     train.nesterov = r->config.nesterov;
     train.weight_decay = r->config.weight_decay;
     train.label_smoothing = r->config.label_smoothing;
+    const uint64_t steps_per_epoch = (uint64_t)((r->train_count + r->config.batch - 1) / r->config.batch);
+    const char *const schedules[] = {"constant", "step", "cosine", "onecycle"};
+    for (int k = 0; k < 4; k++)
+        if (!strcmp(r->config.schedule, schedules[k]))
+            train.schedule = (clcnn_schedule)k;
+    train.total_steps = steps_per_epoch * (uint64_t)r->config.epochs;
+    train.warmup_steps = steps_per_epoch * (uint64_t)r->config.warmup_epochs;
     train.seed = (uint64_t)r->config.seed;
     status = clcnn_trainer_create(r->context, r->model, &train, &r->trainer);
     if (status == CLCNN_OK && r->config.resume)
@@ -673,6 +719,9 @@ static bool setup(run *r)
            r->train_count, r->validation_count, 100 * r->config.validation_split, r->config.batch,
            r->config.epochs, r->out);
     printf("Optimizer: %s, lr %g", r->config.optimizer, r->config.learning_rate);
+    if (strcmp(r->config.schedule, "constant") || r->config.warmup_epochs)
+        printf(" on a %s schedule%s", r->config.schedule,
+               r->config.warmup_epochs ? " with warm-up" : "");
     if (!strcmp(r->config.optimizer, "sgd"))
         printf(", momentum %g%s", r->config.momentum, r->config.nesterov ? " (Nesterov)" : "");
     if (r->config.weight_decay > 0)
@@ -804,9 +853,9 @@ static int run_epoch(run *r, int epoch)
     if (r->interactive)
         fprintf(stderr, "\r\033[K");
     printf("%d/%d - %.0fs %.0fms/step - accuracy: %.4f - loss: %.4f - val_accuracy: %.4f - "
-           "val_loss: %.4f\n",
+           "val_loss: %.4f - learning_rate: %.4g\n",
            total, total, seconds, seconds / total * 1e3, row.accuracy, row.loss, row.val_accuracy,
-           row.val_loss);
+           row.val_loss, epoch_learning_rate(r, epoch));
     fflush(stdout);
     p->epochs_done = epoch;
     p->epoch_batches_done = 0;
