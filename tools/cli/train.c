@@ -472,6 +472,20 @@ static bool agrees(const run *r, int option, const char *flag, const char *given
     return false;
 }
 
+/* A word setting (the optimizer, the schedule) kept as "key=" in settings, `fallback` when
+ * absent: *field takes it, and a flag given for it must agree. */
+static bool keep_word(const run *r, const char *settings, int option, const char *key,
+                      const char *fallback, char *kept, size_t size, const char **field)
+{
+    const char *value = setting(settings, key);
+    snprintf(kept, size, "%s", value ? value : fallback);
+    char flag[32];
+    snprintf(flag, sizeof flag, "--%s", key);
+    bool ok = agrees(r, option, flag, *field, kept);
+    *field = kept;
+    return ok;
+}
+
 /* --resume: the checkpoint's state, model and settings; flags may only repeat the settings,
  * except --epochs, which may extend the run. Runs before the settings were kept (no RUNS
  * section) take the flags and defaults as they are. */
@@ -506,22 +520,15 @@ static bool restore(run *r)
         const char *value = setting(settings, "validation_split");
         double split = value ? strtod(value, NULL) : c->validation_split;
         KEEP('v', "--validation-split", "%.9g", validation_split, split);
-        static char optimizer[16];
-        value = setting(settings, "optimizer");
-        snprintf(optimizer, sizeof optimizer, "%s", value ? value : "adam");
-        if (!agrees(r, 'z', "--optimizer", c->optimizer, optimizer))
-            ok = false;
-        c->optimizer = optimizer;
+        static char optimizer[16], schedule[16];
+        ok = keep_word(r, settings, 'z', "optimizer", "adam", optimizer, sizeof optimizer,
+                       &c->optimizer) && ok;
+        ok = keep_word(r, settings, 'S', "schedule", "constant", schedule, sizeof schedule,
+                       &c->schedule) && ok;
         value = setting(settings, "momentum");
         KEEP('M', "--momentum", "%.9g", momentum, value ? strtod(value, NULL) : 0.0);
         value = setting(settings, "weight_decay");
         KEEP('W', "--weight-decay", "%.9g", weight_decay, value ? strtod(value, NULL) : 0.0);
-        static char schedule[16];
-        value = setting(settings, "schedule");
-        snprintf(schedule, sizeof schedule, "%s", value ? value : "constant");
-        if (!agrees(r, 'S', "--schedule", c->schedule, schedule))
-            ok = false;
-        c->schedule = schedule;
         value = setting(settings, "warmup_epochs");
         KEEP('w', "--warmup-epochs", "%ld", warmup_epochs, value ? strtol(value, NULL, 10) : 0L);
         value = setting(settings, "label_smoothing");
