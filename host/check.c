@@ -537,6 +537,31 @@ static clcnn_status check_batchnorm(checker *c, int N, int C, int HW)
     return CLCNN_OK;
 }
 
+/* Moves drawn as training draws them (crop padding `pad`, mirrors), some shifts beyond the
+ * image's edge: every pixel must match exactly. */
+static clcnn_status check_augment(checker *c, int N, int C, int H, int W, int pad)
+{
+    char shape[96];
+    snprintf(shape, sizeof shape, "%dx%dx%dx%d pad %d mirror", N, C, H, W, pad);
+    size_t count = (size_t)N * C * H * W;
+    float *x, *y_ref;
+    int32_t *moves;
+    CLCNN_TRY(random_floats(c, count, -1.0f, 1.0f, &x));
+    CLCNN_TRY(host_array(c, count, sizeof(float), (void **)&y_ref));
+    CLCNN_TRY(host_array(c, 3 * (size_t)N, sizeof(int32_t), (void **)&moves));
+    clcnn_augment_moves(next_random(c), 7, 0, N, pad, true, moves);
+    clcnn_ref_augment(N, C, H, W, x, moves, y_ref);
+    clcnn_buffer *X, *MOVES, *Y;
+    CLCNN_TRY(upload(c, x, count * sizeof(float), &X));
+    CLCNN_TRY(upload(c, moves, 3 * (size_t)N * sizeof(int32_t), &MOVES));
+    CLCNN_TRY(output(c, count, &Y));
+    begin_row(c, "augment", "forward", shape);
+    TIMED(c, clcnn_augment(c->context, N, C, H, W, X, MOVES, Y));
+    CLCNN_TRY(compare(c, "y", Y, y_ref, count, 0.0, 0.0));
+    end_row(c);
+    return CLCNN_OK;
+}
+
 static clcnn_status check_activation(checker *c, clcnn_activation kind, int count)
 {
     const float alpha = 0.3f; /* Keras LeakyReLU's default slope */
@@ -864,6 +889,8 @@ static clcnn_status run_small(checker *c)
     RUN_CASE(c, check_batchnorm(c, 1, 3, 7 * 7));
     RUN_CASE(c, check_batchnorm(c, 5, 6, 9 * 13));
     RUN_CASE(c, check_batchnorm(c, 7, 130, 1)); /* after a dense layer */
+    RUN_CASE(c, check_augment(c, 1, 3, 7, 9, 2));
+    RUN_CASE(c, check_augment(c, 9, 3, 32, 32, 4));
     const clcnn_activation kinds[] = {CLCNN_ACTIVATION_RELU, CLCNN_ACTIVATION_SIGMOID,
                                       CLCNN_ACTIVATION_TANH, CLCNN_ACTIVATION_LEAKY_RELU};
     for (int k = 0; k < 4; k++) {

@@ -48,6 +48,7 @@ clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char
     X(MAXPOOL2D, "maxpool2d.cl")                                                             \
     X(AVGPOOL2D, "avgpool2d.cl")                                                             \
     X(BATCHNORM, "batchnorm.cl")                                                             \
+    X(AUGMENT, "augment.cl")                                                                 \
     X(ACTIVATION, "activation.cl")                                                           \
     X(ADD, "add.cl")                                                                         \
     X(DENSE, "dense.cl")                                                                     \
@@ -79,6 +80,7 @@ clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char
     X(BATCHNORM_FORWARD, BATCHNORM, "batchnorm_forward")                                     \
     X(BATCHNORM_BACKWARD_PARAMETERS, BATCHNORM, "batchnorm_backward_parameters")             \
     X(BATCHNORM_BACKWARD_DATA, BATCHNORM, "batchnorm_backward_data")                         \
+    X(AUGMENT, AUGMENT, "augment")                                                           \
     X(ACTIVATION_FORWARD, ACTIVATION, "activation_forward")                                  \
     X(ACTIVATION_BACKWARD, ACTIVATION, "activation_backward")                                \
     X(ADD, ADD, "add")                                                                       \

@@ -129,6 +129,21 @@ void clcnn_ref_batchnorm_backward(const clcnn_batchnorm_shape *shape, const floa
                                   const float *gamma, const float *stats, const float *dy,
                                   float *dgamma, float *dbeta, float *dx);
 
+/* ---- augment ------------------------------------------------------------------------------ */
+
+/* x, y: [N, C, H, W]; moves: [N, 3] int: dy, dx, mirror. y = x shifted by (dy, dx) with zeros
+ * where the shift leaves the image (a crop of the zero-padded image), mirrored left-right
+ * first when mirror is 1 (cl/augment.cl). */
+clcnn_status clcnn_augment(clcnn_context *context, int N, int C, int H, int W,
+                           const clcnn_buffer *x, const clcnn_buffer *moves, clcnn_buffer *y);
+void clcnn_ref_augment(int N, int C, int H, int W, const float *x, const int32_t *moves, float *y);
+
+/* Each sample's moves for one step: dy and dx uniform in [-pad, pad], mirror a fair coin when
+ * asked, from Philox keyed by the seed, the step and the sample's global index. */
+#define CLCNN_PURPOSE_AUGMENT 0x4a000003u
+void clcnn_augment_moves(uint64_t seed, uint64_t step, uint64_t first_sample, int N, int pad,
+                         bool mirror, int32_t *moves);
+
 /* ---- activations ------------------------------------------------------------------------- */
 
 /* kind: RELU, SIGMOID, TANH or LEAKY_RELU (clcnn_activation in include/clcnn/model.h). */

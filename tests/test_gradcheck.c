@@ -528,6 +528,33 @@ START_TEST(sgd_nesterov_and_weight_decay_match_keras)
 }
 END_TEST
 
+/* Augmentation moves: in range, every value drawn, the same for the same (seed, step, sample),
+ * another step another draw; a sample's moves do not depend on the batch it is in. */
+START_TEST(augmentation_moves_are_keyed_and_in_range)
+{
+    int32_t moves[3 * 1000], again[3 * 1000], later[3 * 1000], shard[3 * 10];
+    clcnn_augment_moves(5, 9, 0, 1000, 4, true, moves);
+    clcnn_augment_moves(5, 9, 0, 1000, 4, true, again);
+    clcnn_augment_moves(5, 10, 0, 1000, 4, true, later);
+    clcnn_augment_moves(5, 9, 500, 10, 4, true, shard);
+    int seen[9] = {0}, mirrored = 0, changed = 0;
+    for (int n = 0; n < 1000; n++) {
+        for (int k = 0; k < 2; k++) {
+            ck_assert(moves[3 * n + k] >= -4 && moves[3 * n + k] <= 4);
+            seen[moves[3 * n + k] + 4]++;
+        }
+        mirrored += moves[3 * n + 2];
+        changed += memcmp(&moves[3 * n], &later[3 * n], 3 * sizeof(int32_t)) != 0;
+    }
+    for (int v = 0; v < 9; v++)
+        ck_assert_int_gt(seen[v], 100); /* about 222 each */
+    ck_assert(mirrored > 400 && mirrored < 600);
+    ck_assert_int_gt(changed, 900);
+    ck_assert_mem_eq(moves, again, sizeof moves);
+    ck_assert_mem_eq(shard, moves + 3 * 500, sizeof shard);
+}
+END_TEST
+
 /* The schedules at known points of a 100-step run with lr 0.1. */
 START_TEST(learning_rate_schedules)
 {
@@ -573,6 +600,7 @@ int main(void)
     tcase_add_test(tc, adam_step_size_matches_keras);
     tcase_add_test(tc, sgd_nesterov_and_weight_decay_match_keras);
     tcase_add_test(tc, learning_rate_schedules);
+    tcase_add_test(tc, augmentation_moves_are_keyed_and_in_range);
     suite_add_tcase(suite, tc);
     return run_suite(suite);
 }

@@ -100,13 +100,15 @@ pass "$kills SIGKILLs, every checkpoint on disk parsed"
     || fail "after SIGKILLs the weights differ"
 
 # ---- a ResNet recipe stopped mid-epoch: batch norm's moving statistics, SGD's velocities,
-# the cosine schedule with warm-up, weight decay and label smoothing all resume bit for bit
+# the cosine schedule with warm-up, weight decay, label smoothing and crop+flip augmentation
+# all resume bit for bit
 printf 'input height=32 width=32 channels=3\nconv2d filters=8 kernel=3 stride=2 padding=same use_bias=false\n'\
 'batchnorm\nactivation activation=relu name=stem\nconv2d filters=8 kernel=3 padding=same use_bias=false\n'\
 'batchnorm\nadd from=stem\nactivation activation=relu\nglobal_avgpool2d\ndense units=10 activation=softmax\n' \
     > "$work/resnet.model"
 recipe=(--model "$work/resnet.model" --data "$work/data" --epochs 4 --batch 4 --optimizer sgd --momentum 0.9
-        --nesterov --weight-decay 5e-4 --lr 0.05 --schedule cosine --warmup-epochs 1 --label-smoothing 0.1)
+        --nesterov --weight-decay 5e-4 --lr 0.05 --schedule cosine --warmup-epochs 1 --label-smoothing 0.1
+        --augment crop=4,flip)
 "$clcnn" train "${recipe[@]}" --out "$work/recipe-straight" > "$work/recipe-straight.log" 2>&1 \
     || fail "the recipe's straight run: $(tail -3 "$work/recipe-straight.log")"
 out="$work/recipe-stopped"

@@ -64,6 +64,11 @@ static size_t batch_count(const clcnn_trainer *t, clcnn_shape shape)
     return (size_t)t->options.batch_size * clcnn_shape_count(shape);
 }
 
+static bool augmenting(const clcnn_trainer *t)
+{
+    return t->options.augment_pad > 0 || t->options.augment_mirror;
+}
+
 /* ---- set-up --------------------------------------------------------------------------------- */
 
 static clcnn_status check_options(const clcnn_model *model, const clcnn_train_options *o)
@@ -88,6 +93,12 @@ static clcnn_status check_options(const clcnn_model *model, const clcnn_train_op
         (o->schedule != CLCNN_SCHEDULE_CONSTANT && o->total_steps == 0))
         return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
                           "schedule %d needs total_steps, the run's steps", (int)o->schedule);
+    const clcnn_shape in = model->input;
+    if (o->augment_pad < 0 || ((o->augment_pad > 0 || o->augment_mirror) &&
+                               (in.flat || o->augment_pad >= in.h || o->augment_pad >= in.w)))
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
+                          "augmentation: crop padding %d needs images larger than it (the input "
+                          "is %dx%d%s)", o->augment_pad, in.h, in.w, in.flat ? ", flat" : "");
     if (!(o->label_smoothing >= 0 && o->label_smoothing < 1))
         return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
                           "label smoothing %g: expected a number from 0 to below 1",
@@ -166,7 +177,7 @@ static clcnn_status check_memory(const clcnn_trainer *t)
                            : (double)device->global_mem_bytes;
     if (available <= 0)
         return CLCNN_OK;
-    size_t per_sample = t->input_count * sizeof(float) + 3 * sizeof(int32_t);
+    size_t per_sample = (augmenting(t) ? 2 : 1) * t->input_count * sizeof(float) + 6 * sizeof(int32_t);
     for (int i = 0; i < t->count; i++)
         if (!t->nodes[i].alias)
             per_sample += 2 * clcnn_shape_count(node_of(t, i)->out) * sizeof(float);
@@ -191,6 +202,13 @@ static clcnn_status allocate(clcnn_trainer *t)
     size_t batch = (size_t)t->options.batch_size;
     CLCNN_TRY(clcnn_buffer_create(c, batch * t->input_count * sizeof(float), &t->input));
     CLCNN_TRY(clcnn_buffer_create(c, batch * sizeof(int32_t), &t->labels));
+    if (augmenting(t)) {
+        CLCNN_TRY(clcnn_buffer_create(c, batch * t->input_count * sizeof(float), &t->raw_input));
+        CLCNN_TRY(clcnn_buffer_create(c, 3 * batch * sizeof(int32_t), &t->moves));
+        t->moves_host = calloc(3 * batch, sizeof(int32_t));
+        if (!t->moves_host)
+            return clcnn_fail(CLCNN_ERROR_ALLOCATION, "out of host memory creating a trainer");
+    }
     CLCNN_TRY(clcnn_buffer_create(c, batch * sizeof(float), &t->loss));
     CLCNN_TRY(clcnn_buffer_create(c, batch * sizeof(int32_t), &t->predictions));
     CLCNN_TRY(clcnn_buffer_create(c, 3 * sizeof(float), &t->totals));
@@ -284,9 +302,10 @@ void clcnn_trainer_destroy(clcnn_trainer *t)
     }
     clcnn_buffer *owned[] = {&t->input,  &t->labels, &t->loss,           &t->totals,
                              &t->predictions, &t->values, &t->grads, &t->m, &t->v,
-                             &t->sum_scratch[0], &t->sum_scratch[1]};
+                             &t->sum_scratch[0], &t->sum_scratch[1], &t->raw_input, &t->moves};
     for (size_t k = 0; k < sizeof owned / sizeof owned[0]; k++)
         clcnn_buffer_release(owned[k]);
+    free(t->moves_host);
     free(t->nodes);
     free(t);
 }
@@ -359,12 +378,14 @@ void clcnn_shuffle(uint64_t seed, uint64_t epoch, int32_t *indices, int count)
 
 /* ---- forward, loss, backward, update -------------------------------------------------------- */
 
-static clcnn_status upload_batch(clcnn_trainer *t, const float *x, const int32_t *labels, int count)
+/* The batch into `into`: the input, or the raw images that augmentation moves into it. */
+static clcnn_status upload_batch(clcnn_trainer *t, const float *x, const int32_t *labels, int count,
+                                 clcnn_buffer *into)
 {
     if (count <= 0 || count > t->options.batch_size)
         return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT, "a batch of %d samples: expected 1 to %d",
                           count, t->options.batch_size);
-    CLCNN_TRY(clcnn_buffer_write(t->context, &t->input, 0, x,
+    CLCNN_TRY(clcnn_buffer_write(t->context, into, 0, x,
                                  (size_t)count * t->input_count * sizeof(float)));
     return clcnn_buffer_write(t->context, &t->labels, 0, labels, (size_t)count * sizeof(int32_t));
 }
@@ -517,7 +538,18 @@ static clcnn_status loss_and_totals(clcnn_trainer *t, int N, bool training,
 clcnn_status clcnn_trainer_gradients(clcnn_trainer *t, const float *x, const int32_t *labels,
                                      int count, uint64_t first_sample, clcnn_batch_totals *totals)
 {
-    CLCNN_TRY(upload_batch(t, x, labels, count));
+    if (augmenting(t)) {
+        const clcnn_shape in = t->model->input;
+        CLCNN_TRY(upload_batch(t, x, labels, count, &t->raw_input));
+        clcnn_augment_moves(t->options.seed, t->steps, first_sample, count, t->options.augment_pad,
+                            t->options.augment_mirror, t->moves_host);
+        CLCNN_TRY(clcnn_buffer_write(t->context, &t->moves, 0, t->moves_host,
+                                     3 * (size_t)count * sizeof(int32_t)));
+        CLCNN_TRY(clcnn_augment(t->context, count, in.c, in.h, in.w, &t->raw_input, &t->moves,
+                                &t->input));
+    } else {
+        CLCNN_TRY(upload_batch(t, x, labels, count, &t->input));
+    }
     CLCNN_TRY(forward(t, count, true, first_sample));
     /* the loss is read back before backward: the totals describe the weights before the step */
     CLCNN_TRY(loss_and_totals(t, count, true, totals));
@@ -551,7 +583,7 @@ clcnn_status clcnn_trainer_evaluate(clcnn_trainer *t, const float *x, const int3
                                     float *probabilities)
 {
     uint64_t begin = clcnn_trace_begin(t->context);
-    CLCNN_TRY(upload_batch(t, x, labels, count));
+    CLCNN_TRY(upload_batch(t, x, labels, count, &t->input));
     CLCNN_TRY(forward(t, count, false, 0));
     CLCNN_TRY(loss_and_totals(t, count, false, totals));
     const clcnn_buffer *logits = t->nodes[t->count - 1].y;

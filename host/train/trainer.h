@@ -30,6 +30,10 @@ struct clcnn_trainer {
     node_state *nodes;
     int count;
     clcnn_buffer input, labels, loss, totals, predictions;
+    /* Augmented training batches: the images as given, and each sample's moves, host and
+     * device, from which clcnn_augment writes `input`. Unused without augmentation. */
+    clcnn_buffer raw_input, moves;
+    int32_t *moves_host;
     clcnn_buffer sum_scratch[CLCNN_MAX_INPUTS]; /* ROUTE_SUM's gradients before the add */
     /* Arenas of arena_floats: parameter values, gradients, Adam's m and v. Trainable
      * tensors come first (trainable_floats of them) so the optimizer runs over one range. */

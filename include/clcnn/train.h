@@ -51,6 +51,11 @@ typedef struct clcnn_train_options {
     /* Keras's label_smoothing of the cross-entropy: targets (1 - s) onehot + s / classes, for
      * the training and the validation loss alike, as Keras computes them. 0: none. */
     double label_smoothing;
+    /* Training batches only, drawn on the device from (seed, step, sample): a random crop of
+     * the image zero-padded by augment_pad pixels (0: none; 4 for 32x32 CIFAR) and a random
+     * left-right mirror. */
+    int augment_pad;
+    bool augment_mirror;
     clcnn_schedule schedule; /* default CONSTANT */
     uint64_t total_steps;    /* the run's steps; every schedule but CONSTANT needs it */
     uint64_t warmup_steps;

@@ -34,6 +34,9 @@ typedef struct train_config {
     double learning_rate;
     const char *optimizer; /* adam, adamw or sgd */
     const char *schedule;  /* constant, step, cosine or onecycle */
+    const char *augment;   /* "crop=P,flip", "crop=P", "flip" or "none" */
+    long crop;
+    bool flip;
     long warmup_epochs;
     double momentum, weight_decay, label_smoothing;
     bool nesterov;
@@ -128,6 +131,29 @@ double seconds_now(void)
 
 /* ---- flags ------------------------------------------------------------------------------------ */
 
+/* --augment: "none", or comma-separated "crop=P" and "flip". */
+static bool parse_augment(const char *text, long *crop, bool *flip)
+{
+    *crop = 0;
+    *flip = false;
+    if (!strcmp(text, "none"))
+        return true;
+    char copy[64];
+    snprintf(copy, sizeof copy, "%s", text);
+    for (char *save = NULL, *part = strtok_r(copy, ",", &save); part; part = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(part, "flip"))
+            *flip = true;
+        else if (!strncmp(part, "crop=", 5) && parse_int_flag("--augment crop", part + 5, 1, 64, crop))
+            continue;
+        else {
+            fprintf(stderr, "clcnn train: --augment expects crop=P and/or flip, comma-separated "
+                            "(e.g. crop=4,flip), or none; got '%s'\n", text);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool handle(int key, const char *arg, void *user)
 {
     train_config *config = user;
@@ -170,6 +196,7 @@ static bool handle(int key, const char *arg, void *user)
         config->schedule = arg;
         break;
     case 'w': return parse_int_flag("--warmup-epochs", arg, 0, 100000, &config->warmup_epochs);
+    case 'A': config->augment = arg; return parse_augment(arg, &config->crop, &config->flip);
     case 'L':
         return parse_double_flag("--label-smoothing", arg, 0.0, 0.5, &config->label_smoothing);
     case 'p': config->profile = true; break;
@@ -202,6 +229,9 @@ static int parse_train_flags(int argc, char **argv, train_config *config)
         {"schedule", 'S', "NAME", 0, "the learning rate over the run: constant (default), step "
                                      "(/10 at 50% and 75%), cosine (down to 0) or onecycle (up "
                                      "from lr/10 over the warm-up, then down to 0)", 2},
+        {"augment", 'A', "SPEC", 0, "augment training batches on the device: crop=P (a random "
+                                    "crop of the image padded by P) and/or flip (a random "
+                                    "mirror), e.g. crop=4,flip", 2},
         {"warmup-epochs", 'w', "N", 0, "ramp the learning rate up linearly over the first N "
                                        "epochs (onecycle: its warm-up, default 20% of the run)", 2},
         {"nesterov", 'N', NULL, 0, "sgd with Nesterov's momentum", 2},
@@ -237,7 +267,7 @@ static int parse_train_flags(int argc, char **argv, train_config *config)
         handle};
     *config = (train_config){.epochs = 25, .batch = 64, .learning_rate = 1e-3,
                              .validation_split = 0.2, .optimizer = "adam",
-                             .schedule = "constant"};
+                             .schedule = "constant", .augment = "none"};
     int parsed = parse_command_line(&line, argc, argv, config, NULL);
     if (parsed >= 0)
         return parsed;
@@ -342,12 +372,12 @@ static void write_settings(const run *r, char *out, size_t size)
     int used = snprintf(out, size,
                         "format=%s\nepochs=%ld\nvalidation_split=%.17g\noptimizer=%s\n"
                         "momentum=%.17g\nnesterov=%d\nweight_decay=%.17g\nearly_stopping=%ld\n"
-                        "label_smoothing=%.17g\nschedule=%s\nwarmup_epochs=%ld\n"
+                        "label_smoothing=%.17g\nschedule=%s\nwarmup_epochs=%ld\naugment=%s\n"
                         "train_images=%d\nlabels_fnv1a64=%016llx\n",
                         r->data.format, r->config.epochs, r->config.validation_split,
                         r->config.optimizer, r->config.momentum, r->config.nesterov,
                         r->config.weight_decay, r->config.patience, r->config.label_smoothing,
-                        r->config.schedule, r->config.warmup_epochs,
+                        r->config.schedule, r->config.warmup_epochs, r->config.augment,
                         r->data.train.count,
                         (unsigned long long)labels_fingerprint(&r->data.train));
     /* a folder name with a newline cannot be kept; resuming then needs --data */
@@ -520,7 +550,10 @@ static bool restore(run *r)
         const char *value = setting(settings, "validation_split");
         double split = value ? strtod(value, NULL) : c->validation_split;
         KEEP('v', "--validation-split", "%.9g", validation_split, split);
-        static char optimizer[16], schedule[16];
+        static char optimizer[16], schedule[16], augment[64];
+        ok = keep_word(r, settings, 'A', "augment", "none", augment, sizeof augment,
+                       &c->augment) && ok;
+        ok = ok && parse_augment(c->augment, &c->crop, &c->flip);
         ok = keep_word(r, settings, 'z', "optimizer", "adam", optimizer, sizeof optimizer,
                        &c->optimizer) && ok;
         ok = keep_word(r, settings, 'S', "schedule", "constant", schedule, sizeof schedule,
@@ -685,6 +718,8 @@ static bool setup(run *r)
     train.nesterov = r->config.nesterov;
     train.weight_decay = r->config.weight_decay;
     train.label_smoothing = r->config.label_smoothing;
+    train.augment_pad = (int)r->config.crop;
+    train.augment_mirror = r->config.flip;
     const uint64_t steps_per_epoch = (uint64_t)((r->train_count + r->config.batch - 1) / r->config.batch);
     const char *const schedules[] = {"constant", "step", "cosine", "onecycle"};
     for (int k = 0; k < 4; k++)
@@ -735,6 +770,8 @@ static bool setup(run *r)
         printf(", weight decay %g on the kernels", r->config.weight_decay);
     if (r->config.label_smoothing > 0)
         printf("; label smoothing %g", r->config.label_smoothing);
+    if (strcmp(r->config.augment, "none"))
+        printf("; augmentation %s", r->config.augment);
     printf("\n");
     fflush(stdout);
     return r->order != NULL;
