@@ -27,10 +27,10 @@ mkdir -p "$work/data" && "$make_cifar" "$work/data" 48 40 3 || exit 1
 # ---- training, outputs, loss falls
 "$clcnn" train --data "$work/data" --epochs 2 --batch 32 --out "$work/run" > "$work/run.log" 2>&1
 [ $? -eq 0 ] && pass "train 2 epochs" || { fail "train 2 epochs"; cat "$work/run.log"; }
-for file in history.csv checkpoint-last.ckpt checkpoint-best.ckpt report.txt accuracy.png confusion.png samples.png; do
+for file in history.csv checkpoint-last.ckpt checkpoint-best.ckpt report.txt accuracy.png loss.png confusion.png samples.png; do
     [ -s "$work/run/$file" ] && pass "$file written" || fail "$file missing"
 done
-for png in accuracy confusion samples; do
+for png in accuracy loss confusion samples; do
     [ "$(head -c 8 "$work/run/$png.png" | od -An -tx1 | tr -d ' ')" = "89504e470d0a1a0a" ] \
         && pass "$png.png is a PNG" || fail "$png.png is not a PNG"
 done

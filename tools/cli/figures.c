@@ -2,6 +2,7 @@
  * anti-aliased lines, text and PNG output, far less code than plotting by hand, and no
  * Python in the loop):
  *   accuracy.png   train and validation accuracy per epoch (the seed's history plot)
+ *   loss.png       train and validation loss per epoch
  *   confusion.png  confusion matrix normalised by predicted class (normalize='pred'), as a
  *                  heat map with a colour bar
  *   samples.png    the first 25 training images in a 5x5 grid with their class names */
@@ -93,7 +94,15 @@ static void vertical_text_at(cairo_t *cr, double x, double y, double size, const
     cairo_restore(cr);
 }
 
-static bool draw_accuracy(const char *path, const clcnn_history_row *history, int count)
+/* One series of the history: the training or the validation accuracy or loss of row i. */
+static double metric(const clcnn_history_row *row, bool loss, bool validation)
+{
+    return loss ? (validation ? row->val_loss : row->loss)
+                : (validation ? row->val_accuracy : row->accuracy);
+}
+
+/* The history plot of accuracy (the seed's) or of loss: train and validation per epoch. */
+static bool draw_history(const char *path, const clcnn_history_row *history, int count, bool loss)
 {
     const int width = 900, height = 600;
     const double left = 90, right = 30, top = 30, bottom = 80;
@@ -102,17 +111,21 @@ static bool draw_accuracy(const char *path, const clcnn_history_row *history, in
     cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
-    double low = 1.0, high = 0.0;
-    for (int i = 0; i < count; i++) {
-        low = fmin(low, fmin(history[i].accuracy, history[i].val_accuracy));
-        high = fmax(high, fmax(history[i].accuracy, history[i].val_accuracy));
-    }
-    low = floor(low * 10 - 0.5) / 10;
-    high = ceil(high * 10 + 0.5) / 10;
-    if (low < 0)
-        low = 0;
-    if (high > 1)
-        high = 1;
+    double low = INFINITY, high = -INFINITY;
+    for (int i = 0; i < count; i++)
+        for (int validation = 0; validation < 2; validation++) {
+            double value = metric(&history[i], loss, validation);
+            if (isfinite(value)) {
+                low = fmin(low, value);
+                high = fmax(high, value);
+            }
+        }
+    if (!isfinite(low))
+        low = 0, high = 1;
+    /* accuracy on a 0.1 grid within [0, 1]; loss from 0 on a grid of about 5 ticks */
+    const double tick_step = loss ? fmax(0.1, ceil(high * 2) / 10) : 0.1;
+    low = loss ? 0 : fmax(0, floor(low * 10 - 0.5) / 10);
+    high = loss ? ceil(high / tick_step + 0.5) * tick_step : fmin(1, ceil(high * 10 + 0.5) / 10);
     if (high <= low)
         high = low + 0.1;
     double plot_w = width - left - right, plot_h = height - top - bottom;
@@ -124,11 +137,11 @@ static bool draw_accuracy(const char *path, const clcnn_history_row *history, in
     cairo_rectangle(cr, left, top, plot_w, plot_h);
     cairo_stroke(cr);
     char label[32];
-    for (double a = low; a <= high + 1e-9; a += 0.1) {
+    for (double a = low; a <= high + 1e-9; a += tick_step) {
         cairo_move_to(cr, left - 6, Y(a));
         cairo_line_to(cr, left, Y(a));
         cairo_stroke(cr);
-        snprintf(label, sizeof label, "%.1f", a);
+        snprintf(label, sizeof label, tick_step < 0.25 ? "%.1f" : "%.2g", a);
         text_at(cr, left - 10, Y(a), 18, label, 1.0, 0.5);
     }
     int tick = count > 12 ? 5 : count > 6 ? 2 : 1;
@@ -140,24 +153,25 @@ static bool draw_accuracy(const char *path, const clcnn_history_row *history, in
         text_at(cr, X(e), top + plot_h + 12, 18, label, 0.5, 0.0);
     }
     text_at(cr, left + plot_w / 2, height - 12, 20, "epoch", 0.5, 1.0);
-    vertical_text_at(cr, 24, top + plot_h / 2, 20, "accuracy");
+    vertical_text_at(cr, 24, top + plot_h / 2, 20, loss ? "loss" : "accuracy");
     const double colors[2][3] = {{0.12, 0.47, 0.71}, {1.0, 0.50, 0.05}}; /* matplotlib C0, C1 */
     const char *names[2] = {"train", "validation"};
     for (int series = 0; series < 2; series++) {
         cairo_set_source_rgb(cr, colors[series][0], colors[series][1], colors[series][2]);
         cairo_set_line_width(cr, 3);
         for (int e = 0; e < count; e++) {
-            double a = series ? history[e].val_accuracy : history[e].accuracy;
+            double a = metric(&history[e], loss, series);
             if (e == 0)
                 cairo_move_to(cr, X(e), Y(a));
             else
                 cairo_line_to(cr, X(e), Y(a));
         }
         if (count == 1)
-            cairo_arc(cr, X(0), Y(series ? history[0].val_accuracy : history[0].accuracy), 4, 0, 2 * M_PI);
+            cairo_arc(cr, X(0), Y(metric(&history[0], loss, series)), 4, 0, 2 * M_PI);
         cairo_stroke(cr);
-        /* legend, lower right as the seed puts it */
-        double legend_y = top + plot_h - 70 + series * 32;
+        /* legend where the curves are not: lower right for accuracy (the seed's), upper right
+         * for loss */
+        double legend_y = (loss ? top + 40 : top + plot_h - 70) + series * 32;
         cairo_move_to(cr, left + plot_w - 210, legend_y);
         cairo_line_to(cr, left + plot_w - 170, legend_y);
         cairo_stroke(cr);
@@ -193,7 +207,7 @@ bool draw_confusion(const char *path, const clcnn_dataset *data, const int32_t *
     }
     /* 48-pixel cells for CIFAR-10's 10 classes; smaller ones, unlabelled past 20, for more */
     const int cell = classes <= 10 ? 48 : classes <= 20 ? 24 : 480 / classes > 4 ? 480 / classes : 4;
-    const int left = 170, top = 30, size = cell * classes;
+    const int left = 170, top = 60, size = cell * classes;
     const int width = left + size + 140, height = top + size + 150;
     cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height);
     cairo_t *cr = cairo_create(surface);
@@ -223,6 +237,9 @@ bool draw_confusion(const char *path, const clcnn_dataset *data, const int32_t *
         cairo_restore(cr);
     }
     text_at(cr, left + size / 2.0, height - 10, 18, "Predicted label", 0.5, 1.0);
+    /* say how it is normalised: a reader's first question about a confusion figure */
+    text_at(cr, left + size / 2.0, 30, 16, "Normalised by predicted class: each column sums to 1",
+            0.5, 0.5);
     vertical_text_at(cr, 18, top + size / 2.0, 18, "True label");
     /* colour bar: the fraction of each predicted class that was truly this class */
     double bar_x = left + size + 30;
@@ -298,10 +315,12 @@ void release_figure_caches(void)
 bool draw_figures(const char *folder, const clcnn_dataset *data, const clcnn_history_row *history,
                   int history_count, const int32_t *predictions)
 {
-    char accuracy[4200], samples[4200], confusion[4200];
+    char accuracy[4200], loss[4200], samples[4200], confusion[4200];
     snprintf(accuracy, sizeof accuracy, "%s/accuracy.png", folder);
+    snprintf(loss, sizeof loss, "%s/loss.png", folder);
     snprintf(samples, sizeof samples, "%s/samples.png", folder);
     snprintf(confusion, sizeof confusion, "%s/confusion.png", folder);
-    return draw_accuracy(accuracy, history, history_count) && draw_samples(samples, data) &&
+    return draw_history(accuracy, history, history_count, false) &&
+           draw_history(loss, history, history_count, true) && draw_samples(samples, data) &&
            (!predictions || draw_confusion(confusion, data, predictions));
 }

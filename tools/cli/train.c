@@ -984,7 +984,7 @@ static bool finish(run *r)
     free(predictions);
     if (ok)
         printf("\nWrote %s/: history.csv, checkpoint-last.ckpt, checkpoint-best.ckpt, "
-               "report.txt, accuracy.png, confusion.png, samples.png\n", r->out);
+               "report.txt, accuracy.png, loss.png, confusion.png, samples.png\n", r->out);
     return ok;
 }
 
