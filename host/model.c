@@ -3,6 +3,7 @@
  *   input height=32 width=32 channels=3      # the first line
  *   conv2d filters=32 kernel=3 padding=same activation=relu
  *   add from=NAME                            # a second input, for residual sums
+ *   train optimizer=sgd lr=0.1 epochs=30     # optional: how to train it
  *
  * One layer a line, `#` starts a comment, keyword=value with Keras's defaults, plus name=,
  * input= (feed from an earlier named layer, not the line above) and, for two-input kinds,
@@ -298,8 +299,8 @@ static clcnn_status parse_layer(clcnn_model *model, char **words, int count, con
     if (!kind) {
         char kinds[256];
         kind_list(kinds, sizeof kinds);
-        return fail(model, CLCNN_ERROR_FORMAT, "%s: unknown layer '%s'; expected input (first) or "
-                    "one of %s", where, words[0], kinds);
+        return fail(model, CLCNN_ERROR_FORMAT, "%s: unknown layer '%s'; expected input (first), "
+                    "train, or one of %s", where, words[0], kinds);
     }
     if (model->count == CLCNN_MAX_NODES)
         return fail(model, CLCNN_ERROR_FORMAT, "%s: a model holds at most %d layers", where,
@@ -533,9 +534,63 @@ size_t clcnn_model_describe(const clcnn_model *model, char *text, size_t size)
         }
         APPEND("\n");
     }
+    if (model->train[0])
+        APPEND("train %s\n", model->train);
 #undef APPEND
     leave_c_locale(&locale);
     return used;
+}
+
+static const char *const train_keys[] = {
+    "epochs",        "batch",           "optimizer",      "lr",               "momentum",
+    "nesterov",      "weight_decay",    "schedule",       "warmup_epochs",    "label_smoothing",
+    "augment",       "early_stopping",  "validation_split", "seed",           NULL};
+
+/* `train key=value ...`: names checked here, values by the program that reads them. */
+static clcnn_status parse_train(clcnn_model *model, char **words, int count, const char *where)
+{
+    if (model->train[0])
+        return fail(model, CLCNN_ERROR_FORMAT, "%s: a second train line; a model has one", where);
+    for (int w = 1; w < count; w++) {
+        const char *equals = strchr(words[w], '=');
+        size_t length = equals ? (size_t)(equals - words[w]) : strlen(words[w]);
+        int known = -1;
+        for (int k = 0; train_keys[k] && known < 0; k++)
+            if (strlen(train_keys[k]) == length && !strncmp(words[w], train_keys[k], length))
+                known = k;
+        if (known < 0 || !equals || !equals[1]) {
+            char list[512] = "";
+            for (int k = 0; train_keys[k]; k++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "",
+                         train_keys[k]);
+            return fail(model, CLCNN_ERROR_FORMAT, "%s: train: '%s' is not key=value with a key "
+                        "of %s", where, words[w], list);
+        }
+        char probe[64];
+        if (clcnn_model_train_setting(model, train_keys[known], probe, sizeof probe))
+            return fail(model, CLCNN_ERROR_FORMAT, "%s: train: %s is given twice", where,
+                        train_keys[known]);
+        size_t used = strlen(model->train);
+        if (used + strlen(words[w]) + 2 > sizeof model->train)
+            return fail(model, CLCNN_ERROR_FORMAT, "%s: the train line is too long", where);
+        snprintf(model->train + used, sizeof model->train - used, "%s%s", used ? " " : "",
+                 words[w]);
+    }
+    return CLCNN_OK;
+}
+
+bool clcnn_model_train_setting(const clcnn_model *model, const char *key, char *value, size_t size)
+{
+    size_t length = strlen(key);
+    for (const char *at = model->train; *at;) {
+        size_t word = strcspn(at, " ");
+        if (word > length && !strncmp(at, key, length) && at[length] == '=') {
+            snprintf(value, size, "%.*s", (int)(word - length - 1), at + length + 1);
+            return true;
+        }
+        at += word + (at[word] == ' ');
+    }
+    return false;
 }
 
 clcnn_status clcnn_model_parse(const char *text, const char *source, clcnn_model **out)
@@ -576,6 +631,8 @@ clcnn_status clcnn_model_parse(const char *text, const char *source, clcnn_model
                  where);
         else if (!have_input)
             have_input = parse_input(model, words, count, where) == CLCNN_OK;
+        else if (strcmp(words[0], "train") == 0)
+            parse_train(model, words, count, where);
         else
             parse_layer(model, words, count, where);
     }

@@ -391,6 +391,19 @@ expect 1 "--optimizer adam contradicts the run in $work/resnet, which was starte
 expect 2 "--momentum and --nesterov are sgd's; give --optimizer sgd" -- "$clcnn" train --data "$work/data" --momentum 0.9
 expect 2 "--optimizer expects adam, adamw or sgd, got 'rmsprop'" -- "$clcnn" train --data "$work/data" --optimizer rmsprop
 
+# ---- a model file's train line sets what no flag does; a flag still wins; a bad value is named
+printf 'input height=32 width=32 channels=3\nflatten\ndense units=10 activation=softmax\n'\
+'train epochs=1 batch=24 optimizer=sgd momentum=0.5 nesterov=true validation_split=0.25\n' > "$work/trained.model"
+"$clcnn" train --model "$work/trained.model" --data "$work/data" --out "$work/trained" > "$work/trained.log" 2>&1 \
+    && grep -q "validating on 60 (the last 25%), batch 24, 1 epochs" "$work/trained.log" \
+    && grep -q "Optimizer: sgd, lr 0.01, momentum 0.5 (Nesterov)" "$work/trained.log" \
+    && "$clcnn" train --model "$work/trained.model" --data "$work/data" --batch 12 --out "$work/trained-flag" 2>&1 \
+        | grep -q "batch 12, 1 epochs" \
+    && pass "the train line sets the run's settings, and flags win over it" \
+    || fail "train line: $(tail -3 "$work/trained.log")"
+printf 'input height=32 width=32 channels=3\nflatten\ndense units=10 activation=softmax\ntrain batch=lots\n' > "$work/badtrain.model"
+expect 2 "$work/badtrain.model: train: batch=lots is not a valid setting" -- "$clcnn" train --model "$work/badtrain.model" --data "$work/data"
+
 # ---- --early-stopping 1: the run stops the epoch after val_accuracy first fails to improve,
 # and the report is of the best epoch's weights (the same as eval of checkpoint-best.ckpt)
 "$clcnn" train --data "$work/data" --epochs 15 --batch 16 --lr 0.01 --early-stopping 1 --out "$work/early" \

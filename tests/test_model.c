@@ -69,8 +69,15 @@ START_TEST(every_keyword_is_read_and_written_back)
         "flatten\n"
         "dense units=7 activation=relu use_bias=false\n"
         "dropout rate=0.25\n"
-        "dense units=3 input=dropout activation=softmax\n";
+        "dense units=3 input=dropout activation=softmax\n"
+        "train optimizer=sgd lr=0.1 augment=crop=4,flip\n";
     clcnn_model *model = parse_ok(text);
+    char value[64];
+    ck_assert(clcnn_model_train_setting(model, "augment", value, sizeof value));
+    ck_assert_str_eq(value, "crop=4,flip");
+    ck_assert(clcnn_model_train_setting(model, "lr", value, sizeof value));
+    ck_assert_str_eq(value, "0.1");
+    ck_assert(!clcnn_model_train_setting(model, "epochs", value, sizeof value));
     ck_assert_int_eq(clcnn_model_layer_count(model), 10);
     clcnn_layer_info info;
     ck_assert(clcnn_model_layer_info(model, 0, &info));
@@ -94,6 +101,7 @@ START_TEST(every_keyword_is_read_and_written_back)
     clcnn_model_describe(model, described, sizeof described);
     ck_assert_ptr_nonnull(strstr(described, "dropout name=dropout rate=0.25\n"));
     ck_assert_ptr_nonnull(strstr(described, "add name=sum from=stem\n"));
+    ck_assert_ptr_nonnull(strstr(described, "\ntrain optimizer=sgd lr=0.1 augment=crop=4,flip\n"));
     clcnn_model *parsed = parse_ok(described);
     clcnn_model_describe(parsed, again, sizeof again);
     ck_assert_str_eq(described, again);
@@ -112,6 +120,10 @@ START_TEST(a_bad_line_names_the_file_line_word_and_expectation)
         expect_parse_error(text, fragment1, fragment2);                                      \
     } while (0)
     BAD("flatten\nconvolution filters=3\n", "bad.model:3: unknown layer 'convolution'", "conv2d");
+    BAD("flatten\ntrain lrate=0.1\n", "bad.model:3: train: 'lrate=0.1' is not key=value with a key of",
+        "warmup_epochs");
+    BAD("flatten\ntrain lr=0.1 lr=0.2\n", "bad.model:3: train: lr is given twice", "twice");
+    BAD("flatten\ntrain lr=0.1\ntrain seed=1\n", "bad.model:4: a second train line", "one");
     BAD("conv2d filters=3\n", "bad.model:2: conv2d: kernel= is required", NULL);
     BAD("conv2d filters=three kernel=3\n", "bad.model:2: conv2d filters=three", "whole number");
     BAD("conv2d filters=0 kernel=3\n", "filters=0: expected a whole number from 1", NULL);

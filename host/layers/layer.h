@@ -136,6 +136,7 @@ struct clcnn_model {
     clcnn_shape input;
     clcnn_node nodes[CLCNN_MAX_NODES];
     int count;
+    char train[512]; /* the train line's "key=value" words, space-separated; "" for none */
     clcnn_status status;
     char error[512];
 };

@@ -85,6 +85,12 @@ CLCNN_API int clcnn_model_input_height(const clcnn_model *model);
 CLCNN_API int clcnn_model_input_width(const clcnn_model *model);
 /* The last layer's output features: the number of classes of a classifier. */
 CLCNN_API int clcnn_model_output_count(const clcnn_model *model);
+/* The value the model file's `train` line gives `key` (epochs, batch, optimizer, lr, momentum,
+ * nesterov, weight_decay, schedule, warmup_epochs, label_smoothing, augment, early_stopping,
+ * validation_split, seed), copied into value; false when it gives none. The library only
+ * keeps them: the program training the model reads them as defaults for its settings. */
+CLCNN_API bool clcnn_model_train_setting(const clcnn_model *model, const char *key, char *value,
+                                         size_t size);
 CLCNN_API const char *clcnn_activation_name(clcnn_activation activation);
 
 /* The tutorial's model: three Conv3x3(same)+ReLU+MaxPool2x2 blocks of 32, 64 and 128

@@ -205,6 +205,50 @@ static bool handle(int key, const char *arg, void *user)
     return true;
 }
 
+/* The model file's `train` line gives the settings no flag gave: each goes through the flag's
+ * own parser, so it is checked alike. Then Keras's defaults for the optimizer chosen. */
+static bool apply_train_line(train_config *config, const clcnn_model *model, const char *source)
+{
+    static const struct {
+        const char *key;
+        int option;
+    } keys[] = {{"epochs", 'e'},         {"batch", 'b'},           {"optimizer", 'z'},
+                {"lr", 'l'},             {"momentum", 'M'},        {"nesterov", 'N'},
+                {"weight_decay", 'W'},   {"schedule", 'S'},        {"warmup_epochs", 'w'},
+                {"label_smoothing", 'L'}, {"augment", 'A'},        {"early_stopping", 'E'},
+                {"validation_split", 'v'}, {"seed", 's'}};
+    /* the values live as long as the run: the config keeps pointers to them */
+    static char values[sizeof keys / sizeof keys[0]][64];
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        if (config->given[keys[k].option] ||
+            !clcnn_model_train_setting(model, keys[k].key, values[k], sizeof values[k]))
+            continue;
+        bool ok = true;
+        if (keys[k].option == 'N') {
+            ok = !strcmp(values[k], "true") || !strcmp(values[k], "false");
+            config->nesterov = !strcmp(values[k], "true");
+        } else {
+            ok = handle(keys[k].option, values[k], config);
+        }
+        if (!ok) {
+            fprintf(stderr, "clcnn: %s: train: %s=%s is not a valid setting (see above; "
+                            "nesterov takes true or false)\n", source, keys[k].key, values[k]);
+            return false;
+        }
+        config->given[keys[k].option] = true;
+    }
+    bool sgd = !strcmp(config->optimizer, "sgd");
+    if (sgd && !config->given['l'])
+        config->learning_rate = 0.01;
+    if (!strcmp(config->optimizer, "adamw") && !config->given['W'])
+        config->weight_decay = 0.004;
+    if (!sgd && (config->given['M'] || config->nesterov)) {
+        fprintf(stderr, "clcnn train: --momentum and --nesterov are sgd's; give --optimizer sgd\n");
+        return false;
+    }
+    return true;
+}
+
 /* Parses the flags; returns -1 to go on, else the exit status. */
 static int parse_train_flags(int argc, char **argv, train_config *config)
 {
@@ -271,16 +315,7 @@ static int parse_train_flags(int argc, char **argv, train_config *config)
     int parsed = parse_command_line(&line, argc, argv, config, NULL);
     if (parsed >= 0)
         return parsed;
-    /* Keras's defaults for the optimizer chosen */
-    bool sgd = !strcmp(config->optimizer, "sgd");
-    if (sgd && !config->given['l'])
-        config->learning_rate = 0.01;
-    if (!strcmp(config->optimizer, "adamw") && !config->given['W'])
-        config->weight_decay = 0.004;
-    if (!config->resume && !sgd && (config->given['M'] || config->nesterov)) {
-        fprintf(stderr, "clcnn train: --momentum and --nesterov are sgd's; give --optimizer sgd\n");
-        return EXIT_USAGE;
-    }
+
     if (config->resume && (config->given['o'] || config->overwrite)) {
         fprintf(stderr, "clcnn train: --resume %s continues in its own folder; --out and "
                         "--overwrite do not go with it\n", config->resume);
@@ -669,6 +704,14 @@ static bool setup(run *r)
         snprintf(r->out, sizeof r->out, "%s", r->config.resume);
         if (!claim_run_folder(r->out, true, false) || !restore(r))
             return false;
+    } else {
+        /* the model first: its train line may set the batch, the split and the epochs */
+        if (!(r->model = load_model(r->config.model)))
+            return false;
+        if (!apply_train_line(&r->config, r->model, r->config.model ? r->config.model : "the model")) {
+            r->exit_status = EXIT_USAGE;
+            return false;
+        }
     }
     const clcnn_context_options options = {.profiling = r->config.profile,
                                            .trace = r->config.trace != NULL};
@@ -698,8 +741,6 @@ static bool setup(run *r)
                 1.0 - r->config.validation_split, r->config.validation_split);
         return false;
     }
-    if (!r->config.resume && !(r->model = load_model(r->config.model)))
-        return false;
     if (!model_fits_data(r->model, &r->data.train, r->data.classes, r->config.data))
         return false;
     r->train_source = clcnn_images_source(&r->data.train, r->data.classes);
