@@ -4,21 +4,6 @@
 
 static size_t element_count(const clcnn_batchnorm_shape *s) { return (size_t)s->N * s->C * s->HW; }
 
-/* Buffers, then ints, then floats: the order of every kernel's parameters in batchnorm.cl. */
-static clcnn_status set_arguments(clcnn_context *context, cl_kernel kernel, const cl_mem *buffers,
-                                  int buffer_count, const int *ints,
-                                  int int_count, const float *floats, int float_count)
-{
-    cl_uint at = 0;
-    for (int i = 0; i < buffer_count; i++, at++)
-        CLCNN_CL_CHECK(context, clSetKernelArg(kernel, at, sizeof(cl_mem), &buffers[i]));
-    for (int i = 0; i < int_count; i++, at++)
-        CLCNN_CL_CHECK(context, clSetKernelArg(kernel, at, sizeof(int), &ints[i]));
-    for (int i = 0; i < float_count; i++, at++)
-        CLCNN_CL_CHECK(context, clSetKernelArg(kernel, at, sizeof(float), &floats[i]));
-    return CLCNN_OK;
-}
-
 static clcnn_status check_shape(const clcnn_batchnorm_shape *s)
 {
     if (s->N <= 0 || s->C <= 0 || s->HW <= 0 || element_count(s) > 2147483647u)
@@ -51,25 +36,27 @@ clcnn_status clcnn_batchnorm_forward(clcnn_context *context, const clcnn_batchno
     cl_kernel kernel;
     if (training) {
         CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_STATISTICS, &kernel));
-        const cl_mem buffers[4] = {x->mem, stats->mem, moving_mean->mem, moving_variance->mem};
-        const int ints[3] = {s->N, s->C, s->HW};
-        const float floats[2] = {s->momentum, s->epsilon};
-        CLCNN_TRY(set_arguments(context, kernel, buffers, 4, ints, 3, floats, 2));
+        CLCNN_TRY(clcnn_set_args(context, kernel, 9, sizeof(cl_mem), &x->mem, sizeof(cl_mem),
+                                 &stats->mem, sizeof(cl_mem), &moving_mean->mem, sizeof(cl_mem),
+                                 &moving_variance->mem, sizeof(int), &s->N, sizeof(int), &s->C,
+                                 sizeof(int), &s->HW, sizeof(float), &s->momentum, sizeof(float),
+                                 &s->epsilon));
         clcnn_profile_cost(context, 4.0 * (double)count, 8.0 * (double)count);
         CLCNN_TRY(clcnn_launch_groups(context, kernel, C, context->reduce_work_group));
     } else {
         CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_MOVING_STATISTICS, &kernel));
-        const cl_mem buffers[3] = {stats->mem, moving_mean->mem, moving_variance->mem};
-        const int ints[1] = {s->C};
-        const float floats[1] = {s->epsilon};
-        CLCNN_TRY(set_arguments(context, kernel, buffers, 3, ints, 1, floats, 1));
+        CLCNN_TRY(clcnn_set_args(context, kernel, 5, sizeof(cl_mem), &stats->mem, sizeof(cl_mem),
+                                 &moving_mean->mem, sizeof(cl_mem), &moving_variance->mem,
+                                 sizeof(int), &s->C, sizeof(float), &s->epsilon));
         clcnn_profile_cost(context, 2.0 * (double)C, 16.0 * (double)C);
         CLCNN_TRY(clcnn_launch_elementwise(context, kernel, C));
     }
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_FORWARD, &kernel));
-    const cl_mem buffers[5] = {x->mem, stats->mem, gamma->mem, beta->mem, y->mem};
-    const int ints[3] = {s->C, s->HW, (int)count};
-    CLCNN_TRY(set_arguments(context, kernel, buffers, 5, ints, 3, NULL, 0));
+    const int elements = (int)count;
+    CLCNN_TRY(clcnn_set_args(context, kernel, 8, sizeof(cl_mem), &x->mem, sizeof(cl_mem),
+                             &stats->mem, sizeof(cl_mem), &gamma->mem, sizeof(cl_mem), &beta->mem,
+                             sizeof(cl_mem), &y->mem, sizeof(int), &s->C, sizeof(int), &s->HW,
+                             sizeof(int), &elements));
     clcnn_profile_cost(context, 4.0 * (double)count, 8.0 * (double)count);
     return clcnn_launch_elementwise(context, kernel, count);
 }
@@ -96,17 +83,21 @@ clcnn_status clcnn_batchnorm_backward(clcnn_context *context, const clcnn_batchn
     }
     cl_kernel kernel;
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_BACKWARD_PARAMETERS, &kernel));
-    const cl_mem sums[5] = {x->mem, dy->mem, stats->mem, dgamma->mem, dbeta->mem};
-    const int shape[3] = {s->N, s->C, s->HW};
-    CLCNN_TRY(set_arguments(context, kernel, sums, 5, shape, 3, NULL, 0));
+    CLCNN_TRY(clcnn_set_args(context, kernel, 8, sizeof(cl_mem), &x->mem, sizeof(cl_mem), &dy->mem,
+                             sizeof(cl_mem), &stats->mem, sizeof(cl_mem), &dgamma->mem,
+                             sizeof(cl_mem), &dbeta->mem, sizeof(int), &s->N, sizeof(int), &s->C,
+                             sizeof(int), &s->HW));
     clcnn_profile_cost(context, 4.0 * (double)count, 8.0 * (double)count);
     CLCNN_TRY(clcnn_launch_groups(context, kernel, C, context->reduce_work_group));
     if (!dx)
         return CLCNN_OK;
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_BACKWARD_DATA, &kernel));
-    const cl_mem buffers[7] = {x->mem, dy->mem, stats->mem, gamma->mem, dgamma->mem, dbeta->mem, dx->mem};
-    const int ints[4] = {s->N, s->C, s->HW, (int)count};
-    CLCNN_TRY(set_arguments(context, kernel, buffers, 7, ints, 4, NULL, 0));
+    const int elements = (int)count;
+    CLCNN_TRY(clcnn_set_args(context, kernel, 11, sizeof(cl_mem), &x->mem, sizeof(cl_mem),
+                             &dy->mem, sizeof(cl_mem), &stats->mem, sizeof(cl_mem), &gamma->mem,
+                             sizeof(cl_mem), &dgamma->mem, sizeof(cl_mem), &dbeta->mem,
+                             sizeof(cl_mem), &dx->mem, sizeof(int), &s->N, sizeof(int), &s->C,
+                             sizeof(int), &s->HW, sizeof(int), &elements));
     clcnn_profile_cost(context, 8.0 * (double)count, 12.0 * (double)count);
     return clcnn_launch_elementwise(context, kernel, count);
 }
