@@ -200,12 +200,13 @@ conv2d_backward_bias(__global const float *dy, __global float *db, const int N, 
         db[oc] = partial[0];
 }
 
-/* ---- fast path: 3x3 kernels, stride 1, output width a multiple of 8 -------------------------
- * The input is first copied into a zero-padded buffer xp of [planes, OH + 2, OW + 2] so that
- * y[oh][ow] = sum over kh, kw of xp[oh + kh][ow + kw] * w[kh][kw], with no bounds checks in the
- * inner loops; each work-item then computes 8 consecutive pixels of 8 output channels in
- * float8 registers (64 products per input vector loaded). dX is the same convolution of the
- * padded dy with the weights flipped and transposed (conv2d_flip_3x3). */
+/* ---- fast path: 3x3 kernels, stride 1, any size -------------------------------------------
+ * The input is first copied into a zero-padded buffer xp of [planes, OHT + 2, OWT + 2], where
+ * OHT x OWT is the output rounded up to whole tiles (OHT = OH rounded up to even, OWT = OW to a
+ * multiple of 8), so that y[oh][ow] = sum over kh, kw of xp[oh + kh][ow + kw] * w[kh][kw], with no
+ * bounds checks in the inner loops; each work-item then computes 8 consecutive pixels of 8 output
+ * channels in float8 registers (64 products per input vector loaded). dX is the same
+ * convolution of the padded dy with the weights flipped and transposed (conv2d_flip_3x3). */
 
 /* xp[plane][r][q] = x[plane][r - top][q - left], 0 outside x: [planes, H, W] -> [planes, HP, WP].
  * A 3-D range [planes][HP][WP], x fastest and bound-checked: no division per element. */
@@ -233,19 +234,19 @@ __kernel void conv2d_flip_3x3(__global const float *w, __global float *wf, const
     wf[index] = w[((size_t)oc * C + c) * 9 + 8 - t];
 }
 
-/* xp: [N, C, OH + 2, OW + 2] padded input, w: [OC, C, 3, 3], b: [OC] (used when use_bias),
- * y: [N, OC, OH, OW], OH even, OW a multiple of 8. Each work-item computes a tile of 2 rows x 8
- * pixels x 8 output channels in 16 float8 registers: per input channel it loads the 4 padded
- * rows the tile touches at 3 offsets each (12 vectors) and 72 weights for 1,152 multiply-adds,
- * so the loads no longer hold back the multiply-adds. Items: N * ceil(OC / 8) * OH / 2 *
- * OW / 8. A last partial channel block computes with the last channel's weights and stores
- * nothing for the missing ones. */
+/* xp: [N, C, OHT + 2, OWT + 2] padded input (see above), w: [OC, C, 3, 3], b: [OC] (used when
+ * use_bias), y: [N, OC, OH, OW]. Each work-item computes a tile of 2 rows x 8 pixels x 8 output
+ * channels in 16 float8 registers: per input channel it loads the 4 padded rows the tile touches
+ * at 3 offsets each (12 vectors) and 72 weights for 1,152 multiply-adds, so the loads no longer
+ * hold back the multiply-adds. Items: N * ceil(OC / 8) * OHT / 2 * OWT / 8. A last partial
+ * channel block computes with the last channel's weights and stores nothing for the missing
+ * ones; tiles that overhang the output store only their pixels inside it. */
 __kernel void conv2d_forward_3x3(__global const float *xp, __global const float *w,
                                  __global const float *b, __global float *y, const int N,
                                  const int C, const int OC, const int OH, const int OW,
                                  const int use_bias)
 {
-    const int column_blocks = OW / 8, row_pairs = OH / 2, channel_blocks = (OC + 7) / 8;
+    const int column_blocks = (OW + 7) / 8, row_pairs = (OH + 1) / 2, channel_blocks = (OC + 7) / 8;
     const size_t index = get_global_id(0);
     if (index >= (size_t)N * channel_blocks * row_pairs * column_blocks)
         return;
@@ -253,7 +254,7 @@ __kernel void conv2d_forward_3x3(__global const float *xp, __global const float 
     const int oh0 = (int)(index / column_blocks % row_pairs) * 2;
     const int oc0 = (int)(index / ((size_t)column_blocks * row_pairs) % channel_blocks) * 8;
     const int n = (int)(index / ((size_t)column_blocks * row_pairs * channel_blocks));
-    const int HP = OH + 2, WP = OW + 2;
+    const int HP = row_pairs * 2 + 2, WP = column_blocks * 8 + 2;
     __global const float *weights[8];
     float8 upper[8], lower[8];
     #pragma unroll
@@ -279,15 +280,29 @@ __kernel void conv2d_forward_3x3(__global const float *xp, __global const float 
             }
         }
     }
+    const bool whole_width = ow0 + 8 <= OW, second_row = oh0 + 1 < OH;
     for (int k = 0; k < 8 && oc0 + k < OC; k++) {
         __global float *out = y + (((size_t)n * OC + oc0 + k) * OH + oh0) * OW + ow0;
-        vstore8(upper[k], 0, out);
-        vstore8(lower[k], 0, out + OW);
+        if (whole_width) {
+            vstore8(upper[k], 0, out);
+            if (second_row)
+                vstore8(lower[k], 0, out + OW);
+            continue;
+        }
+        float pixels[16];
+        vstore8(upper[k], 0, pixels);
+        vstore8(lower[k], 0, pixels + 8);
+        for (int q = 0; q < OW - ow0; q++) {
+            out[q] = pixels[q];
+            if (second_row)
+                out[OW + q] = pixels[8 + q];
+        }
     }
 }
 
 /* dW: xp: [N, C, OH + 2, OW + 2] padded input, dy: [N, OC, OH, OW], dw: [OC, C, 3, 3], OH even,
- * OW a multiple of 8. One work-item per (pair of output channels, input channel) accumulates
+ * OW a multiple of 8 (the host pads dy with zeros to the rounded-up tile sizes where the layer's
+ * are not). One work-item per (pair of output channels, input channel) accumulates
  * 2 x 9 taps over every N * OH row in float8 registers, two output rows at a time (the 4
  * padded rows they touch, at 3 offsets, serve 36 multiply-adds per 16 loads), then sums the
  * lanes in a fixed order. */

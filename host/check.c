@@ -871,12 +871,16 @@ static clcnn_status run_small(checker *c)
     RUN_CASE(c, check_conv2d(c, 2, 3, 13, 13, 6, 3, 3, 2, CLCNN_PADDING_VALID));
     RUN_CASE(c, check_conv2d(c, 3, 5, 7, 13, 7, 5, 5, 2, CLCNN_PADDING_SAME));
     RUN_CASE(c, check_conv2d(c, 2, 1, 6, 5, 3, 1, 1, 1, CLCNN_PADDING_VALID));
-    /* the 3x3 stride-1 fast paths (even heights, widths of 8 and 16; an odd height falls back),
-     * channels off multiples of 8 */
+    /* the 3x3 stride-1 fast paths: whole tiles (even heights, widths of 8 and 16), and sizes
+     * that overhang them (odd heights, widths off 8, 1x1 outputs), channels off multiples of 8 */
     RUN_CASE(c, check_conv2d(c, 2, 5, 10, 16, 11, 3, 3, 1, CLCNN_PADDING_SAME));
     RUN_CASE(c, check_conv2d(c, 1, 4, 9, 16, 9, 3, 3, 1, CLCNN_PADDING_SAME));
     RUN_CASE(c, check_conv2d(c, 1, 3, 10, 10, 3, 3, 3, 1, CLCNN_PADDING_VALID));
     RUN_CASE(c, check_conv2d(c, 2, 3, 6, 8, 5, 3, 3, 1, CLCNN_PADDING_VALID));
+    RUN_CASE(c, check_conv2d(c, 3, 2, 7, 7, 13, 3, 3, 1, CLCNN_PADDING_SAME));
+    RUN_CASE(c, check_conv2d(c, 2, 9, 5, 21, 10, 3, 3, 1, CLCNN_PADDING_VALID));
+    RUN_CASE(c, check_conv2d(c, 1, 6, 3, 3, 4, 3, 3, 1, CLCNN_PADDING_VALID));
+    RUN_CASE(c, check_conv2d(c, 2, 8, 1, 1, 8, 3, 3, 1, CLCNN_PADDING_SAME));
     RUN_CASE(c, check_maxpool2d(c, 1, 3, 7, 7, 2, 2, CLCNN_PADDING_VALID, false));
     RUN_CASE(c, check_maxpool2d(c, 2, 5, 13, 13, 3, 2, CLCNN_PADDING_VALID, false));
     RUN_CASE(c, check_maxpool2d(c, 2, 3, 7, 13, 3, 1, CLCNN_PADDING_SAME, false));

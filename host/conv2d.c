@@ -3,9 +3,9 @@
  *
  * Design, by measurement on PoCL (2 cores): direct kernels. im2col + CLBlast was not taken:
  * CLBlast SGEMM on PoCL reaches only 7-31 GFLOP/s on this network's shapes.
- *  - 3x3, stride 1, width a multiple of 8 (the seed model): the input is zero-padded into
- *    scratch, then float8 kernels compute 8 pixels x 8 channels per work-item (forward, and
- *    dX as a convolution of padded dy with flipped weights) or 2 x 9 taps (dW).
+ *  - 3x3, stride 1, any size: the input is zero-padded (to whole tiles) into scratch, then
+ *    float8 kernels compute 8 pixels x 8 channels per work-item (forward, and dX as a
+ *    convolution of padded dy with flipped weights) or 2 x 9 taps (dW).
  *  - anything else: a work-item per output pixel and 4 channels (forward, dX), a work-group
  *    per (oc, c) pair for 3x3 dW, a work-group per weight otherwise. */
 #include "ops.h"
@@ -82,13 +82,16 @@ static clcnn_status launch_conv2d(clcnn_context *context, clcnn_kernel_id id,
 
 enum { SCRATCH_PADDED_INPUT, SCRATCH_PADDED_GRADIENT, SCRATCH_FLIPPED_WEIGHTS };
 
-/* The seed model's case: 3x3 kernel, stride 1, and a result (OH x OW for forward and dW,
- * H x W for dX) a whole number of the forward kernel's 2-row x 8-pixel tiles. */
-static bool fast_3x3(const clcnn_conv2d_shape *s, int result_height, int result_width)
+/* 3x3 kernels at stride 1, any size: results whose size is not a whole number of the kernels'
+ * 2-row x 8-pixel tiles are computed on the rounded-up tiles, from inputs padded with zeros to
+ * match. */
+static bool fast_3x3(const clcnn_conv2d_shape *s)
 {
-    return s->KH == 3 && s->KW == 3 && s->stride_h == 1 && s->stride_w == 1 &&
-           result_height % 2 == 0 && result_width % 8 == 0;
+    return s->KH == 3 && s->KW == 3 && s->stride_h == 1 && s->stride_w == 1;
 }
+
+static int tile_rows(int rows) { return (rows + 1) / 2 * 2; }
+static int tile_columns(int columns) { return (columns + 7) / 8 * 8; }
 
 /* source: [planes, H, W] -> scratch slot: [planes, HP, WP], shifted by (top, left), zeros around */
 static clcnn_status pad_planes(clcnn_context *context, cl_mem source, int planes, int H, int W,
@@ -105,7 +108,7 @@ static clcnn_status pad_planes(clcnn_context *context, cl_mem source, int planes
     return clcnn_launch_planes(context, kernel, (size_t)WP, (size_t)HP, (size_t)planes);
 }
 
-/* y: [N, OC, OH, OW] from xp: [N, C, OH + 2, OW + 2] */
+/* y: [N, OC, OH, OW] from xp: [N, C, tile_rows(OH) + 2, tile_columns(OW) + 2] */
 static clcnn_status forward_3x3(clcnn_context *context, cl_mem xp, cl_mem w, cl_mem b,
                                 int use_bias, cl_mem y, int N, int C, int OC, int OH, int OW)
 {
@@ -115,7 +118,7 @@ static clcnn_status forward_3x3(clcnn_context *context, cl_mem xp, cl_mem w, cl_
                              sizeof(cl_mem), &b, sizeof(cl_mem), &y, sizeof(int), &N, sizeof(int),
                              &C, sizeof(int), &OC, sizeof(int), &OH, sizeof(int), &OW, sizeof(int),
                              &use_bias));
-    size_t items = (size_t)N * ((OC + 7) / 8) * (OH / 2) * (OW / 8);
+    size_t items = (size_t)N * ((OC + 7) / 8) * (tile_rows(OH) / 2) * (tile_columns(OW) / 8);
     return clcnn_launch_items(context, kernel, items,
                               (size_t)context->tuning.values.conv2d_3x3_work_group);
 }
@@ -124,8 +127,8 @@ static clcnn_status fast_forward(clcnn_context *context, const clcnn_conv2d_shap
                                  cl_mem w, cl_mem b, cl_mem y)
 {
     cl_mem xp;
-    CLCNN_TRY(pad_planes(context, x, s->N * s->C, s->H, s->W, s->pad_top, s->pad_left, s->OH + 2,
-                         s->OW + 2, SCRATCH_PADDED_INPUT, &xp));
+    CLCNN_TRY(pad_planes(context, x, s->N * s->C, s->H, s->W, s->pad_top, s->pad_left,
+                         tile_rows(s->OH) + 2, tile_columns(s->OW) + 2, SCRATCH_PADDED_INPUT, &xp));
     declare_cost(context, s);
     return forward_3x3(context, xp, w, b, 1, y, s->N, s->C, s->OC, s->OH, s->OW);
 }
@@ -137,7 +140,8 @@ static clcnn_status fast_backward_data(clcnn_context *context, const clcnn_conv2
 {
     cl_mem dyp, flipped;
     CLCNN_TRY(pad_planes(context, dy, s->N * s->OC, s->OH, s->OW, 2 - s->pad_top, 2 - s->pad_left,
-                         s->H + 2, s->W + 2, SCRATCH_PADDED_GRADIENT, &dyp));
+                         tile_rows(s->H) + 2, tile_columns(s->W) + 2, SCRATCH_PADDED_GRADIENT,
+                         &dyp));
     size_t weights = (size_t)s->OC * s->C * 9;
     CLCNN_TRY(clcnn_scratch(context, SCRATCH_FLIPPED_WEIGHTS, weights * sizeof(float), &flipped));
     cl_kernel kernel;
@@ -149,17 +153,23 @@ static clcnn_status fast_backward_data(clcnn_context *context, const clcnn_conv2
     return forward_3x3(context, dyp, flipped, flipped, 0, dx, s->N, s->OC, s->C, s->H, s->W);
 }
 
+/* The kernel sums over whole tiles: where OH x OW is not, dy is padded with zeros to the tiles,
+ * so the pixels outside the output contribute nothing. */
 static clcnn_status fast_backward_weights(clcnn_context *context, const clcnn_conv2d_shape *s,
                                           cl_mem x, cl_mem dy, cl_mem dw)
 {
-    cl_mem xp;
-    CLCNN_TRY(pad_planes(context, x, s->N * s->C, s->H, s->W, s->pad_top, s->pad_left, s->OH + 2,
-                         s->OW + 2, SCRATCH_PADDED_INPUT, &xp));
+    const int OHT = tile_rows(s->OH), OWT = tile_columns(s->OW);
+    cl_mem xp, dyp = dy;
+    CLCNN_TRY(pad_planes(context, x, s->N * s->C, s->H, s->W, s->pad_top, s->pad_left, OHT + 2,
+                         OWT + 2, SCRATCH_PADDED_INPUT, &xp));
+    if (OHT != s->OH || OWT != s->OW)
+        CLCNN_TRY(pad_planes(context, dy, s->N * s->OC, s->OH, s->OW, 0, 0, OHT, OWT,
+                             SCRATCH_PADDED_GRADIENT, &dyp));
     cl_kernel kernel;
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3_FAST, &kernel));
-    CLCNN_TRY(clcnn_set_args(context, kernel, 8, sizeof(cl_mem), &xp, sizeof(cl_mem), &dy,
+    CLCNN_TRY(clcnn_set_args(context, kernel, 8, sizeof(cl_mem), &xp, sizeof(cl_mem), &dyp,
                              sizeof(cl_mem), &dw, sizeof(int), &s->N, sizeof(int), &s->C,
-                             sizeof(int), &s->OC, sizeof(int), &s->OH, sizeof(int), &s->OW));
+                             sizeof(int), &s->OC, sizeof(int), &OHT, sizeof(int), &OWT));
     declare_cost(context, s);
     return clcnn_launch_items(context, kernel, (size_t)(s->OC + 1) / 2 * s->C,
                               (size_t)context->tuning.values.conv2d_3x3_work_group);
@@ -179,7 +189,7 @@ clcnn_status clcnn_conv2d_forward(clcnn_context *context, const clcnn_conv2d_sha
         clcnn_ref_conv2d_forward(s, x->host, w->host, b->host, y->host);
         return CLCNN_OK;
     }
-    if (fast_3x3(s, s->OH, s->OW))
+    if (fast_3x3(s))
         return fast_forward(context, s, x->mem, w->mem, b->mem, y->mem);
     /* cl/conv2d.cl: OC_BLOCK output channels per work-item */
     size_t channel_blocks = (size_t)(s->OC + 3) / 4;
@@ -198,7 +208,7 @@ clcnn_status clcnn_conv2d_backward_data(clcnn_context *context, const clcnn_conv
         clcnn_ref_conv2d_backward_data(s, dy->host, w->host, dx->host);
         return CLCNN_OK;
     }
-    if (fast_3x3(s, s->H, s->W))
+    if (fast_3x3(s))
         return fast_backward_data(context, s, dy->mem, w->mem, dx->mem);
     /* cl/conv2d.cl: C_BLOCK input channels per work-item */
     size_t channel_blocks = (size_t)(s->C + 3) / 4;
@@ -217,7 +227,7 @@ clcnn_status clcnn_conv2d_backward_weights(clcnn_context *context, const clcnn_c
         clcnn_ref_conv2d_backward_weights(s, x->host, dy->host, dw->host);
         return CLCNN_OK;
     }
-    if (fast_3x3(s, s->OH, s->OW))
+    if (fast_3x3(s))
         return fast_backward_weights(context, s, x->mem, dy->mem, dw->mem);
     if (s->KH == 3 && s->KW == 3) /* one work-group per (oc, c) pair */
         return launch_conv2d(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3, s, x->mem, dy->mem,
