@@ -224,6 +224,18 @@ grep -q "measuring a cold start" "$work/bench.err" && pass "bench says what it i
     && grep -q "cold start: not measured (--no-cold-start)" "$work/bench.txt" && ! grep -q "measuring a cold start" "$work/bench.err" \
     && pass "bench --no-cold-start skips the cold start" || fail "bench --no-cold-start: $(tail -3 "$work/bench.err")"
 expect 2 "--steps expects a whole number from 1 to 1000" -- "$clcnn" bench --steps 0
+# --model: a model file's network (28x28 grey, 7 classes, a width off the fast path's 8-pixel
+# tiles) instead of the tutorial's; the per-op rows, at the tutorial's shapes, are left out
+printf 'input height=28 width=28 channels=1\nconv2d filters=5 kernel=3 padding=same activation=relu\nmaxpool2d pool=2\nflatten\ndense units=7 activation=softmax\n' > "$work/bench.model"
+"$clcnn" bench --model "$work/bench.model" --steps 2 --no-reference --no-cold-start --json > "$work/bench-model.json" 2> "$work/bench.err" \
+    && grep -qF "\"model\":\"$work/bench.model\"" "$work/bench-model.json" && grep -qF '"runs":2' "$work/bench-model.json" \
+    && ! grep -qF '"op":' "$work/bench-model.json" \
+    && pass "bench --model times the model file's network" || fail "bench --model: $(tail -3 "$work/bench.err")"
+"$clcnn" profile --model "$work/bench.model" --steps 1 > "$work/profile-model.txt" 2>&1 \
+    && grep -qF "training steps of $work/bench.model" "$work/profile-model.txt" && grep -q "^conv2d_forward_3x3 .*|" "$work/profile-model.txt" \
+    && pass "profile --model profiles the model file's network" || fail "profile --model: $(tail -3 "$work/profile-model.txt")"
+printf 'input height=28 width=28 channels=1\nconv2d filters=5 kernal=3\n' > "$work/bad-bench.model"
+expect 1 "bad-bench.model:2: conv2d: unknown keyword 'kernal'" -- "$clcnn" bench --model "$work/bad-bench.model" --no-reference
 
 # ---- profile: 2 steps; per step the forward kernel runs 5 times (3 layers, 2 dX), Adam once (one launch over the parameter arena)
 "$clcnn" profile --steps 2 --csv "$work/profile-devices.csv" > "$work/profile-devices.txt" 2>&1 \

@@ -1,7 +1,7 @@
-/* clcnn bench [--device SPEC|all] [--steps N] [--json] [--profile] [--trace FILE]
+/* clcnn bench [--device SPEC|all] [--model FILE] [--steps N] [--json] [--profile] [--trace FILE]
  * The benchmark: on each device, after a warm-up, the median and spread of one training step
- * and one validation batch of the tutorial's model (batch 64, synthetic images), and of each op
- * at the model's shapes (through the cross-check, so every timed op was also verified); cold
+ * and one validation batch of the tutorial's model or a model file's (batch 64, synthetic
+ * images), and of each op at the tutorial's shapes (through the cross-check, so every timed op was also verified); cold
  * start (empty caches) and warm start (full caches), each the time from launching a fresh
  * process to the end of its first training step. The reference path runs the same for scale. */
 #define _XOPEN_SOURCE 700 /* nftw */
@@ -49,6 +49,7 @@ typedef struct device_result {
 } device_result;
 
 typedef struct bench_config {
+    const char *model; /* a model file, or NULL for the tutorial's model */
     long steps;
     bool json, profile, reference, cold_start;
     const char *trace;
@@ -70,10 +71,10 @@ static timing summarise(double *samples, int count)
 
 /* The child's side (`clcnn bench --startup-probe --device SPEC`): the workload's set-up and one
  * step, then the monotonic time it finished and what the build did, on stdout. */
-static int startup_probe(const char *spec)
+static int startup_probe(const char *spec, const char *model)
 {
     workload w;
-    if (!workload_open(&w, spec, NULL)) {
+    if (!workload_open(&w, spec, NULL, model)) {
         workload_close(&w);
         return w.exit_status;
     }
@@ -124,7 +125,7 @@ static char **probe_environment(const char *folder, char storage[3][4200])
 }
 
 /* Runs the probe in a fresh process and times it from the spawn. */
-static bool measure_startup(const char *spec, bool cold, startup *result)
+static bool measure_startup(const char *spec, const char *model, bool cold, startup *result)
 {
     *result = (startup){0};
     char folder[4096] = "", storage[3][4200];
@@ -147,7 +148,8 @@ static bool measure_startup(const char *spec, bool cold, startup *result)
     if (ok) {
         posix_spawn_file_actions_adddup2(&actions, pipe_ends[1], STDOUT_FILENO);
         posix_spawn_file_actions_addclose(&actions, pipe_ends[0]);
-        char *arguments[] = {"clcnn", "bench", "--startup-probe", "--device", (char *)spec, NULL};
+        char *arguments[] = {"clcnn", "bench", "--startup-probe", "--device", (char *)spec,
+                             model ? "--model" : NULL, (char *)model, NULL};
         clock_gettime(CLOCK_MONOTONIC, &launched);
         int error = posix_spawn(&child, "/proc/self/exe", &actions, NULL, arguments, variables);
         if (error) {
@@ -245,7 +247,7 @@ static bool bench_device(const char *spec, const bench_config *config, struct js
     snprintf(result->spec, sizeof result->spec, "%.31s", spec);
     const clcnn_context_options options = {.profiling = config->profile, .trace = config->trace != NULL};
     workload w;
-    bool ok = workload_open(&w, spec, &options);
+    bool ok = workload_open(&w, spec, &options, config->model);
     if (ok) {
         result->device = *clcnn_context_device(w.context);
         print_device_header(&result->device);
@@ -260,7 +262,7 @@ static bool bench_device(const char *spec, const bench_config *config, struct js
             ok = report_profile(w.context, NULL);
         if (ok && trace)
             ok = trace_append(trace, w.context, result->device.index + 2);
-        if (ok) {
+        if (ok && !config->model) {
             phase(spec, "timing each op at the model's shapes, cross-checked against the reference");
             clcnn_status status = clcnn_check_run_timed(w.context, CLCNN_CHECK_SHAPES_SEED, 1, steps,
                                                         collect_op, result, &result->op_failures);
@@ -274,12 +276,12 @@ static bool bench_device(const char *spec, const bench_config *config, struct js
     /* after the in-process run, which has filled the caches */
     if (ok) {
         phase(spec, "measuring a warm start (a fresh process, full caches)");
-        ok = measure_startup(spec, false, &result->warm);
+        ok = measure_startup(spec, config->model, false, &result->warm);
     }
     if (ok && config->cold_start) {
         phase(spec, "measuring a cold start (a fresh process compiling every kernel; "
                     "--no-cold-start skips this)");
-        ok = measure_startup(spec, true, &result->cold);
+        ok = measure_startup(spec, config->model, true, &result->cold);
         result->cold_measured = ok;
     }
     return ok;
@@ -309,8 +311,10 @@ static void print_device(const device_result *r)
     printf("warm start: %.2f s from launch to the end of the first step, full caches (%d programs "
            "loaded in %.3f s); peak memory %.0f MiB\n", r->warm.seconds, r->warm.loaded,
            r->warm.build_seconds, r->warm.peak_rss_kib / 1024.0);
+    if (r->op_count == 0)
+        return;
     printf("each op at the model's shapes, cross-checked against the reference; median of %d runs "
-           "after a warm-up:\n", r->op_count ? r->ops[0].timing_runs : 0);
+           "after a warm-up:\n", r->ops[0].timing_runs);
     printf("  %-13s %-16s %-34s %10s %10s %10s  %s\n", "op", "direction", "shape", "median ms",
            "min ms", "max ms", "check");
     for (int i = 0; i < r->op_count; i++) {
@@ -430,6 +434,7 @@ static bool handle(int key, const char *arg, void *user)
     bench_flags *f = user;
     switch (key) {
     case 'd': f->device = arg; break;
+    case 'm': f->config.model = arg; break;
     case 's': return parse_int_flag("--steps", arg, 1, 1000, &f->config.steps);
     case 'j': f->config.json = true; break;
     case 'p': f->config.profile = true; break;
@@ -445,6 +450,8 @@ int command_bench(int argc, char **argv)
 {
     static const struct argp_option options[] = {
         {"device", 'd', "SPEC", 0, "the device, or all: every device but simulators", 0},
+        {"model", 'm', "FILE", 0, "time this model file's network instead of the tutorial's "
+                                  "(the per-op timings, at the tutorial's shapes, are skipped)", 0},
         {"steps", 's', "N", 0, "timed training steps and validation batches (default 20)", 0},
         {"no-reference", 'n', NULL, 0, "skip the plain-C reference (it runs at most "
                                        CLI_STRING(REFERENCE_STEPS) " steps)", 0},
@@ -458,7 +465,7 @@ int command_bench(int argc, char **argv)
         HELP_OPTION, {0}};
     static const command_line line = {
         options, NULL,
-        "Times the tutorial's model (batch 64, synthetic images) on the device and on the "
+        "Times the tutorial's model, or --model's (batch 64, synthetic images), on the device and on the "
         "plain-C reference: the median, min and max of N training steps and validation batches "
         "after " CLI_STRING(WARMUP_STEPS) " warm-up steps, each op at the model's shapes "
         "(cross-checked), and cold and warm start (a fresh process to its first step, with "
@@ -473,7 +480,7 @@ int command_bench(int argc, char **argv)
     const bool probe = flags.probe;
     const char *spec = device_spec(device_flag);
     if (probe)
-        return startup_probe(spec);
+        return startup_probe(spec, config.model);
     if (config.trace && !trace_writable(config.trace))
         return 1;
     char specs[MAX_BENCH_DEVICES][32];
@@ -498,9 +505,11 @@ int command_bench(int argc, char **argv)
         json_object *document = json_object_new_object(), *devices = json_object_new_array();
         for (int i = 0; i < done; i++)
             json_object_array_add(devices, device_json(&results[i]));
+        json_object_object_add(document, "model", json_object_new_string(config.model ? config.model : "tutorial"));
         json_object_object_add(document, "warmup_steps", json_object_new_int(WARMUP_STEPS));
         json_object_object_add(document, "devices", devices);
-        printf("%s\n", json_object_to_json_string_ext(document, JSON_C_TO_STRING_PRETTY));
+        printf("%s\n", json_object_to_json_string_ext(document, JSON_C_TO_STRING_PRETTY |
+                                                           JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(document);
     } else if (done > 1) {
         print_summary(results, done);

@@ -167,7 +167,8 @@ int command_check(int argc, char **argv)
         result = check_device(spec, shapes, (uint64_t)seed, &out, &total_failures);
     }
     if (out.json) {
-        printf("%s\n", json_object_to_json_string_ext(out.rows, JSON_C_TO_STRING_PRETTY));
+        printf("%s\n", json_object_to_json_string_ext(out.rows, JSON_C_TO_STRING_PRETTY |
+                                                           JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(out.rows);
     }
     if (out.trace && !trace_write(out.trace_events, out.trace) && result == 0)

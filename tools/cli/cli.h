@@ -125,9 +125,10 @@ double seconds_now(void);
 /* Prints the per-kernel profile of a profiling context, and writes it as CSV when csv_path. */
 bool report_profile(clcnn_context *context, const char *csv_path);
 
-/* The fixed workload of bench and profile (workload.c): the tutorial's model at batch 64 on
- * synthetic images, every kernel built, weights initialised. Steps alternate between two
- * batches of the images. workload_open prints why it failed and sets exit_status. */
+/* The fixed workload of bench and profile (workload.c): the tutorial's model, or the model file
+ * model_path when not NULL, at batch 64 on synthetic images, every kernel built, weights
+ * initialised. Steps alternate between two batches of the images. workload_open prints why it
+ * failed and sets exit_status. */
 #define WORKLOAD_BATCH 64
 typedef struct workload {
     clcnn_context *context;
@@ -137,9 +138,11 @@ typedef struct workload {
     clcnn_source source;
     clcnn_batch batch;
     int32_t order[2 * WORKLOAD_BATCH];
+    size_t image_floats; /* channels x height x width of one image */
     int exit_status;
 } workload;
-bool workload_open(workload *w, const char *spec, const clcnn_context_options *options);
+bool workload_open(workload *w, const char *spec, const clcnn_context_options *options,
+                   const char *model_path);
 /* One training step (forward, backward, Adam), the queue drained. */
 clcnn_status workload_step(workload *w, int step);
 /* One validation batch: forward with dropout off, loss and accuracy read back. */

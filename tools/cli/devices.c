@@ -43,7 +43,8 @@ static void print_json(const clcnn_device_info *devices, int count)
         json_object_object_add(o, "extensions", extensions);
         json_object_array_add(list, o);
     }
-    printf("%s\n", json_object_to_json_string_ext(list, JSON_C_TO_STRING_PRETTY));
+    printf("%s\n", json_object_to_json_string_ext(list, JSON_C_TO_STRING_PRETTY |
+                                                       JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(list);
 }
 

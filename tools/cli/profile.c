@@ -76,13 +76,13 @@ static const clcnn_profile_row *find_row(const device_profile *p, const char *ke
     return NULL;
 }
 
-static bool profile_device(const char *spec, long steps, struct json_object *trace, int process,
+static bool profile_device(const char *spec, const char *model, long steps, struct json_object *trace, int process,
                            device_profile *out)
 {
     *out = (device_profile){0};
     const clcnn_context_options options = {.profiling = true, .trace = trace != NULL};
     workload w;
-    bool ok = workload_open(&w, spec, &options);
+    bool ok = workload_open(&w, spec, &options, model);
     clcnn_status status = CLCNN_OK;
     if (ok) {
         snprintf(out->name, sizeof out->name, "%s", clcnn_context_device(w.context)->name);
@@ -113,10 +113,12 @@ static bool profile_device(const char *spec, long steps, struct json_object *tra
 
 /* One line per kernel any device ran, in the first device's order (largest first), then the
  * kernels only later devices ran; per device: ms per step, share of its step, GFLOP/s, GB/s. */
-static void print_side_by_side(const device_profile *profiles, int count, long steps)
+static void print_side_by_side(const device_profile *profiles, int count, long steps,
+                               const char *model)
 {
-    printf("\nPer-kernel device time, mean of %ld training steps of the tutorial's model (batch %d) "
-           "after %d warm-up steps\n%-34s", steps, WORKLOAD_BATCH, PROFILE_WARMUP_STEPS, "");
+    printf("\nPer-kernel device time, mean of %ld training steps of %s (batch %d) after %d "
+           "warm-up steps\n%-34s", steps, model ? model : "the tutorial's model", WORKLOAD_BATCH,
+           PROFILE_WARMUP_STEPS, "");
     for (int d = 0; d < count; d++)
         printf(" | %-32.32s", profiles[d].name);
     printf("\n%-34s", "kernel");
@@ -172,7 +174,7 @@ static bool write_profiles_csv(const char *path, const device_profile *profiles,
 }
 
 typedef struct profile_config {
-    const char *device, *csv, *trace;
+    const char *device, *csv, *trace, *model;
     long steps;
 } profile_config;
 
@@ -183,6 +185,7 @@ static bool handle(int key, const char *arg, void *config)
     case 'd': c->device = arg; break;
     case 's': return parse_int_flag("--steps", arg, 1, 1000, &c->steps);
     case 'c': c->csv = arg; break;
+    case 'm': c->model = arg; break;
     case 't': c->trace = arg; break;
     }
     return true;
@@ -194,12 +197,13 @@ int command_profile(int argc, char **argv)
         {"device", 'd', "SPEC", 0, "the device, or all: every device but simulators", 0},
         {"steps", 's', "N", 0, "timed training steps (default 5)", 0},
         {"csv", 'c', "FILE", 0, "also write every row as CSV", 0},
+        {"model", 'm', "FILE", 0, "profile this model file's network instead of the tutorial's", 0},
         {"trace", 't', "FILE", 0, "write a Chrome trace of the steps (ui.perfetto.dev)", 0},
         HELP_OPTION, {0}};
     static const command_line line = {
         options, NULL,
-        "Runs " CLI_STRING(PROFILE_WARMUP_STEPS) " warm-up and N training steps of the tutorial's model on synthetic images on "
-        "each device, timing every kernel from OpenCL events, and prints the per-kernel tables "
+        "Runs " CLI_STRING(PROFILE_WARMUP_STEPS) " warm-up and N training steps of the "
+        "tutorial's model (or --model's) on synthetic images on each device, timing every kernel from OpenCL events, and prints the per-kernel tables "
         "side by side.",
         handle};
     profile_config config = {.steps = 5};
@@ -232,13 +236,13 @@ int command_profile(int argc, char **argv)
     struct json_object *trace = trace_path ? trace_new() : NULL;
     int done = 0, result = 0;
     for (int d = 0; d < count && result == 0; d++) {
-        if (profile_device(specs[d][0] ? specs[d] : NULL, steps, trace, d + 1, &profiles[done]))
+        if (profile_device(specs[d][0] ? specs[d] : NULL, config.model, steps, trace, d + 1, &profiles[done]))
             done++;
         else
             result = 1;
     }
     if (done > 0)
-        print_side_by_side(profiles, done, steps);
+        print_side_by_side(profiles, done, steps, config.model);
     if (csv && done > 0 && !write_profiles_csv(csv, profiles, done, steps))
         result = 1;
     if (trace && !trace_write(trace, trace_path) && result == 0)

@@ -1,40 +1,46 @@
-/* The fixed workload behind `clcnn bench` and `clcnn profile`: the tutorial's model, batch 64,
- * Adam, on synthetic images (random pixels and labels from a fixed seed), so that it needs no
- * data and does the same work on every device and every run. */
+/* The fixed workload behind `clcnn bench` and `clcnn profile`: the tutorial's model (or a model
+ * file's), batch 64, Adam, on synthetic images (random pixels and labels from a fixed seed), so
+ * that it needs no data and does the same work on every device and every run. */
 #include <stdlib.h>
 
 #include "cli.h"
 
-bool workload_open(workload *w, const char *spec, const clcnn_context_options *options)
+bool workload_open(workload *w, const char *spec, const clcnn_context_options *options,
+                   const char *model_path)
 {
-    *w = (workload){0};
+    *w = (workload){.exit_status = 1};
+    w->model = model_path ? load_model(model_path) : clcnn_model_seed();
+    if (!w->model)
+        return false;
     clcnn_status status = clcnn_context_create(spec, options, &w->context);
     if (status != CLCNN_OK) {
         w->exit_status = report_failure(status, "opening the device");
         return false;
     }
     w->exit_status = 1;
-    const int images = 2 * WORKLOAD_BATCH;
-    const size_t image_bytes = 3 * 32 * 32;
-    w->images = (clcnn_images){images, 3, 32, 32, malloc(images), malloc(images * image_bytes)};
-    w->model = clcnn_model_seed();
-    if (!w->images.labels || !w->images.pixels || !w->model) {
+    const int images = 2 * WORKLOAD_BATCH, classes = clcnn_model_output_count(w->model);
+    const int channels = clcnn_model_input_channels(w->model),
+              height = clcnn_model_input_height(w->model), width = clcnn_model_input_width(w->model);
+    w->image_floats = (size_t)channels * height * width;
+    w->images = (clcnn_images){images, channels, height, width, malloc(images),
+                               malloc(images * w->image_floats)};
+    if (!w->images.labels || !w->images.pixels) {
         fprintf(stderr, "clcnn: out of memory preparing the workload\n");
         return false;
     }
     uint64_t state = 0x5eed;
-    for (size_t i = 0; i < images * image_bytes; i++) {
+    for (size_t i = 0; i < images * w->image_floats; i++) {
         state = state * 6364136223846793005ULL + 1442695040888963407ULL;
         w->images.pixels[i] = (uint8_t)(state >> 56);
     }
     for (int i = 0; i < images; i++) {
-        w->images.labels[i] = (uint8_t)(i * 7 % 10);
+        w->images.labels[i] = (uint8_t)(i * 7 % classes);
         w->order[i] = i;
     }
     clcnn_train_options train_options = clcnn_train_defaults();
     train_options.batch_size = WORKLOAD_BATCH;
     /* both batches become floats once: the timed steps measure the device, not the source */
-    w->source = clcnn_images_source(&w->images, 10);
+    w->source = clcnn_images_source(&w->images, classes);
     status = clcnn_batch_create(&w->source, images, &w->batch);
     if (status == CLCNN_OK)
         status = clcnn_batch_fill(&w->batch, &w->source, w->order, images);
@@ -52,7 +58,7 @@ clcnn_status workload_step(workload *w, int step)
     clcnn_batch_totals totals;
     size_t first = (size_t)(step % 2) * WORKLOAD_BATCH;
     clcnn_status status =
-        clcnn_trainer_train_step(w->trainer, w->batch.x + first * 3 * 32 * 32,
+        clcnn_trainer_train_step(w->trainer, w->batch.x + first * w->image_floats,
                                  w->batch.labels + first, WORKLOAD_BATCH, &totals);
     /* a step returns once its loss is read; the backward pass and update may still be queued */
     return status == CLCNN_OK ? clcnn_context_finish(w->context) : status;
