@@ -5,62 +5,71 @@
  *   gamma, beta, moving_mean, moving_variance, dgamma, dbeta: [C]
  *   stats: [2, C]               mean and 1 / sqrt(variance + epsilon) that normalised x: the
  *                               batch's (training) or the moving ones' (inference)
- * M = N * HW values per channel. The variance is the biased one, as Keras uses, taken around
- * the mean in a second pass (no cancellation). Every sum runs in a fixed order (items stride
- * over the values, then a tree), so a run repeats bit for bit.
- *
- * REDUCE_WG (a -D define, a power of two) is the work-group size of the reductions.
+ *   sums: [N * C, 2]            per-plane terms (scratch), combined over n per channel
+ * M = N * HW values per channel. The variance is the biased one, as Keras uses. Each sum runs
+ * in two stages in a fixed order, so a run repeats bit for bit: a work-item per plane (n, c)
+ * sums its HW values, 8 lanes then a fixed tree, with no barriers (which PoCL's CPU devices pay
+ * dearly for); a work-item per channel then combines the N planes in order. The variance is
+ * stable: each plane's squared deviations are taken around its own mean, and the planes are
+ * combined by Chan's pairwise update, never by E[x^2] - E[x]^2.
  */
 
-static void reduce_local(__local float *partial)
-{
-    const int item = (int)get_local_id(0);
-    for (int span = REDUCE_WG / 2; span > 0; span /= 2) {
-        barrier(CLK_LOCAL_MEM_FENCE);
-        if (item < span)
-            partial[item] += partial[item + span];
-    }
-    barrier(CLK_LOCAL_MEM_FENCE);
-}
-
-/* The sum over channel c's M values of f(x): items stride over each plane. */
-#define CHANNEL_SUM(result, expression)                                                      \
+/* The sum over at_ in [0, count) of a term in a fixed order: 8 lanes (vector_term, the terms
+ * at_ .. at_ + 7), a tree over the lanes, then the tail (term, at at_). */
+#define PLANE_SUM(result, count, vector_term, term)                                          \
     do {                                                                                     \
-        float sum_ = 0.0f;                                                                   \
-        for (int n = 0; n < N; n++) {                                                        \
-            const size_t plane_ = ((size_t)n * C + c) * HW;                                  \
-            for (int at = (int)get_local_id(0); at < HW; at += REDUCE_WG) {                  \
-                const size_t i = plane_ + at;                                                \
-                sum_ += (expression);                                                        \
-            }                                                                                \
-        }                                                                                    \
-        partial[get_local_id(0)] = sum_;                                                     \
-        reduce_local(partial);                                                               \
-        result = partial[0];                                                                 \
-        barrier(CLK_LOCAL_MEM_FENCE); /* all have read partial[0] before it is reused */     \
+        float8 lanes_ = (float8)(0.0f);                                                      \
+        int at_ = 0;                                                                         \
+        for (; at_ + 8 <= (count); at_ += 8)                                                 \
+            lanes_ += (vector_term);                                                         \
+        float sum_ = ((lanes_.s0 + lanes_.s1) + (lanes_.s2 + lanes_.s3)) +                   \
+                     ((lanes_.s4 + lanes_.s5) + (lanes_.s6 + lanes_.s7));                    \
+        for (; at_ < (count); at_++)                                                         \
+            sum_ += (term);                                                                  \
+        result = sum_;                                                                       \
     } while (0)
 
-/* Training: one work-group per channel. The batch's statistics into stats, and the moving
- * ones updated as Keras does: moving = momentum * moving + (1 - momentum) * batch. */
-__kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1))) void
-batchnorm_statistics(__global const float *x, __global float *stats,
-                     __global float *moving_mean, __global float *moving_variance, const int N,
-                     const int C, const int HW, const float momentum, const float epsilon)
+/* Training, stage 1: each plane's mean and sum of squared deviations from it. */
+__kernel void batchnorm_plane_moments(__global const float *x, __global float *sums,
+                                      const int planes, const int HW)
 {
-    __local float partial[REDUCE_WG];
-    const int c = (int)get_group_id(0);
-    const float M = (float)N * (float)HW;
+    const int plane = (int)get_global_id(0);
+    if (plane >= planes)
+        return;
+    __global const float *values = x + (size_t)plane * HW;
     float total, squares;
-    CHANNEL_SUM(total, x[i]);
-    const float mean = total / M;
-    CHANNEL_SUM(squares, (x[i] - mean) * (x[i] - mean));
-    const float variance = squares / M;
-    if (get_local_id(0) == 0) {
-        stats[c] = mean;
-        stats[C + c] = 1.0f / sqrt(variance + epsilon);
-        moving_mean[c] = momentum * moving_mean[c] + (1.0f - momentum) * mean;
-        moving_variance[c] = momentum * moving_variance[c] + (1.0f - momentum) * variance;
+    PLANE_SUM(total, HW, vload8(0, values + at_), values[at_]);
+    const float mean = total / (float)HW;
+    PLANE_SUM(squares, HW, (vload8(0, values + at_) - mean) * (vload8(0, values + at_) - mean),
+              (values[at_] - mean) * (values[at_] - mean));
+    sums[2 * plane] = mean;
+    sums[2 * plane + 1] = squares;
+}
+
+/* Training, stage 2: a work-item per channel combines its N planes into the batch's statistics
+ * (stats), and updates the moving ones as Keras does: moving = momentum * moving +
+ * (1 - momentum) * batch. */
+__kernel void batchnorm_statistics(__global const float *sums, __global float *stats,
+                                   __global float *moving_mean, __global float *moving_variance,
+                                   const int N, const int C, const int HW, const float momentum,
+                                   const float epsilon)
+{
+    const int c = (int)get_global_id(0);
+    if (c >= C)
+        return;
+    float mean = 0.0f, squares = 0.0f, count = 0.0f;
+    for (int n = 0; n < N; n++) {
+        const int plane = n * C + c;
+        const float total = count + (float)HW, delta = sums[2 * plane] - mean;
+        mean += delta * ((float)HW / total);
+        squares += sums[2 * plane + 1] + delta * delta * (count * (float)HW / total);
+        count = total;
     }
+    const float variance = squares / count;
+    stats[c] = mean;
+    stats[C + c] = 1.0f / sqrt(variance + epsilon);
+    moving_mean[c] = momentum * moving_mean[c] + (1.0f - momentum) * mean;
+    moving_variance[c] = momentum * moving_variance[c] + (1.0f - momentum) * variance;
 }
 
 /* Inference: the moving statistics into stats, one work-item per channel. */
@@ -76,49 +85,89 @@ __kernel void batchnorm_moving_statistics(__global float *stats,
     stats[C + c] = 1.0f / sqrt(moving_variance[c] + epsilon);
 }
 
-/* y = gamma * (x - mean) / sqrt(variance + epsilon) + beta, one work-item per element. */
+/* A work-item per run of 8 values of a plane, the last run of each plane shorter where HW is
+ * not a multiple of 8: one channel per item, whole vectors where they fit. Items: N * C *
+ * ceil(HW / 8). */
+#define PLANE_RUN(plane, c, first, length)                                                   \
+    const int runs_ = (HW + 7) / 8;                                                          \
+    const size_t item_ = get_global_id(0);                                                   \
+    if (item_ >= (size_t)planes * runs_)                                                     \
+        return;                                                                              \
+    const size_t plane = item_ / runs_;                                                      \
+    const int c = (int)(plane % C);                                                          \
+    const size_t first = plane * HW + (size_t)(item_ % runs_) * 8;                           \
+    const int length = min(8, HW - (int)(item_ % runs_) * 8)
+
+/* y = gamma * (x - mean) / sqrt(variance + epsilon) + beta */
 __kernel void batchnorm_forward(__global const float *x, __global const float *stats,
                                 __global const float *gamma, __global const float *beta,
-                                __global float *y, const int C, const int HW, const int count)
+                                __global float *y, const int planes, const int C, const int HW)
 {
-    const int i = (int)get_global_id(0);
-    if (i >= count)
+    PLANE_RUN(plane, c, first, length);
+    const float scale = gamma[c] * stats[C + c], shift = beta[c] - scale * stats[c];
+    if (length == 8) {
+        vstore8(vload8(0, x + first) * scale + shift, 0, y + first);
         return;
-    const int c = (i / HW) % C;
-    y[i] = gamma[c] * ((x[i] - stats[c]) * stats[C + c]) + beta[c];
+    }
+    for (int k = 0; k < length; k++)
+        y[first + k] = x[first + k] * scale + shift;
 }
 
-/* dbeta = sum of dy, dgamma = sum of dy * xhat over each channel: a work-group per channel. */
-__kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1))) void
-batchnorm_backward_parameters(__global const float *x, __global const float *dy,
-                              __global const float *stats, __global float *dgamma,
-                              __global float *dbeta, const int N, const int C, const int HW)
+/* Backward, stage 1: each plane's sums of dy and of dy * xhat. */
+__kernel void batchnorm_plane_gradients(__global const float *x, __global const float *dy,
+                                        __global const float *stats, __global float *sums,
+                                        const int planes, const int C, const int HW)
 {
-    __local float partial[REDUCE_WG];
-    const int c = (int)get_group_id(0);
+    const int plane = (int)get_global_id(0);
+    if (plane >= planes)
+        return;
+    const int c = plane % C;
     const float mean = stats[c], inverse = stats[C + c];
+    __global const float *gradients = dy + (size_t)plane * HW, *values = x + (size_t)plane * HW;
     float dy_sum, dy_xhat_sum;
-    CHANNEL_SUM(dy_sum, dy[i]);
-    CHANNEL_SUM(dy_xhat_sum, dy[i] * ((x[i] - mean) * inverse));
-    if (get_local_id(0) == 0) {
-        dbeta[c] = dy_sum;
-        dgamma[c] = dy_xhat_sum;
+    PLANE_SUM(dy_sum, HW, vload8(0, gradients + at_), gradients[at_]);
+    PLANE_SUM(dy_xhat_sum, HW,
+              vload8(0, gradients + at_) * ((vload8(0, values + at_) - mean) * inverse),
+              gradients[at_] * ((values[at_] - mean) * inverse));
+    sums[2 * plane] = dy_sum;
+    sums[2 * plane + 1] = dy_xhat_sum;
+}
+
+/* Backward, stage 2: dbeta = sum of dy, dgamma = sum of dy * xhat over each channel's planes
+ * in order; a work-item per channel. */
+__kernel void batchnorm_backward_parameters(__global const float *sums, __global float *dgamma,
+                                            __global float *dbeta, const int N, const int C)
+{
+    const int c = (int)get_global_id(0);
+    if (c >= C)
+        return;
+    float dy_sum = 0.0f, dy_xhat_sum = 0.0f;
+    for (int n = 0; n < N; n++) {
+        dy_sum += sums[2 * (n * C + c)];
+        dy_xhat_sum += sums[2 * (n * C + c) + 1];
     }
+    dbeta[c] = dy_sum;
+    dgamma[c] = dy_xhat_sum;
 }
 
 /* dx = gamma / (M sqrt(variance + epsilon)) * (M dy - dbeta - xhat dgamma), from the sums
- * batchnorm_backward_parameters wrote; one work-item per element. */
+ * batchnorm_backward_parameters wrote; the items of batchnorm_forward. */
 __kernel void batchnorm_backward_data(__global const float *x, __global const float *dy,
                                       __global const float *stats, __global const float *gamma,
                                       __global const float *dgamma, __global const float *dbeta,
-                                      __global float *dx, const int N, const int C, const int HW,
-                                      const int count)
+                                      __global float *dx, const int N, const int planes,
+                                      const int C, const int HW)
 {
-    const int i = (int)get_global_id(0);
-    if (i >= count)
+    PLANE_RUN(plane, c, first, length);
+    const float M = (float)N * (float)HW, mean = stats[c], inverse = stats[C + c];
+    const float scale = gamma[c] * inverse / M;
+    if (length == 8) {
+        const float8 xhat = (vload8(0, x + first) - mean) * inverse;
+        vstore8(scale * (M * vload8(0, dy + first) - dbeta[c] - xhat * dgamma[c]), 0, dx + first);
         return;
-    const int c = (i / HW) % C;
-    const float M = (float)N * (float)HW, inverse = stats[C + c];
-    const float xhat = (x[i] - stats[c]) * inverse;
-    dx[i] = gamma[c] * inverse / M * (M * dy[i] - dbeta[c] - xhat * dgamma[c]);
+    }
+    for (int k = 0; k < length; k++) {
+        const float xhat = (x[first + k] - mean) * inverse;
+        dx[first + k] = scale * (M * dy[first + k] - dbeta[c] - xhat * dgamma[c]);
+    }
 }

@@ -209,18 +209,28 @@ conv2d_backward_bias(__global const float *dy, __global float *db, const int N, 
  * convolution of the padded dy with the weights flipped and transposed (conv2d_flip_3x3). */
 
 /* xp[plane][r][q] = x[plane][r - top][q - left], 0 outside x: [planes, H, W] -> [planes, HP, WP].
- * A 3-D range [planes][HP][WP], x fastest and bound-checked: no division per element. */
-__kernel void conv2d_pad(__global const float *x, __global float *xp, const int H, const int W,
-                         const int top, const int left, const int HP, const int WP)
+ * A work-item per run of 8 columns of a padded row (the last run of a row shorter), so that runs
+ * inside x copy whole vectors: items planes * HP * ceil(WP / 8). */
+__kernel void conv2d_pad(__global const float *x, __global float *xp, const int planes,
+                         const int H, const int W, const int top, const int left, const int HP,
+                         const int WP)
 {
-    const int q = (int)get_global_id(0), r = (int)get_global_id(1);
-    const size_t plane = get_global_id(2);
-    if (q >= WP || r >= HP)
+    const int runs = (WP + 7) / 8;
+    const size_t item = get_global_id(0);
+    if (item >= (size_t)planes * HP * runs)
         return;
-    const int iw = q - left, ih = r - top;
-    /* a clamped, always valid load and a select, rather than a conditional load: vectorises */
-    const float value = x[(plane * H + clamp(ih, 0, H - 1)) * W + clamp(iw, 0, W - 1)];
-    xp[(plane * HP + r) * WP + q] = ih >= 0 && ih < H && iw >= 0 && iw < W ? value : 0.0f;
+    const int q0 = (int)(item % runs) * 8;
+    const size_t row = item / runs; /* plane * HP + r */
+    const int ih = (int)(row % HP) - top, iw0 = q0 - left;
+    __global float *out = xp + row * WP + q0;
+    __global const float *in = x + ((row / HP) * H + ih) * W + iw0;
+    const bool inside_rows = ih >= 0 && ih < H;
+    if (inside_rows && iw0 >= 0 && iw0 + 8 <= W && q0 + 8 <= WP) {
+        vstore8(vload8(0, in), 0, out);
+        return;
+    }
+    for (int k = 0; k < min(8, WP - q0); k++)
+        out[k] = inside_rows && iw0 + k >= 0 && iw0 + k < W ? in[k] : 0.0f;
 }
 
 /* wf[c][oc][t] = w[oc][c][8 - t]: 3x3 taps reversed, channels swapped. */

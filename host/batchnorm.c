@@ -4,6 +4,12 @@
 
 static size_t element_count(const clcnn_batchnorm_shape *s) { return (size_t)s->N * s->C * s->HW; }
 
+/* The items of the element-wise kernels: a run of up to 8 values of one plane each. */
+static size_t plane_runs(const clcnn_batchnorm_shape *s)
+{
+    return (size_t)s->N * s->C * (size_t)((s->HW + 7) / 8);
+}
+
 static clcnn_status check_shape(const clcnn_batchnorm_shape *s)
 {
     if (s->N <= 0 || s->C <= 0 || s->HW <= 0 || element_count(s) > 2147483647u)
@@ -33,16 +39,25 @@ clcnn_status clcnn_batchnorm_forward(clcnn_context *context, const clcnn_batchno
                                     moving_mean->host, moving_variance->host, stats->host, y->host);
         return CLCNN_OK;
     }
+    const int planes = s->N * s->C;
     cl_kernel kernel;
     if (training) {
+        cl_mem sums;
+        CLCNN_TRY(clcnn_scratch(context, CLCNN_SCRATCH_PLANE_SUMS, 2 * (size_t)planes * sizeof(float),
+                                &sums));
+        CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_PLANE_MOMENTS, &kernel));
+        CLCNN_TRY(clcnn_set_args(context, kernel, 4, sizeof(cl_mem), &x->mem, sizeof(cl_mem),
+                                 &sums, sizeof(int), &planes, sizeof(int), &s->HW));
+        clcnn_profile_cost(context, 4.0 * (double)count, 4.0 * (double)count);
+        CLCNN_TRY(clcnn_launch_elementwise(context, kernel, (size_t)planes));
         CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_STATISTICS, &kernel));
-        CLCNN_TRY(clcnn_set_args(context, kernel, 9, sizeof(cl_mem), &x->mem, sizeof(cl_mem),
+        CLCNN_TRY(clcnn_set_args(context, kernel, 9, sizeof(cl_mem), &sums, sizeof(cl_mem),
                                  &stats->mem, sizeof(cl_mem), &moving_mean->mem, sizeof(cl_mem),
                                  &moving_variance->mem, sizeof(int), &s->N, sizeof(int), &s->C,
                                  sizeof(int), &s->HW, sizeof(float), &s->momentum, sizeof(float),
                                  &s->epsilon));
-        clcnn_profile_cost(context, 4.0 * (double)count, 8.0 * (double)count);
-        CLCNN_TRY(clcnn_launch_groups(context, kernel, C, context->reduce_work_group));
+        clcnn_profile_cost(context, 6.0 * (double)planes, 8.0 * (double)planes);
+        CLCNN_TRY(clcnn_launch_elementwise(context, kernel, C));
     } else {
         CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_MOVING_STATISTICS, &kernel));
         CLCNN_TRY(clcnn_set_args(context, kernel, 5, sizeof(cl_mem), &stats->mem, sizeof(cl_mem),
@@ -52,13 +67,12 @@ clcnn_status clcnn_batchnorm_forward(clcnn_context *context, const clcnn_batchno
         CLCNN_TRY(clcnn_launch_elementwise(context, kernel, C));
     }
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_FORWARD, &kernel));
-    const int elements = (int)count;
     CLCNN_TRY(clcnn_set_args(context, kernel, 8, sizeof(cl_mem), &x->mem, sizeof(cl_mem),
                              &stats->mem, sizeof(cl_mem), &gamma->mem, sizeof(cl_mem), &beta->mem,
-                             sizeof(cl_mem), &y->mem, sizeof(int), &s->C, sizeof(int), &s->HW,
-                             sizeof(int), &elements));
-    clcnn_profile_cost(context, 4.0 * (double)count, 8.0 * (double)count);
-    return clcnn_launch_elementwise(context, kernel, count);
+                             sizeof(cl_mem), &y->mem, sizeof(int), &planes, sizeof(int), &s->C,
+                             sizeof(int), &s->HW));
+    clcnn_profile_cost(context, 2.0 * (double)count, 8.0 * (double)count);
+    return clcnn_launch_elementwise(context, kernel, plane_runs(s));
 }
 
 clcnn_status clcnn_batchnorm_backward(clcnn_context *context, const clcnn_batchnorm_shape *s,
@@ -81,23 +95,31 @@ clcnn_status clcnn_batchnorm_backward(clcnn_context *context, const clcnn_batchn
                                      dbeta->host, dx ? dx->host : NULL);
         return CLCNN_OK;
     }
+    const int planes = s->N * s->C;
+    cl_mem sums;
+    CLCNN_TRY(clcnn_scratch(context, CLCNN_SCRATCH_PLANE_SUMS, 2 * (size_t)planes * sizeof(float),
+                            &sums));
     cl_kernel kernel;
-    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_BACKWARD_PARAMETERS, &kernel));
-    CLCNN_TRY(clcnn_set_args(context, kernel, 8, sizeof(cl_mem), &x->mem, sizeof(cl_mem), &dy->mem,
-                             sizeof(cl_mem), &stats->mem, sizeof(cl_mem), &dgamma->mem,
-                             sizeof(cl_mem), &dbeta->mem, sizeof(int), &s->N, sizeof(int), &s->C,
-                             sizeof(int), &s->HW));
+    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_PLANE_GRADIENTS, &kernel));
+    CLCNN_TRY(clcnn_set_args(context, kernel, 7, sizeof(cl_mem), &x->mem, sizeof(cl_mem), &dy->mem,
+                             sizeof(cl_mem), &stats->mem, sizeof(cl_mem), &sums, sizeof(int),
+                             &planes, sizeof(int), &s->C, sizeof(int), &s->HW));
     clcnn_profile_cost(context, 4.0 * (double)count, 8.0 * (double)count);
-    CLCNN_TRY(clcnn_launch_groups(context, kernel, C, context->reduce_work_group));
+    CLCNN_TRY(clcnn_launch_elementwise(context, kernel, (size_t)planes));
+    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_BACKWARD_PARAMETERS, &kernel));
+    CLCNN_TRY(clcnn_set_args(context, kernel, 5, sizeof(cl_mem), &sums, sizeof(cl_mem),
+                             &dgamma->mem, sizeof(cl_mem), &dbeta->mem, sizeof(int), &s->N,
+                             sizeof(int), &s->C));
+    clcnn_profile_cost(context, 2.0 * (double)planes, 8.0 * (double)planes);
+    CLCNN_TRY(clcnn_launch_elementwise(context, kernel, C));
     if (!dx)
         return CLCNN_OK;
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_BACKWARD_DATA, &kernel));
-    const int elements = (int)count;
     CLCNN_TRY(clcnn_set_args(context, kernel, 11, sizeof(cl_mem), &x->mem, sizeof(cl_mem),
                              &dy->mem, sizeof(cl_mem), &stats->mem, sizeof(cl_mem), &gamma->mem,
                              sizeof(cl_mem), &dgamma->mem, sizeof(cl_mem), &dbeta->mem,
-                             sizeof(cl_mem), &dx->mem, sizeof(int), &s->N, sizeof(int), &s->C,
-                             sizeof(int), &s->HW, sizeof(int), &elements));
-    clcnn_profile_cost(context, 8.0 * (double)count, 12.0 * (double)count);
-    return clcnn_launch_elementwise(context, kernel, count);
+                             sizeof(cl_mem), &dx->mem, sizeof(int), &s->N, sizeof(int), &planes,
+                             sizeof(int), &s->C, sizeof(int), &s->HW));
+    clcnn_profile_cost(context, 6.0 * (double)count, 12.0 * (double)count);
+    return clcnn_launch_elementwise(context, kernel, plane_runs(s));
 }

@@ -80,8 +80,6 @@ static clcnn_status launch_conv2d(clcnn_context *context, clcnn_kernel_id id,
 
 /* ---- the 3x3 stride-1 fast path (cl/conv2d.cl) ----------------------------------------- */
 
-enum { SCRATCH_PADDED_INPUT, SCRATCH_PADDED_GRADIENT, SCRATCH_FLIPPED_WEIGHTS };
-
 /* 3x3 kernels at stride 1, any size: results whose size is not a whole number of the kernels'
  * 2-row x 8-pixel tiles are computed on the rounded-up tiles, from inputs padded with zeros to
  * match. */
@@ -101,11 +99,12 @@ static clcnn_status pad_planes(clcnn_context *context, cl_mem source, int planes
     CLCNN_TRY(clcnn_scratch(context, slot, count * sizeof(float), padded));
     cl_kernel kernel;
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_PAD, &kernel));
-    CLCNN_TRY(clcnn_set_args(context, kernel, 8, sizeof(cl_mem), &source, sizeof(cl_mem), padded,
-                             sizeof(int), &H, sizeof(int), &W, sizeof(int), &top, sizeof(int),
-                             &left, sizeof(int), &HP, sizeof(int), &WP));
+    CLCNN_TRY(clcnn_set_args(context, kernel, 9, sizeof(cl_mem), &source, sizeof(cl_mem), padded,
+                             sizeof(int), &planes, sizeof(int), &H, sizeof(int), &W, sizeof(int),
+                             &top, sizeof(int), &left, sizeof(int), &HP, sizeof(int), &WP));
     clcnn_profile_cost(context, 0.0, 4.0 * ((double)planes * H * W + (double)count));
-    return clcnn_launch_planes(context, kernel, (size_t)WP, (size_t)HP, (size_t)planes);
+    /* cl/conv2d.cl: a run of 8 columns per item */
+    return clcnn_launch_elementwise(context, kernel, (size_t)planes * HP * ((WP + 7) / 8));
 }
 
 /* y: [N, OC, OH, OW] from xp: [N, C, tile_rows(OH) + 2, tile_columns(OW) + 2] */
@@ -128,7 +127,8 @@ static clcnn_status fast_forward(clcnn_context *context, const clcnn_conv2d_shap
 {
     cl_mem xp;
     CLCNN_TRY(pad_planes(context, x, s->N * s->C, s->H, s->W, s->pad_top, s->pad_left,
-                         tile_rows(s->OH) + 2, tile_columns(s->OW) + 2, SCRATCH_PADDED_INPUT, &xp));
+                         tile_rows(s->OH) + 2, tile_columns(s->OW) + 2,
+                         CLCNN_SCRATCH_PADDED_INPUT, &xp));
     declare_cost(context, s);
     return forward_3x3(context, xp, w, b, 1, y, s->N, s->C, s->OC, s->OH, s->OW);
 }
@@ -140,10 +140,11 @@ static clcnn_status fast_backward_data(clcnn_context *context, const clcnn_conv2
 {
     cl_mem dyp, flipped;
     CLCNN_TRY(pad_planes(context, dy, s->N * s->OC, s->OH, s->OW, 2 - s->pad_top, 2 - s->pad_left,
-                         tile_rows(s->H) + 2, tile_columns(s->W) + 2, SCRATCH_PADDED_GRADIENT,
+                         tile_rows(s->H) + 2, tile_columns(s->W) + 2, CLCNN_SCRATCH_PADDED_GRADIENT,
                          &dyp));
     size_t weights = (size_t)s->OC * s->C * 9;
-    CLCNN_TRY(clcnn_scratch(context, SCRATCH_FLIPPED_WEIGHTS, weights * sizeof(float), &flipped));
+    CLCNN_TRY(clcnn_scratch(context, CLCNN_SCRATCH_FLIPPED_WEIGHTS, weights * sizeof(float),
+                            &flipped));
     cl_kernel kernel;
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_FLIP_3X3, &kernel));
     CLCNN_TRY(clcnn_set_args(context, kernel, 4, sizeof(cl_mem), &w, sizeof(cl_mem), &flipped,
@@ -161,10 +162,10 @@ static clcnn_status fast_backward_weights(clcnn_context *context, const clcnn_co
     const int OHT = tile_rows(s->OH), OWT = tile_columns(s->OW);
     cl_mem xp, dyp = dy;
     CLCNN_TRY(pad_planes(context, x, s->N * s->C, s->H, s->W, s->pad_top, s->pad_left, OHT + 2,
-                         OWT + 2, SCRATCH_PADDED_INPUT, &xp));
+                         OWT + 2, CLCNN_SCRATCH_PADDED_INPUT, &xp));
     if (OHT != s->OH || OWT != s->OW)
         CLCNN_TRY(pad_planes(context, dy, s->N * s->OC, s->OH, s->OW, 0, 0, OHT, OWT,
-                             SCRATCH_PADDED_GRADIENT, &dyp));
+                             CLCNN_SCRATCH_PADDED_GRADIENT, &dyp));
     cl_kernel kernel;
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3_FAST, &kernel));
     CLCNN_TRY(clcnn_set_args(context, kernel, 8, sizeof(cl_mem), &xp, sizeof(cl_mem), &dyp,

@@ -75,9 +75,11 @@ clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char
     X(MAXPOOL2D_BACKWARD_2X2, MAXPOOL2D, "maxpool2d_backward_2x2")                           \
     X(AVGPOOL2D_FORWARD, AVGPOOL2D, "avgpool2d_forward")                                     \
     X(AVGPOOL2D_BACKWARD, AVGPOOL2D, "avgpool2d_backward")                                   \
+    X(BATCHNORM_PLANE_MOMENTS, BATCHNORM, "batchnorm_plane_moments")                         \
     X(BATCHNORM_STATISTICS, BATCHNORM, "batchnorm_statistics")                               \
     X(BATCHNORM_MOVING_STATISTICS, BATCHNORM, "batchnorm_moving_statistics")                 \
     X(BATCHNORM_FORWARD, BATCHNORM, "batchnorm_forward")                                     \
+    X(BATCHNORM_PLANE_GRADIENTS, BATCHNORM, "batchnorm_plane_gradients")                     \
     X(BATCHNORM_BACKWARD_PARAMETERS, BATCHNORM, "batchnorm_backward_parameters")             \
     X(BATCHNORM_BACKWARD_DATA, BATCHNORM, "batchnorm_backward_data")                         \
     X(AUGMENT, AUGMENT, "augment")                                                           \
@@ -90,7 +92,7 @@ clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char
     X(DROPOUT_BACKWARD, DROPOUT, "dropout_backward")                                         \
     X(SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY, "softmax_cross_entropy")                 \
     X(ADAM_UPDATE, OPTIMIZER, "adam_update")                                                 \
-    X(SGD_UPDATE, OPTIMIZER, "sgd_update")                                                                                    \
+    X(SGD_UPDATE, OPTIMIZER, "sgd_update")                                                   \
     X(METRICS_REDUCE, METRICS, "metrics_reduce")                                             \
     X(ARGMAX, METRICS, "argmax")
 
@@ -169,7 +171,15 @@ void clcnn_trace_end(clcnn_context *context, uint64_t begin_ns, uint64_t step, c
 
 /* ---- the context ------------------------------------------------------------------- */
 
-#define CLCNN_SCRATCH_SLOTS 3
+/* Scratch buffers the ops keep between calls, one slot per use (an in-order queue lets every
+ * call reuse its slot). */
+enum {
+    CLCNN_SCRATCH_PADDED_INPUT,    /* conv2d: x padded to the 3x3 tiles */
+    CLCNN_SCRATCH_PADDED_GRADIENT, /* conv2d: dy padded for dX or dW */
+    CLCNN_SCRATCH_FLIPPED_WEIGHTS, /* conv2d: the weights of dX */
+    CLCNN_SCRATCH_PLANE_SUMS,      /* batchnorm: per-plane sums, [N * C, 2] */
+    CLCNN_SCRATCH_SLOTS
+};
 
 /* Work-group sizes (include/clcnn/tune.h): defaults from the device's limits, replaced by the
  * winners `clcnn tune` stored for this device, if any. */
