@@ -7,16 +7,39 @@
 
 #include "train/trainer.h"
 
-static double relative_error(const float *got, const float *expected, size_t count)
+/* Up to one element in this many of a tensor may differ fully (near-ties; see relative_error).
+ * Tensors under this many elements get none. A kernel that is wrong for every plane's corner
+ * (1 element in H * W, at most 1,024 for CIFAR's sizes) is still caught. */
+#define TIE_SHARE 10000
+
+static int compare_floats_descending(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x < y) - (x > y);
+}
+
+/* ||got - expected|| / ||expected||, leaving out the `outliers` largest squared differences:
+ * a ReLU or max-pool decision that rounding flips on a near-tie changes one element fully
+ * (and its neighbours through the layers below), which a whole tensor's norm of a small batch
+ * cannot absorb. */
+static double relative_error(const float *got, const float *expected, size_t count,
+                             size_t outliers, float *scratch)
 {
     double difference = 0.0, norm = 0.0;
     for (size_t i = 0; i < count; i++) {
         double d = (double)got[i] - expected[i];
         difference += d * d;
         norm += (double)expected[i] * expected[i];
+        scratch[i] = (float)(d * d);
     }
     if (isnan(difference))
         return INFINITY;
+    if (outliers > 0) {
+        qsort(scratch, count, sizeof *scratch, compare_floats_descending);
+        for (size_t i = 0; i < outliers; i++)
+            difference -= scratch[i];
+        difference = difference > 0 ? difference : 0;
+    }
     return norm > 0 ? sqrt(difference / norm) : sqrt(difference);
 }
 
@@ -26,14 +49,16 @@ static clcnn_status compare_tensor(clcnn_trainer *t, clcnn_trainer *reference,
                                    clcnn_crosscheck_report *report)
 {
     float *got = malloc(count * sizeof(float)), *expected = malloc(count * sizeof(float));
-    clcnn_status status = got && expected ? CLCNN_OK
-                                          : clcnn_fail(CLCNN_ERROR_ALLOCATION, "out of host memory");
+    float *scratch = malloc(count * sizeof(float));
+    clcnn_status status = got && expected && scratch
+                              ? CLCNN_OK
+                              : clcnn_fail(CLCNN_ERROR_ALLOCATION, "out of host memory");
     if (status == CLCNN_OK)
         status = clcnn_buffer_read(t->context, mine, 0, got, count * sizeof(float));
     if (status == CLCNN_OK)
         status = clcnn_buffer_read(reference->context, theirs, 0, expected, count * sizeof(float));
     if (status == CLCNN_OK) {
-        double error = relative_error(got, expected, count);
+        double error = relative_error(got, expected, count, count / TIE_SHARE, scratch);
         report->tensors++;
         if (!(error <= report->worst_error) || report->tensors == 1) {
             report->worst_error = error;
@@ -50,6 +75,7 @@ static clcnn_status compare_tensor(clcnn_trainer *t, clcnn_trainer *reference,
     }
     free(got);
     free(expected);
+    free(scratch);
     return status;
 }
 
@@ -85,8 +111,9 @@ clcnn_status clcnn_trainer_crosscheck(clcnn_trainer *t, clcnn_trainer *reference
         return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
                           "cross-check: the second trainer must run the same model on the "
                           "reference path");
-    /* ||device - reference|| / ||reference|| per tensor: float against double sums, through
-     * a whole network whose ReLU and pooling choices can flip on near-ties, stays far below */
+    /* ||device - reference|| / ||reference|| per tensor, less one element in
+     * TIE_SHARE (near-ties): float against double sums, through a whole
+     * network, stays far below */
     *report = (clcnn_crosscheck_report){.tolerance = 1e-3, .passed = true};
     size_t total = clcnn_model_parameter_count(t->model);
     float *state = malloc(3 * total * sizeof(float) + 1);
