@@ -1,5 +1,73 @@
-/* The element-wise halves of a dense layer; the matrix products go through CLBlast SGEMM.
- *   y, dy: [N, O] row-major, b, db: [O] */
+/* Dense layers: the matrix products (dense_gemm, for devices where CLBlast's SGEMM is slow),
+ * the bias add and the bias gradient.
+ *   x, dx: [N, I], w, dw: [I, O], b, db: [O], y, dy: [N, O], all row-major */
+
+/* C[M, P] = A B with A(m, k) = a[m * a_row + k * a_column] (any strides, so A may be a
+ * transposed matrix) and B(k, p) = b[k * P + p] (row-major, rows contiguous), summed over k in
+ * order. Each work-item computes 8 rows x 8 columns in 8 float8 registers: per k, one vector of
+ * B and 8 values of A serve 64 multiply-adds. Items: ceil(M / 8) * ceil(P / 8), columns fastest;
+ * rows past M repeat the last row and are not stored; a last partial column block goes lane by
+ * lane, so no load or store leaves B or C. */
+__kernel void dense_gemm(__global const float *a, __global const float *b, __global float *c,
+                         const int M, const int P, const int K, const int a_row,
+                         const int a_column)
+{
+    const int column_blocks = (P + 7) / 8;
+    const int item = (int)get_global_id(0);
+    if (item >= (M + 7) / 8 * column_blocks)
+        return;
+    const int p0 = item % column_blocks * 8, m0 = item / column_blocks * 8;
+    __global const float *rows[8];
+    #pragma unroll
+    for (int r = 0; r < 8; r++)
+        rows[r] = a + (size_t)min(m0 + r, M - 1) * a_row;
+    float8 sums[8];
+    #pragma unroll
+    for (int r = 0; r < 8; r++)
+        sums[r] = (float8)(0.0f);
+    if (p0 + 8 <= P) {
+        for (int k = 0; k < K; k++) {
+            const float8 column = vload8(0, b + (size_t)k * P + p0);
+            const size_t at = (size_t)k * a_column;
+            #pragma unroll
+            for (int r = 0; r < 8; r++)
+                sums[r] += rows[r][at] * column;
+        }
+    } else {
+        for (int k = 0; k < K; k++) {
+            float lanes[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+            for (int q = 0; q < P - p0; q++)
+                lanes[q] = b[(size_t)k * P + p0 + q];
+            const float8 column = vload8(0, lanes);
+            const size_t at = (size_t)k * a_column;
+            #pragma unroll
+            for (int r = 0; r < 8; r++)
+                sums[r] += rows[r][at] * column;
+        }
+    }
+    for (int r = 0; r < 8 && m0 + r < M; r++) {
+        __global float *out = c + (size_t)(m0 + r) * P + p0;
+        if (p0 + 8 <= P) {
+            vstore8(sums[r], 0, out);
+            continue;
+        }
+        float lanes[8];
+        vstore8(sums[r], 0, lanes);
+        for (int q = 0; q < P - p0; q++)
+            out[q] = lanes[q];
+    }
+}
+
+/* wt[o][i] = w[i][o]: the weights of dX = dy w^T as a row-major B for dense_gemm. */
+__kernel void dense_transpose(__global const float *w, __global float *wt, const int I,
+                              const int O)
+{
+    const int index = (int)get_global_id(0);
+    if (index >= I * O)
+        return;
+    const int i = index % I, o = index / I;
+    wt[index] = w[(size_t)i * O + o];
+}
 
 __kernel void dense_bias_add(__global float *y, __global const float *b, const int N,
                              const int O)

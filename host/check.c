@@ -617,11 +617,11 @@ static clcnn_status check_add(checker *c, int count)
     return CLCNN_OK;
 }
 
-static clcnn_status check_dense(checker *c, int N, int I, int O)
+static clcnn_status check_dense_products(checker *c, const clcnn_dense_shape *shape_of,
+                                         const char *shape)
 {
-    const clcnn_dense_shape s = {N, I, O};
-    char shape[96];
-    snprintf(shape, sizeof shape, "%dx%d -> %d", N, I, O);
+    const clcnn_dense_shape s = *shape_of;
+    const int N = s.N, I = s.I, O = s.O;
     size_t x_count = (size_t)N * I, w_count = (size_t)I * O, y_count = (size_t)N * O;
     float *x, *w, *b, *dy, *y_ref, *dx_ref, *dw_ref, *db_ref;
     CLCNN_TRY(random_floats(c, x_count, -1.0f, 1.0f, &x));
@@ -672,6 +672,25 @@ static clcnn_status check_dense(checker *c, int N, int I, int O)
                       2 * FLT_EPSILON));
     end_row(c);
     return CLCNN_OK;
+}
+
+/* variant: CLCNN_DENSE_CLBLAST or CLCNN_DENSE_GEMM, forced for these rows whatever the device
+ * would choose, so that both products are proven on every device; -1: the device's own. */
+static clcnn_status check_dense(checker *c, int N, int I, int O, int variant)
+{
+    const clcnn_dense_shape s = {N, I, O};
+    char shape[96];
+    if (variant < 0 || c->context->reference)
+        snprintf(shape, sizeof shape, "%dx%d -> %d", N, I, O);
+    else
+        snprintf(shape, sizeof shape, "%dx%d -> %d %s", N, I, O,
+                 variant == CLCNN_DENSE_GEMM ? "gemm" : "clblast");
+    const clcnn_dense_variant chosen = c->context->dense_variant;
+    if (variant >= 0)
+        c->context->dense_variant = (clcnn_dense_variant)variant;
+    clcnn_status status = check_dense_products(c, &s, shape);
+    c->context->dense_variant = chosen;
+    return status;
 }
 
 static clcnn_status check_dropout(checker *c, int count, float rate, uint64_t step, uint32_t layer)
@@ -903,8 +922,12 @@ static clcnn_status run_small(checker *c)
     }
     RUN_CASE(c, check_add(c, 1));
     RUN_CASE(c, check_add(c, 4099));
-    RUN_CASE(c, check_dense(c, 1, 7, 3));
-    RUN_CASE(c, check_dense(c, 5, 130, 10));
+    const int last_variant = c->context->reference ? CLCNN_DENSE_CLBLAST : CLCNN_DENSE_GEMM;
+    for (int variant = CLCNN_DENSE_CLBLAST; variant <= last_variant; variant++) {
+        RUN_CASE(c, check_dense(c, 1, 7, 3, variant));
+        RUN_CASE(c, check_dense(c, 5, 130, 10, variant));
+        RUN_CASE(c, check_dense(c, 13, 67, 17, variant));
+    }
     RUN_CASE(c, check_dropout(c, 1, 0.5f, 0, 0));
     RUN_CASE(c, check_dropout(c, 4099, 0.5f, 7, 2));
     RUN_CASE(c, check_dropout(c, 1000, 0.0f, 1ULL << 33, 5));
@@ -929,10 +952,10 @@ static clcnn_status run_seed(checker *c)
         RUN_CASE(c, check_maxpool2d(c, 64, channels[layer + 1], sizes[layer], sizes[layer], 2, 2,
                                   CLCNN_PADDING_VALID, false));
     }
-    RUN_CASE(c, check_dense(c, 64, 2048, 128));
+    RUN_CASE(c, check_dense(c, 64, 2048, 128, -1));
     RUN_CASE(c, check_activation(c, CLCNN_ACTIVATION_RELU, 64 * 128));
     RUN_CASE(c, check_dropout(c, 64 * 128, 0.5f, 1234, 7));
-    RUN_CASE(c, check_dense(c, 64, 128, 10));
+    RUN_CASE(c, check_dense(c, 64, 128, 10, -1));
     RUN_CASE(c, check_softmax_and_metrics(c, 64, 10, 0.0f, false, false));
     RUN_CASE(c, check_optimizers(c, 2048 * 128, 10, false));
     return CLCNN_OK;

@@ -49,6 +49,7 @@ static clcnn_status open_device(clcnn_context *context, const clcnn_context_opti
     if (limit > CLCNN_REDUCE_WG_MAX)
         limit = CLCNN_REDUCE_WG_MAX;
     context->reduce_work_group = largest_power_of_two_at_most(limit ? limit : 1);
+    context->dense_variant = context->device.is_cpu ? CLCNN_DENSE_GEMM : CLCNN_DENSE_CLBLAST;
     clcnn_tuning_load(context);
     return CLCNN_OK;
 }

@@ -1,6 +1,8 @@
 /* Dense (fully connected) dispatch: matrix products through CLBlast SGEMM with a scratch
- * buffer the context owns (CLBlast would otherwise allocate one per call), bias add and bias
- * gradient in cl/dense.cl; reference twin in ref/dense.c.
+ * buffer the context owns (CLBlast would otherwise allocate one per call), or through
+ * cl/dense.cl's dense_gemm where the context says so (context->dense_variant: CPU devices,
+ * where CLBlast reaches 7-31 GFLOP/s on PoCL); bias add and bias gradient in cl/dense.cl;
+ * reference twin in ref/dense.c.
  * x: [N, I], w: [I, O], b: [O], y: [N, O], all row-major. */
 #include <clblast_c.h>
 
@@ -57,7 +59,7 @@ static clcnn_status reserve_gemm(clcnn_context *context, const gemm *g)
 
 clcnn_status clcnn_dense_reserve(clcnn_context *context, const clcnn_dense_shape *s)
 {
-    if (context->reference)
+    if (context->reference || context->dense_variant != CLCNN_DENSE_CLBLAST)
         return CLCNN_OK;
     const gemm all[3] = {forward_gemm(s), data_gemm(s), weights_gemm(s)};
     for (int i = 0; i < 3; i++)
@@ -93,6 +95,21 @@ static clcnn_status run_gemm(clcnn_context *context, const gemm *g, cl_mem a, cl
     return clcnn_profile_launch(context, "clblast_sgemm", before, after, 0, 0);
 }
 
+/* c[M, P] = A b with A(m, k) = a[m * a_row + k * a_column] and b: [K, P] row-major. */
+static clcnn_status own_gemm(clcnn_context *context, cl_mem a, cl_mem b, cl_mem c, int M, int P,
+                             int K, int a_row, int a_column)
+{
+    cl_kernel kernel;
+    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_DENSE_GEMM, &kernel));
+    CLCNN_TRY(clcnn_set_args(context, kernel, 8, sizeof(cl_mem), &a, sizeof(cl_mem), &b,
+                             sizeof(cl_mem), &c, sizeof(int), &M, sizeof(int), &P, sizeof(int),
+                             &K, sizeof(int), &a_row, sizeof(int), &a_column));
+    clcnn_profile_cost(context, 2.0 * M * P * K,
+                       4.0 * ((double)M * K + (double)K * P + (double)M * P));
+    /* cl/dense.cl: 8 x 8 results per item */
+    return clcnn_launch_elementwise(context, kernel, (size_t)((M + 7) / 8) * ((P + 7) / 8));
+}
+
 clcnn_status clcnn_dense_forward(clcnn_context *context, const clcnn_dense_shape *s,
                                  const clcnn_buffer *x, const clcnn_buffer *w,
                                  const clcnn_buffer *b, clcnn_buffer *y)
@@ -105,8 +122,12 @@ clcnn_status clcnn_dense_forward(clcnn_context *context, const clcnn_dense_shape
         clcnn_ref_dense_forward(s, x->host, w->host, b->host, y->host);
         return CLCNN_OK;
     }
-    const gemm g = forward_gemm(s);
-    CLCNN_TRY(run_gemm(context, &g, x->mem, w->mem, y->mem));
+    if (context->dense_variant == CLCNN_DENSE_GEMM) {
+        CLCNN_TRY(own_gemm(context, x->mem, w->mem, y->mem, s->N, s->O, s->I, s->I, 1));
+    } else {
+        const gemm g = forward_gemm(s);
+        CLCNN_TRY(run_gemm(context, &g, x->mem, w->mem, y->mem));
+    }
     cl_kernel kernel;
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_DENSE_BIAS_ADD, &kernel));
     CLCNN_TRY(clcnn_set_args(context, kernel, 4, sizeof(cl_mem), &y->mem, sizeof(cl_mem), &b->mem,
@@ -125,6 +146,19 @@ clcnn_status clcnn_dense_backward_data(clcnn_context *context, const clcnn_dense
         clcnn_ref_dense_backward_data(s, dy->host, w->host, dx->host);
         return CLCNN_OK;
     }
+    if (context->dense_variant == CLCNN_DENSE_GEMM) {
+        cl_mem transposed;
+        CLCNN_TRY(clcnn_scratch(context, CLCNN_SCRATCH_TRANSPOSED_WEIGHTS,
+                                (size_t)s->I * s->O * sizeof(float), &transposed));
+        cl_kernel kernel;
+        CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_DENSE_TRANSPOSE, &kernel));
+        CLCNN_TRY(clcnn_set_args(context, kernel, 4, sizeof(cl_mem), &w->mem, sizeof(cl_mem),
+                                 &transposed, sizeof(int), &s->I, sizeof(int), &s->O));
+        clcnn_profile_cost(context, 0.0, 8.0 * s->I * s->O);
+        CLCNN_TRY(clcnn_launch_elementwise(context, kernel, (size_t)s->I * s->O));
+        /* dx[N, I] = dy[N, O] wt[O, I] */
+        return own_gemm(context, dy->mem, transposed, dx->mem, s->N, s->I, s->O, s->O, 1);
+    }
     const gemm g = data_gemm(s);
     return run_gemm(context, &g, dy->mem, w->mem, dx->mem);
 }
@@ -140,6 +174,9 @@ clcnn_status clcnn_dense_backward_weights(clcnn_context *context, const clcnn_de
         clcnn_ref_dense_backward_weights(s, x->host, dy->host, dw->host);
         return CLCNN_OK;
     }
+    /* dw[I, O] = x^T dy: A(i, n) = x[n * I + i] */
+    if (context->dense_variant == CLCNN_DENSE_GEMM)
+        return own_gemm(context, x->mem, dy->mem, dw->mem, s->I, s->O, s->N, 1, s->I);
     const gemm g = weights_gemm(s);
     return run_gemm(context, &g, x->mem, dy->mem, dw->mem);
 }

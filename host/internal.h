@@ -86,6 +86,8 @@ clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char
     X(ACTIVATION_FORWARD, ACTIVATION, "activation_forward")                                  \
     X(ACTIVATION_BACKWARD, ACTIVATION, "activation_backward")                                \
     X(ADD, ADD, "add")                                                                       \
+    X(DENSE_GEMM, DENSE, "dense_gemm")                                                       \
+    X(DENSE_TRANSPOSE, DENSE, "dense_transpose")                                             \
     X(DENSE_BIAS_ADD, DENSE, "dense_bias_add")                                               \
     X(DENSE_BACKWARD_BIAS, DENSE, "dense_backward_bias")                                     \
     X(DROPOUT_FORWARD, DROPOUT, "dropout_forward")                                           \
@@ -178,6 +180,7 @@ enum {
     CLCNN_SCRATCH_PADDED_GRADIENT, /* conv2d: dy padded for dX or dW */
     CLCNN_SCRATCH_FLIPPED_WEIGHTS, /* conv2d: the weights of dX */
     CLCNN_SCRATCH_PLANE_SUMS,      /* batchnorm: per-plane sums, [N * C, 2] */
+    CLCNN_SCRATCH_TRANSPOSED_WEIGHTS, /* dense: w^T for dX on dense_gemm */
     CLCNN_SCRATCH_SLOTS
 };
 
@@ -187,6 +190,10 @@ typedef struct clcnn_tuning_state {
     clcnn_tuning values;
     bool from_store;
 } clcnn_tuning_state;
+
+/* How dense layers multiply (host/dense.c): through CLBlast's SGEMM, or through clcnn's own
+ * dense_gemm kernel, which CPU devices get by default (CLBlast reaches 7-31 GFLOP/s on PoCL). */
+typedef enum { CLCNN_DENSE_CLBLAST, CLCNN_DENSE_GEMM } clcnn_dense_variant;
 
 struct clcnn_context {
     clcnn_device_info device;
@@ -198,6 +205,7 @@ struct clcnn_context {
     bool profiling;
     bool tracing; /* implies profiling */
     size_t reduce_work_group;
+    clcnn_dense_variant dense_variant;
     clcnn_tuning_state tuning;
     cl_program programs[CLCNN_PROGRAM_COUNT];
     cl_kernel kernels[CLCNN_KERNEL_COUNT];

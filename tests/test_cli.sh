@@ -163,6 +163,12 @@ cp "$work/run/report.txt" "$work/run-report.txt"
     && grep -q "cross-check at step 3: 38 tensors" "$work/checked.log" \
     && grep -q "cross-check at step 6: 38 tensors" "$work/checked.log" \
     && pass "--crosscheck-every 3 checks steps 3 and 6" || fail "--crosscheck-every: $(tail -3 "$work/checked.log")"
+# the residual recipe (one tensor feeds two nodes; batch norm, SGD with Nesterov momentum and
+# weight decay, label smoothing, crops and flips, from its train line) at batch 8
+"$clcnn" train --model "$(dirname "$0")/../examples/cifar10-resnet9.model" --data "$work/data" --epochs 1 --batch 8 \
+    --crosscheck-every 4 --out "$work/checked-resnet" > "$work/checked-resnet.log" 2>&1 \
+    && grep -q "cross-check at step 4: [0-9]* tensors" "$work/checked-resnet.log" \
+    && pass "--crosscheck-every passes on the residual recipe" || fail "--crosscheck-every on the residual recipe: $(tail -3 "$work/checked-resnet.log")"
 cp -r "$(dirname "$0")/../cl" "$work/mutant-cl"
 sed -i 's/upper\[k\] += r0 \* w0/upper[k] += 1.01f * r0 * w0/' "$work/mutant-cl/conv2d.cl"
 grep -q "1.01f \* r0 \* w0" "$work/mutant-cl/conv2d.cl" || fail "the conv2d mutation site has moved"
@@ -173,13 +179,14 @@ expect 1 "the device left tolerance against the reference at step 2 (conv2d" -- 
 # 6 training steps, 2 validation and 2 test batches (10 forward passes, 3 convolutions each,
 # all on the 3x3 fast path), 6 backward passes (dW for 3 layers, dX for 2: dX also runs the
 # forward kernel), Adam once over the parameter arena, 2 GEMMs per forward pass and 4 per
-# backward pass. The same run writes a trace.
+# backward pass (PoCL, a CPU device, runs them on dense_gemm, not CLBlast), each dX GEMM after
+# a transpose of its weights. The same run writes a trace.
 "$clcnn" train --data "$work/data" --epochs 1 --batch 32 --out "$work/profiled" --profile \
     --trace "$work/profiled/trace.json" > "$work/profile.log" 2>&1 \
     && [ "$(head -1 "$work/profiled/profile.csv")" = "kernel,calls,total_ms,mean_us,median_us,share,gflops,gbytes_per_s,global_size,local_size" ] \
     && pass "--profile writes profile.csv" || fail "--profile: $(tail -3 "$work/profile.log")"
 calls() { awk -F, -v k="$1" '$1 == k {print $2}' "$work/profiled/profile.csv"; }
-for expected in conv2d_backward_weights_3x3_fast:18 adam_update:6 conv2d_forward_3x3:42 clblast_sgemm:44 softmax_cross_entropy:10; do
+for expected in conv2d_backward_weights_3x3_fast:18 adam_update:6 conv2d_forward_3x3:42 dense_gemm:44 dense_transpose:12 softmax_cross_entropy:10; do
     kernel=${expected%%:*} count=${expected##*:}
     [ "$(calls "$kernel")" = "$count" ] && pass "profile: $kernel called $count times" \
         || fail "profile: $kernel called $(calls "$kernel") times, expected $count"
