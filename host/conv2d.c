@@ -252,5 +252,5 @@ clcnn_status clcnn_conv2d_backward_bias(clcnn_context *context, const clcnn_conv
                              sizeof(int), &s->N, sizeof(int), &s->OC, sizeof(int), &s->OH,
                              sizeof(int), &s->OW));
     clcnn_profile_cost(context, (double)output_count(s), 4.0 * (double)output_count(s));
-    return clcnn_launch_groups(context, kernel, (size_t)s->OC, context->reduce_work_group);
+    return clcnn_launch_elementwise(context, kernel, (size_t)s->OC);
 }
