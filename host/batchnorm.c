@@ -10,6 +10,13 @@ static size_t plane_runs(const clcnn_batchnorm_shape *s)
     return (size_t)s->N * s->C * (size_t)((s->HW + 7) / 8);
 }
 
+/* The per-plane sums of the two-stage reductions: [N * C, 2] in scratch. */
+static clcnn_status plane_sums(clcnn_context *context, const clcnn_batchnorm_shape *s, cl_mem *sums)
+{
+    return clcnn_scratch(context, CLCNN_SCRATCH_PLANE_SUMS, 2 * (size_t)s->N * s->C * sizeof(float),
+                         sums);
+}
+
 static clcnn_status check_shape(const clcnn_batchnorm_shape *s)
 {
     if (s->N <= 0 || s->C <= 0 || s->HW <= 0 || element_count(s) > 2147483647u)
@@ -43,8 +50,7 @@ clcnn_status clcnn_batchnorm_forward(clcnn_context *context, const clcnn_batchno
     cl_kernel kernel;
     if (training) {
         cl_mem sums;
-        CLCNN_TRY(clcnn_scratch(context, CLCNN_SCRATCH_PLANE_SUMS, 2 * (size_t)planes * sizeof(float),
-                                &sums));
+        CLCNN_TRY(plane_sums(context, s, &sums));
         CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_PLANE_MOMENTS, &kernel));
         CLCNN_TRY(clcnn_set_args(context, kernel, 4, sizeof(cl_mem), &x->mem, sizeof(cl_mem),
                                  &sums, sizeof(int), &planes, sizeof(int), &s->HW));
@@ -97,8 +103,7 @@ clcnn_status clcnn_batchnorm_backward(clcnn_context *context, const clcnn_batchn
     }
     const int planes = s->N * s->C;
     cl_mem sums;
-    CLCNN_TRY(clcnn_scratch(context, CLCNN_SCRATCH_PLANE_SUMS, 2 * (size_t)planes * sizeof(float),
-                            &sums));
+    CLCNN_TRY(plane_sums(context, s, &sums));
     cl_kernel kernel;
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_PLANE_GRADIENTS, &kernel));
     CLCNN_TRY(clcnn_set_args(context, kernel, 7, sizeof(cl_mem), &x->mem, sizeof(cl_mem), &dy->mem,

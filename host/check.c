@@ -617,10 +617,8 @@ static clcnn_status check_add(checker *c, int count)
     return CLCNN_OK;
 }
 
-static clcnn_status check_dense_products(checker *c, const clcnn_dense_shape *shape_of,
-                                         const char *shape)
+static clcnn_status check_dense_products(checker *c, const clcnn_dense_shape s, const char *shape)
 {
-    const clcnn_dense_shape s = *shape_of;
     const int N = s.N, I = s.I, O = s.O;
     size_t x_count = (size_t)N * I, w_count = (size_t)I * O, y_count = (size_t)N * O;
     float *x, *w, *b, *dy, *y_ref, *dx_ref, *dw_ref, *db_ref;
@@ -688,7 +686,7 @@ static clcnn_status check_dense(checker *c, int N, int I, int O, int variant)
     const clcnn_dense_variant chosen = c->context->dense_variant;
     if (variant >= 0)
         c->context->dense_variant = (clcnn_dense_variant)variant;
-    clcnn_status status = check_dense_products(c, &s, shape);
+    clcnn_status status = check_dense_products(c, s, shape);
     c->context->dense_variant = chosen;
     return status;
 }
