@@ -22,9 +22,10 @@ static uint philox4x32_10_first(uint4 counter, uint2 key)
             key.x += PHILOX_W0;
             key.y += PHILOX_W1;
         }
-        const uint hi0 = mul_hi(PHILOX_M0, counter.x), lo0 = PHILOX_M0 * counter.x;
-        const uint hi1 = mul_hi(PHILOX_M1, counter.z), lo1 = PHILOX_M1 * counter.z;
-        counter = (uint4)(hi1 ^ counter.y ^ key.x, lo1, hi0 ^ counter.w ^ key.y, lo0);
+        /* one 32 x 32 -> 64-bit product gives both halves (PoCL's mul_hi does not vectorize) */
+        const ulong product0 = (ulong)PHILOX_M0 * counter.x, product1 = (ulong)PHILOX_M1 * counter.z;
+        counter = (uint4)((uint)(product1 >> 32) ^ counter.y ^ key.x, (uint)product1,
+                          (uint)(product0 >> 32) ^ counter.w ^ key.y, (uint)product0);
     }
     return counter.x;
 }
