@@ -216,20 +216,18 @@ __kernel void conv2d_backward_bias(__global const float *dy, __global float *db,
 
 /* xp[plane][r][q] = x[plane][r - top][q - left], 0 outside x: [planes, H, W] -> [planes, HP, WP].
  * A work-item per run of 8 columns of a padded row (the last run of a row shorter), so that runs
- * inside x copy whole vectors: items planes * HP * ceil(WP / 8). */
-__kernel void conv2d_pad(__global const float *x, __global float *xp, const int planes,
-                         const int H, const int W, const int top, const int left, const int HP,
-                         const int WP)
+ * inside x copy whole vectors; launched over [planes][HP][ceil(WP / 8)] (clcnn_launch_planes),
+ * since a division per item would cost more than its copy. */
+__kernel void conv2d_pad(__global const float *x, __global float *xp, const int H, const int W,
+                         const int top, const int left, const int HP, const int WP)
 {
-    const int runs = (WP + 7) / 8;
-    const size_t item = get_global_id(0);
-    if (item >= (size_t)planes * HP * runs)
+    const int q0 = (int)get_global_id(0) * 8, r = (int)get_global_id(1);
+    if (q0 >= WP || r >= HP)
         return;
-    const int q0 = (int)(item % runs) * 8;
-    const size_t row = item / runs; /* plane * HP + r */
-    const int ih = (int)(row % HP) - top, iw0 = q0 - left;
-    __global float *out = xp + row * WP + q0;
-    __global const float *in = x + ((row / HP) * H + ih) * W + iw0;
+    const size_t plane = get_global_id(2);
+    const int ih = r - top, iw0 = q0 - left;
+    __global float *out = xp + (plane * HP + r) * WP + q0;
+    __global const float *in = x + (plane * H + ih) * W + iw0;
     const bool inside_rows = ih >= 0 && ih < H;
     if (inside_rows && iw0 >= 0 && iw0 + 8 <= W && q0 + 8 <= WP) {
         vstore8(vload8(0, in), 0, out);
@@ -239,15 +237,16 @@ __kernel void conv2d_pad(__global const float *x, __global float *xp, const int 
         out[k] = inside_rows && iw0 + k >= 0 && iw0 + k < W ? in[k] : 0.0f;
 }
 
-/* wf[c][oc][t] = w[oc][c][8 - t]: 3x3 taps reversed, channels swapped. */
+/* wf[c][oc][t] = w[oc][c][8 - t]: 3x3 taps reversed, channels swapped. On a 3-D range
+ * [C][1][OC * 9], so that only constant divisions remain. */
 __kernel void conv2d_flip_3x3(__global const float *w, __global float *wf, const int OC,
                               const int C)
 {
-    const int index = (int)get_global_id(0);
-    if (index >= OC * C * 9)
+    const int j = (int)get_global_id(0), c = (int)get_global_id(2);
+    if (j >= OC * 9)
         return;
-    const int t = index % 9, oc = index / 9 % OC, c = index / (9 * OC);
-    wf[index] = w[((size_t)oc * C + c) * 9 + 8 - t];
+    const int t = j % 9, oc = j / 9;
+    wf[(size_t)c * OC * 9 + j] = w[((size_t)oc * C + c) * 9 + 8 - t];
 }
 
 /* xp: [N, C, OHT + 2, OWT + 2] padded input (see above), w: [OC, C, 3, 3], b: [OC] (used when
@@ -316,15 +315,17 @@ __kernel void conv2d_forward_3x3(__global const float *xp, __global const float 
     }
 }
 
-/* dW: xp: [N, C, OH + 2, OW + 2] padded input, dy: [N, OC, OH, OW], dw: [OC, C, 3, 3], OH even,
- * OW a multiple of 8 (the host pads dy with zeros to the rounded-up tile sizes where the layer's
- * are not). One work-item per (pair of output channels, input channel) accumulates
+/* dW: xp: [N, C, OH + 2, OW + 2] padded input, dw: [OC, C, 3, 3], OH even, OW a multiple of 8;
+ * dy[n][oc][r][q] at dyp[n][oc][dy_top + r][dy_left + q] of dyp: [N, OC, DYH, DYW], which holds
+ * zeros wherever the layer's own output size (rounded up here to the tiles) ends. One work-item per (pair of output channels, input channel) accumulates
  * 2 x 9 taps over every N * OH row in float8 registers, two output rows at a time (the 4
  * padded rows they touch, at 3 offsets, serve 36 multiply-adds per 16 loads), then sums the
  * lanes in a fixed order. */
 __kernel void conv2d_backward_weights_3x3_fast(__global const float *xp, __global const float *dy,
                                                __global float *dw, const int N, const int C,
-                                               const int OC, const int OH, const int OW)
+                                               const int OC, const int OH, const int OW,
+                                               const int dy_top, const int dy_left, const int DYH,
+                                               const int DYW)
 {
     const int pairs = (OC + 1) / 2;
     const int index = (int)get_global_id(0);
@@ -339,12 +340,12 @@ __kernel void conv2d_backward_weights_3x3_fast(__global const float *xp, __globa
         sum0[tap] = sum1[tap] = (float8)(0.0f);
     for (int n = 0; n < N; n++)
         for (int oh = 0; oh < OH; oh += 2) {
-            __global const float *g0 = dy + (((size_t)n * OC + oc0) * OH + oh) * OW;
-            __global const float *g1 = dy + (((size_t)n * OC + oc1) * OH + oh) * OW;
+            __global const float *g0 = dy + (((size_t)n * OC + oc0) * DYH + dy_top + oh) * DYW + dy_left;
+            __global const float *g1 = dy + (((size_t)n * OC + oc1) * DYH + dy_top + oh) * DYW + dy_left;
             __global const float *rows = xp + (((size_t)n * C + c) * HP + oh) * WP;
             for (int ow0 = 0; ow0 < OW; ow0 += 8) {
-                const float8 upper0 = vload8(0, g0 + ow0), lower0 = vload8(0, g0 + OW + ow0);
-                const float8 upper1 = vload8(0, g1 + ow0), lower1 = vload8(0, g1 + OW + ow0);
+                const float8 upper0 = vload8(0, g0 + ow0), lower0 = vload8(0, g0 + DYW + ow0);
+                const float8 upper1 = vload8(0, g1 + ow0), lower1 = vload8(0, g1 + DYW + ow0);
                 #pragma unroll
                 for (int kw = 0; kw < 3; kw++) {
                     /* padded row r meets output row oh at tap (r, kw) and oh + 1 at (r - 1, kw) */

@@ -58,15 +58,14 @@ __kernel void dense_gemm(__global const float *a, __global const float *b, __glo
     }
 }
 
-/* wt[o][i] = w[i][o]: the weights of dX = dy w^T as a row-major B for dense_gemm. */
+/* wt[o][i] = w[i][o]: the weights of dX = dy w^T as a row-major B for dense_gemm. On a 2-D
+ * range [O][I]: a division per element would cost more than its copy. */
 __kernel void dense_transpose(__global const float *w, __global float *wt, const int I,
                               const int O)
 {
-    const int index = (int)get_global_id(0);
-    if (index >= I * O)
-        return;
-    const int i = index % I, o = index / I;
-    wt[index] = w[(size_t)i * O + o];
+    const int i = (int)get_global_id(0), o = (int)get_global_id(1);
+    if (i < I && o < O)
+        wt[(size_t)o * I + i] = w[(size_t)i * O + o];
 }
 
 __kernel void dense_bias_add(__global float *y, __global const float *b, const int N,

@@ -46,34 +46,53 @@ __kernel void maxpool2d_forward(__global const float *x, __global float *y,
     argmax[index] = best_index;
 }
 
-/* Keeps the first maximum in window order; a NaN beats any number, and the first NaN stays. */
-#define TAKE_IF_GREATER(value, offset_of_value)                                              \
+/* Keeps the first maximum in window order; a NaN beats any number, and the first NaN stays.
+ * On vectors of 4 windows: best, candidate float4; offset, offset_of_value int4. */
+#define TAKE_IF_GREATER(candidate, offset_of_value)                                          \
     do {                                                                                     \
-        const float candidate_ = (value);                                                    \
-        const bool take_ = candidate_ > best || (isnan(candidate_) && !isnan(best));         \
-        best = take_ ? candidate_ : best;                                                    \
-        offset = take_ ? (offset_of_value) : offset;                                         \
+        const float4 candidate_ = (candidate);                                               \
+        const int4 take_ = isgreater(candidate_, best) | (isnan(candidate_) & ~isnan(best)); \
+        best = select(best, candidate_, take_);                                              \
+        offset = select(offset, (int4)(offset_of_value), take_);                             \
     } while (0)
 
 /* The seed's 2x2/2 windows, all inside the input (2 OH <= H, 2 OW <= W): the same rule as
- * maxpool2d_forward in straight-line selects, with no loop or early return, so that a CPU
- * driver can vectorise it across work-items. */
+ * maxpool2d_forward in straight-line selects. A work-item per run of 4 windows of a row, on a
+ * 3-D range [N * C][OH][ceil(OW / 4)]: two float8 loads, even and odd lanes, one float4 store;
+ * a last shorter run goes window by window. */
 __kernel void maxpool2d_forward_2x2(__global const float *x, __global float *y,
                                     __global int *argmax, POOL_SHAPE_ARGUMENTS)
 {
-    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1);
+    const int ow0 = (int)get_global_id(0) * 4, oh = (int)get_global_id(1);
     const size_t plane = get_global_id(2);
-    if (ow < OW && oh < OH) {
-        const int first = 2 * oh * W + 2 * ow;
-        __global const float *window = x + plane * H * W + first;
-        float best = window[0];
+    if (ow0 >= OW || oh >= OH)
+        return;
+    const int first = 2 * oh * W + 2 * ow0;
+    __global const float *top = x + plane * H * W + first;
+    const size_t index = (plane * OH + oh) * OW + ow0;
+    if (ow0 + 4 <= OW) {
+        const float8 upper = vload8(0, top), lower = vload8(0, top + W);
+        float4 best = upper.even;
+        int4 offset = (int4)(0);
+        TAKE_IF_GREATER(upper.odd, 1);
+        TAKE_IF_GREATER(lower.even, W);
+        TAKE_IF_GREATER(lower.odd, W + 1);
+        vstore4(best, 0, y + index);
+        vstore4((int4)(first, first + 2, first + 4, first + 6) + offset, 0, argmax + index);
+        return;
+    }
+    for (int k = 0; k < OW - ow0; k++) {
+        const float candidates[4] = {top[2 * k], top[2 * k + 1], top[W + 2 * k], top[W + 2 * k + 1]};
+        const int offsets[4] = {0, 1, W, W + 1};
+        float best = candidates[0];
         int offset = 0;
-        TAKE_IF_GREATER(window[1], 1);
-        TAKE_IF_GREATER(window[W], W);
-        TAKE_IF_GREATER(window[W + 1], W + 1);
-        const size_t index = (plane * OH + oh) * OW + ow;
-        y[index] = best;
-        argmax[index] = first + offset;
+        for (int i = 1; i < 4; i++)
+            if (candidates[i] > best || (isnan(candidates[i]) && !isnan(best))) {
+                best = candidates[i];
+                offset = offsets[i];
+            }
+        y[index + k] = best;
+        argmax[index + k] = first + 2 * k + offset;
     }
 }
 
@@ -127,21 +146,38 @@ __kernel void maxpool2d_backward_tiled(__global const float *dy, __global const 
         }
 }
 
-/* dX for the seed's 2x2/2 windows covering the whole input (H = 2 OH, W = 2 OW): one
- * work-item per window, straight-line, on a 3-D range [N * C][OH][OW]. */
+/* dX for the seed's 2x2/2 windows covering the whole input (H = 2 OH, W = 2 OW): a work-item
+ * per run of 4 windows of a row, straight-line, on a 3-D range [N * C][OH][ceil(OW / 4)]: the
+ * gradients go to the even or odd lanes of two float8 rows; a last shorter run goes window by
+ * window. */
 __kernel void maxpool2d_backward_2x2(__global const float *dy, __global const int *argmax,
                                      __global float *dx, POOL_SHAPE_ARGUMENTS)
 {
-    const int ow = (int)get_global_id(0), oh = (int)get_global_id(1);
+    const int ow0 = (int)get_global_id(0) * 4, oh = (int)get_global_id(1);
     const size_t plane = get_global_id(2);
-    if (ow < OW && oh < OH) {
-        const size_t out = (plane * OH + oh) * OW + ow;
-        const int chosen = argmax[out], first = 2 * oh * W + 2 * ow;
-        const float gradient = dy[out];
-        __global float *window = dx + plane * H * W + first;
-        window[0] = chosen == first ? gradient : 0.0f;
-        window[1] = chosen == first + 1 ? gradient : 0.0f;
-        window[W] = chosen == first + W ? gradient : 0.0f;
-        window[W + 1] = chosen == first + W + 1 ? gradient : 0.0f;
+    if (ow0 >= OW || oh >= OH)
+        return;
+    const size_t out = (plane * OH + oh) * OW + ow0;
+    const int first = 2 * oh * W + 2 * ow0;
+    __global float *window = dx + plane * H * W + first;
+    if (ow0 + 4 <= OW) {
+        const float4 gradient = vload4(0, dy + out), zero = (float4)(0.0f);
+        const int4 offset = vload4(0, argmax + out) - (int4)(first, first + 2, first + 4, first + 6);
+        float8 upper, lower;
+        upper.even = select(zero, gradient, offset == 0);
+        upper.odd = select(zero, gradient, offset == 1);
+        lower.even = select(zero, gradient, offset == W);
+        lower.odd = select(zero, gradient, offset == W + 1);
+        vstore8(upper, 0, window);
+        vstore8(lower, 0, window + W);
+        return;
+    }
+    for (int k = 0; k < OW - ow0; k++) {
+        const int chosen = argmax[out + k] - first - 2 * k;
+        const float gradient = dy[out + k];
+        window[2 * k] = chosen == 0 ? gradient : 0.0f;
+        window[2 * k + 1] = chosen == 1 ? gradient : 0.0f;
+        window[W + 2 * k] = chosen == W ? gradient : 0.0f;
+        window[W + 2 * k + 1] = chosen == W + 1 ? gradient : 0.0f;
     }
 }

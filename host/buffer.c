@@ -202,6 +202,14 @@ clcnn_status clcnn_launch_groups(clcnn_context *context, cl_kernel kernel, size_
     return launch_nd(context, kernel, 1, &global, &local_size);
 }
 
+clcnn_status clcnn_launch_spread(clcnn_context *context, cl_kernel kernel, size_t items,
+                                 size_t local_size)
+{
+    while (local_size > 1 && items < 2 * local_size * context->device.compute_units)
+        local_size /= 2;
+    return clcnn_launch_items(context, kernel, items, local_size);
+}
+
 clcnn_status clcnn_launch_elementwise(clcnn_context *context, cl_kernel kernel, size_t items)
 {
     return clcnn_launch_items(context, kernel, items,

@@ -34,6 +34,7 @@ typedef struct checker {
     clcnn_check_row row;
     clcnn_buffer buffers[MAX_CASE_BUFFERS];
     int buffer_count;
+    clcnn_conv2d_keep keep; /* conv2d's padded tensors, kept between its rows */
     void *arrays[MAX_CASE_ARRAYS];
     int array_count;
     int timing_runs;
@@ -56,6 +57,7 @@ static void release_case(checker *c)
 {
     for (int i = 0; i < c->buffer_count; i++)
         clcnn_buffer_release(&c->buffers[i]);
+    clcnn_conv2d_keep_release(&c->keep);
     for (int i = 0; i < c->array_count; i++)
         free(c->arrays[i]);
     c->buffer_count = c->array_count = 0;
@@ -330,20 +332,25 @@ static clcnn_status check_conv2d(checker *c, int N, int C, int H, int W, int OC,
     CLCNN_TRY(output(c, w_count, &DW));
     CLCNN_TRY(output(c, (size_t)OC, &DB));
 
+    /* as a layer runs them, keeping the padded x and dy from one op to the next; the last
+     * row pads afresh */
     begin_row(c, "conv2d", "forward", shape);
-    TIMED(c, clcnn_conv2d_forward(c->context, &s, X, Wt, B, Y));
+    TIMED(c, clcnn_conv2d_forward(c->context, &s, X, Wt, B, Y, &c->keep));
     CLCNN_TRY(compare(c, "y", Y, y_ref, y_count,
                       sum_tolerance((size_t)C * KH * KW + 1, y_ref, y_count), 2 * FLT_EPSILON));
     end_row(c);
 
     begin_row(c, "conv2d", "backward_data", shape);
-    TIMED(c, clcnn_conv2d_backward_data(c->context, &s, DY, Wt, DX));
+    TIMED(c, clcnn_conv2d_backward_data(c->context, &s, DY, Wt, DX, &c->keep));
     CLCNN_TRY(compare(c, "dx", DX, dx_ref, x_count,
                       sum_tolerance((size_t)OC * KH * KW, dx_ref, x_count), 2 * FLT_EPSILON));
     end_row(c);
 
     begin_row(c, "conv2d", "backward_weights", shape);
-    TIMED(c, clcnn_conv2d_backward_weights(c->context, &s, X, DY, DW));
+    CLCNN_TRY(clcnn_conv2d_backward_weights(c->context, &s, X, DY, DW, &c->keep));
+    CLCNN_TRY(compare(c, "dw", DW, dw_ref, w_count,
+                      sum_tolerance((size_t)N * s.OH * s.OW, dw_ref, w_count), 2 * FLT_EPSILON));
+    TIMED(c, clcnn_conv2d_backward_weights(c->context, &s, X, DY, DW, NULL));
     CLCNN_TRY(compare(c, "dw", DW, dw_ref, w_count,
                       sum_tolerance((size_t)N * s.OH * s.OW, dw_ref, w_count), 2 * FLT_EPSILON));
     end_row(c);
@@ -903,6 +910,8 @@ static clcnn_status run_small(checker *c)
     RUN_CASE(c, check_maxpool2d(c, 2, 3, 7, 13, 3, 1, CLCNN_PADDING_SAME, false));
     RUN_CASE(c, check_maxpool2d(c, 2, 3, 8, 7, 2, 2, CLCNN_PADDING_VALID, true));
     RUN_CASE(c, check_maxpool2d(c, 3, 5, 6, 10, 2, 2, CLCNN_PADDING_VALID, true));
+    /* runs of 4 windows: two whole runs and a last one of 1, in both directions */
+    RUN_CASE(c, check_maxpool2d(c, 2, 3, 4, 18, 2, 2, CLCNN_PADDING_VALID, true));
     RUN_CASE(c, check_avgpool2d(c, 1, 3, 7, 7, 2, 2, 2, CLCNN_PADDING_VALID));
     RUN_CASE(c, check_avgpool2d(c, 2, 5, 13, 13, 3, 3, 2, CLCNN_PADDING_SAME));
     RUN_CASE(c, check_avgpool2d(c, 2, 3, 7, 13, 3, 3, 1, CLCNN_PADDING_SAME));

@@ -91,20 +91,38 @@ static bool fast_3x3(const clcnn_conv2d_shape *s)
 static int tile_rows(int rows) { return (rows + 1) / 2 * 2; }
 static int tile_columns(int columns) { return (columns + 7) / 8 * 8; }
 
-/* source: [planes, H, W] -> scratch slot: [planes, HP, WP], shifted by (top, left), zeros around */
+void clcnn_conv2d_keep_release(clcnn_conv2d_keep *keep)
+{
+    clcnn_buffer_release(&keep->padded_input);
+    clcnn_buffer_release(&keep->padded_gradient);
+    keep->input_kept = keep->gradient_kept = false;
+}
+
+/* source: [planes, H, W] -> [planes, HP, WP], shifted by (top, left), zeros around, into
+ * `kept` when the layer keeps it (grown to fit), else into the scratch slot */
 static clcnn_status pad_planes(clcnn_context *context, cl_mem source, int planes, int H, int W,
-                               int top, int left, int HP, int WP, int slot, cl_mem *padded)
+                               int top, int left, int HP, int WP, int slot, clcnn_buffer *kept,
+                               cl_mem *padded)
 {
     size_t count = (size_t)planes * HP * WP;
-    CLCNN_TRY(clcnn_scratch(context, slot, count * sizeof(float), padded));
+    if (kept && kept->bytes < count * sizeof(float)) {
+        clcnn_buffer grown;
+        CLCNN_TRY(clcnn_buffer_create(context, count * sizeof(float), &grown));
+        clcnn_buffer_release(kept);
+        *kept = grown;
+    }
+    if (kept)
+        *padded = kept->mem;
+    else
+        CLCNN_TRY(clcnn_scratch(context, slot, count * sizeof(float), padded));
     cl_kernel kernel;
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_PAD, &kernel));
-    CLCNN_TRY(clcnn_set_args(context, kernel, 9, sizeof(cl_mem), &source, sizeof(cl_mem), padded,
-                             sizeof(int), &planes, sizeof(int), &H, sizeof(int), &W, sizeof(int),
-                             &top, sizeof(int), &left, sizeof(int), &HP, sizeof(int), &WP));
+    CLCNN_TRY(clcnn_set_args(context, kernel, 8, sizeof(cl_mem), &source, sizeof(cl_mem), padded,
+                             sizeof(int), &H, sizeof(int), &W, sizeof(int), &top, sizeof(int),
+                             &left, sizeof(int), &HP, sizeof(int), &WP));
     clcnn_profile_cost(context, 0.0, 4.0 * ((double)planes * H * W + (double)count));
     /* cl/conv2d.cl: a run of 8 columns per item */
-    return clcnn_launch_elementwise(context, kernel, (size_t)planes * HP * ((WP + 7) / 8));
+    return clcnn_launch_planes(context, kernel, (size_t)(WP + 7) / 8, (size_t)HP, (size_t)planes);
 }
 
 /* y: [N, OC, OH, OW] from xp: [N, C, tile_rows(OH) + 2, tile_columns(OW) + 2] */
@@ -123,12 +141,14 @@ static clcnn_status forward_3x3(clcnn_context *context, cl_mem xp, cl_mem w, cl_
 }
 
 static clcnn_status fast_forward(clcnn_context *context, const clcnn_conv2d_shape *s, cl_mem x,
-                                 cl_mem w, cl_mem b, cl_mem y)
+                                 cl_mem w, cl_mem b, cl_mem y, clcnn_conv2d_keep *keep)
 {
     cl_mem xp;
     CLCNN_TRY(pad_planes(context, x, s->N * s->C, s->H, s->W, s->pad_top, s->pad_left,
-                         tile_rows(s->OH) + 2, tile_columns(s->OW) + 2,
-                         CLCNN_SCRATCH_PADDED_INPUT, &xp));
+                         tile_rows(s->OH) + 2, tile_columns(s->OW) + 2, CLCNN_SCRATCH_PADDED_INPUT,
+                         keep ? &keep->padded_input : NULL, &xp));
+    if (keep)
+        keep->input_kept = true;
     declare_cost(context, s);
     return forward_3x3(context, xp, w, b, 1, y, s->N, s->C, s->OC, s->OH, s->OW);
 }
@@ -136,12 +156,14 @@ static clcnn_status fast_forward(clcnn_context *context, const clcnn_conv2d_shap
 /* dX is the stride-1 convolution of dy, padded so that row ih + kh' holds dy[ih + pad - 2 + kh'],
  * with the taps reversed and the channels swapped. */
 static clcnn_status fast_backward_data(clcnn_context *context, const clcnn_conv2d_shape *s,
-                                       cl_mem dy, cl_mem w, cl_mem dx)
+                                       cl_mem dy, cl_mem w, cl_mem dx, clcnn_conv2d_keep *keep)
 {
     cl_mem dyp, flipped;
     CLCNN_TRY(pad_planes(context, dy, s->N * s->OC, s->OH, s->OW, 2 - s->pad_top, 2 - s->pad_left,
                          tile_rows(s->H) + 2, tile_columns(s->W) + 2, CLCNN_SCRATCH_PADDED_GRADIENT,
-                         &dyp));
+                         keep ? &keep->padded_gradient : NULL, &dyp));
+    if (keep)
+        keep->gradient_kept = true;
     size_t weights = (size_t)s->OC * s->C * 9;
     CLCNN_TRY(clcnn_scratch(context, CLCNN_SCRATCH_FLIPPED_WEIGHTS, weights * sizeof(float),
                             &flipped));
@@ -149,38 +171,55 @@ static clcnn_status fast_backward_data(clcnn_context *context, const clcnn_conv2
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_FLIP_3X3, &kernel));
     CLCNN_TRY(clcnn_set_args(context, kernel, 4, sizeof(cl_mem), &w, sizeof(cl_mem), &flipped,
                              sizeof(int), &s->OC, sizeof(int), &s->C));
-    CLCNN_TRY(clcnn_launch_elementwise(context, kernel, weights));
+    CLCNN_TRY(clcnn_launch_planes(context, kernel, (size_t)s->OC * 9, 1, (size_t)s->C));
     declare_cost(context, s);
     return forward_3x3(context, dyp, flipped, flipped, 0, dx, s->N, s->OC, s->C, s->H, s->W);
 }
 
-/* The kernel sums over whole tiles: where OH x OW is not, dy is padded with zeros to the tiles,
- * so the pixels outside the output contribute nothing. */
+/* The kernel sums over whole tiles: where OH x OW is not, dy is read from a zero-padded copy
+ * that covers the tiles, so the pixels outside the output contribute nothing. That copy is
+ * dX's padded dy where the layer kept it (dy at row dy_top, column dy_left of each plane:
+ * zeros follow it for at least a tile), else dy padded to the tiles here. */
 static clcnn_status fast_backward_weights(clcnn_context *context, const clcnn_conv2d_shape *s,
-                                          cl_mem x, cl_mem dy, cl_mem dw)
+                                          cl_mem x, cl_mem dy, cl_mem dw, clcnn_conv2d_keep *keep)
 {
     const int OHT = tile_rows(s->OH), OWT = tile_columns(s->OW);
     cl_mem xp, dyp = dy;
-    CLCNN_TRY(pad_planes(context, x, s->N * s->C, s->H, s->W, s->pad_top, s->pad_left, OHT + 2,
-                         OWT + 2, CLCNN_SCRATCH_PADDED_INPUT, &xp));
-    if (OHT != s->OH || OWT != s->OW)
+    int dy_top = 0, dy_left = 0, DYH = s->OH, DYW = s->OW;
+    if (keep && keep->input_kept)
+        xp = keep->padded_input.mem;
+    else
+        CLCNN_TRY(pad_planes(context, x, s->N * s->C, s->H, s->W, s->pad_top, s->pad_left, OHT + 2,
+                             OWT + 2, CLCNN_SCRATCH_PADDED_INPUT, NULL, &xp));
+    if (keep && keep->gradient_kept) {
+        dyp = keep->padded_gradient.mem;
+        dy_top = 2 - s->pad_top, dy_left = 2 - s->pad_left;
+        DYH = tile_rows(s->H) + 2, DYW = tile_columns(s->W) + 2;
+    } else if (OHT != s->OH || OWT != s->OW) {
         CLCNN_TRY(pad_planes(context, dy, s->N * s->OC, s->OH, s->OW, 0, 0, OHT, OWT,
-                             CLCNN_SCRATCH_PADDED_GRADIENT, &dyp));
+                             CLCNN_SCRATCH_PADDED_GRADIENT, NULL, &dyp));
+        DYH = OHT, DYW = OWT;
+    }
+    if (keep)
+        keep->input_kept = keep->gradient_kept = false;
     cl_kernel kernel;
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3_FAST, &kernel));
-    CLCNN_TRY(clcnn_set_args(context, kernel, 8, sizeof(cl_mem), &xp, sizeof(cl_mem), &dyp,
+    CLCNN_TRY(clcnn_set_args(context, kernel, 12, sizeof(cl_mem), &xp, sizeof(cl_mem), &dyp,
                              sizeof(cl_mem), &dw, sizeof(int), &s->N, sizeof(int), &s->C,
-                             sizeof(int), &s->OC, sizeof(int), &OHT, sizeof(int), &OWT));
+                             sizeof(int), &s->OC, sizeof(int), &OHT, sizeof(int), &OWT,
+                             sizeof(int), &dy_top, sizeof(int), &dy_left, sizeof(int), &DYH,
+                             sizeof(int), &DYW));
     declare_cost(context, s);
-    return clcnn_launch_items(context, kernel, (size_t)(s->OC + 1) / 2 * s->C,
-                              (size_t)context->tuning.values.conv2d_3x3_work_group);
+    /* few input channels (the first layer's 3) make few, long items */
+    return clcnn_launch_spread(context, kernel, (size_t)(s->OC + 1) / 2 * s->C,
+                               (size_t)context->tuning.values.conv2d_3x3_work_group);
 }
 
 /* ---- dispatch --------------------------------------------------------------------------------- */
 
 clcnn_status clcnn_conv2d_forward(clcnn_context *context, const clcnn_conv2d_shape *s,
                                   const clcnn_buffer *x, const clcnn_buffer *w,
-                                  const clcnn_buffer *b, clcnn_buffer *y)
+                                  const clcnn_buffer *b, clcnn_buffer *y, clcnn_conv2d_keep *keep)
 {
     CLCNN_TRY(clcnn_require_bytes("conv2d_forward", "x", x, input_count(s), sizeof(float)));
     CLCNN_TRY(clcnn_require_bytes("conv2d_forward", "w", w, weight_count(s), sizeof(float)));
@@ -191,7 +230,7 @@ clcnn_status clcnn_conv2d_forward(clcnn_context *context, const clcnn_conv2d_sha
         return CLCNN_OK;
     }
     if (fast_3x3(s))
-        return fast_forward(context, s, x->mem, w->mem, b->mem, y->mem);
+        return fast_forward(context, s, x->mem, w->mem, b->mem, y->mem, keep);
     /* cl/conv2d.cl: OC_BLOCK output channels per work-item */
     size_t channel_blocks = (size_t)(s->OC + 3) / 4;
     return launch_conv2d(context, CLCNN_KERNEL_CONV2D_FORWARD, s, x->mem, w->mem, b->mem, y->mem,
@@ -200,7 +239,7 @@ clcnn_status clcnn_conv2d_forward(clcnn_context *context, const clcnn_conv2d_sha
 
 clcnn_status clcnn_conv2d_backward_data(clcnn_context *context, const clcnn_conv2d_shape *s,
                                         const clcnn_buffer *dy, const clcnn_buffer *w,
-                                        clcnn_buffer *dx)
+                                        clcnn_buffer *dx, clcnn_conv2d_keep *keep)
 {
     CLCNN_TRY(clcnn_require_bytes("conv2d_backward_data", "dy", dy, output_count(s), sizeof(float)));
     CLCNN_TRY(clcnn_require_bytes("conv2d_backward_data", "w", w, weight_count(s), sizeof(float)));
@@ -210,7 +249,7 @@ clcnn_status clcnn_conv2d_backward_data(clcnn_context *context, const clcnn_conv
         return CLCNN_OK;
     }
     if (fast_3x3(s))
-        return fast_backward_data(context, s, dy->mem, w->mem, dx->mem);
+        return fast_backward_data(context, s, dy->mem, w->mem, dx->mem, keep);
     /* cl/conv2d.cl: C_BLOCK input channels per work-item */
     size_t channel_blocks = (size_t)(s->C + 3) / 4;
     return launch_conv2d(context, CLCNN_KERNEL_CONV2D_BACKWARD_DATA, s, dy->mem, w->mem, dx->mem,
@@ -219,7 +258,7 @@ clcnn_status clcnn_conv2d_backward_data(clcnn_context *context, const clcnn_conv
 
 clcnn_status clcnn_conv2d_backward_weights(clcnn_context *context, const clcnn_conv2d_shape *s,
                                            const clcnn_buffer *x, const clcnn_buffer *dy,
-                                           clcnn_buffer *dw)
+                                           clcnn_buffer *dw, clcnn_conv2d_keep *keep)
 {
     CLCNN_TRY(clcnn_require_bytes("conv2d_backward_weights", "x", x, input_count(s), sizeof(float)));
     CLCNN_TRY(clcnn_require_bytes("conv2d_backward_weights", "dy", dy, output_count(s), sizeof(float)));
@@ -229,7 +268,7 @@ clcnn_status clcnn_conv2d_backward_weights(clcnn_context *context, const clcnn_c
         return CLCNN_OK;
     }
     if (fast_3x3(s))
-        return fast_backward_weights(context, s, x->mem, dy->mem, dw->mem);
+        return fast_backward_weights(context, s, x->mem, dy->mem, dw->mem, keep);
     if (s->KH == 3 && s->KW == 3) /* one work-group per (oc, c) pair */
         return launch_conv2d(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3, s, x->mem, dy->mem,
                              dw->mem, NULL, (size_t)s->OC * s->C);
@@ -252,5 +291,7 @@ clcnn_status clcnn_conv2d_backward_bias(clcnn_context *context, const clcnn_conv
                              sizeof(int), &s->N, sizeof(int), &s->OC, sizeof(int), &s->OH,
                              sizeof(int), &s->OW));
     clcnn_profile_cost(context, (double)output_count(s), 4.0 * (double)output_count(s));
-    return clcnn_launch_elementwise(context, kernel, (size_t)s->OC);
+    /* an item per channel, each summing N planes */
+    return clcnn_launch_spread(context, kernel, (size_t)s->OC,
+                               (size_t)context->tuning.values.elementwise_work_group);
 }

@@ -155,7 +155,7 @@ clcnn_status clcnn_dense_backward_data(clcnn_context *context, const clcnn_dense
         CLCNN_TRY(clcnn_set_args(context, kernel, 4, sizeof(cl_mem), &w->mem, sizeof(cl_mem),
                                  &transposed, sizeof(int), &s->I, sizeof(int), &s->O));
         clcnn_profile_cost(context, 0.0, 8.0 * s->I * s->O);
-        CLCNN_TRY(clcnn_launch_elementwise(context, kernel, (size_t)s->I * s->O));
+        CLCNN_TRY(clcnn_launch_planes(context, kernel, (size_t)s->I, (size_t)s->O, 1));
         /* dx[N, I] = dy[N, O] wt[O, I] */
         return own_gemm(context, dy->mem, transposed, dx->mem, s->N, s->I, s->O, s->O, 1);
     }

@@ -339,6 +339,10 @@ clcnn_status clcnn_launch_items(clcnn_context *context, cl_kernel kernel, size_t
                                 size_t local_size);
 clcnn_status clcnn_launch_groups(clcnn_context *context, cl_kernel kernel, size_t groups,
                                  size_t local_size);
+/* clcnn_launch_items with local_size halved (down to 1) until every compute unit gets two
+ * work-groups: for launches of few, long work-items, which one group would leave to one core. */
+clcnn_status clcnn_launch_spread(clcnn_context *context, cl_kernel kernel, size_t items,
+                                 size_t local_size);
 /* clcnn_launch_items in groups of the device's tuned element-wise work-group size. */
 clcnn_status clcnn_launch_elementwise(clcnn_context *context, cl_kernel kernel, size_t items);
 

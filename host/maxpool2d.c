@@ -60,9 +60,11 @@ clcnn_status clcnn_maxpool2d_forward(clcnn_context *context, const clcnn_pool2d_
         clcnn_ref_maxpool2d_forward(s, x->host, y->host, argmax->host);
         return CLCNN_OK;
     }
-    return launch_pool(context, seed_windows(s) ? CLCNN_KERNEL_MAXPOOL2D_FORWARD_2X2
-                                                : CLCNN_KERNEL_MAXPOOL2D_FORWARD,
-                       s, x->mem, y->mem, argmax->mem, s->OW, s->OH);
+    if (seed_windows(s)) /* cl/maxpool2d.cl: runs of 4 windows */
+        return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_FORWARD_2X2, s, x->mem, y->mem,
+                           argmax->mem, (s->OW + 3) / 4, s->OH);
+    return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_FORWARD, s, x->mem, y->mem, argmax->mem,
+                       s->OW, s->OH);
 }
 
 clcnn_status clcnn_maxpool2d_backward(clcnn_context *context, const clcnn_pool2d_shape *s,
@@ -78,7 +80,7 @@ clcnn_status clcnn_maxpool2d_backward(clcnn_context *context, const clcnn_pool2d
     }
     if (seed_windows(s) && s->H == 2 * s->OH && s->W == 2 * s->OW)
         return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_BACKWARD_2X2, s, dy->mem, argmax->mem,
-                           dx->mem, s->OW, s->OH);
+                           dx->mem, (s->OW + 3) / 4, s->OH);
     if (s->KH == s->stride_h && s->KW == s->stride_w && s->pad_top == 0 && s->pad_left == 0)
         return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_BACKWARD_TILED, s, dy->mem, argmax->mem,
                            dx->mem, (s->W + s->KW - 1) / s->KW, (s->H + s->KH - 1) / s->KH);

@@ -34,18 +34,29 @@ clcnn_status clcnn_conv2d_shape_make(int N, int C, int H, int W, int OC, int KH,
                                      int stride_h, int stride_w, clcnn_padding padding,
                                      clcnn_conv2d_shape *shape);
 
+/* What a conv2d layer keeps from one pass of a step to the next, so that the 3x3 fast path
+ * pads each tensor once: forward leaves x padded in padded_input, backward_data leaves dy
+ * padded in padded_gradient, and backward_weights reads them (then forgets both) instead of
+ * padding x and dy again. The caller runs them in that order on the same x and dy; every op
+ * also takes NULL and pads afresh. Zero-initialise; the buffers grow on demand. */
+typedef struct clcnn_conv2d_keep {
+    clcnn_buffer padded_input, padded_gradient;
+    bool input_kept, gradient_kept;
+} clcnn_conv2d_keep;
+void clcnn_conv2d_keep_release(clcnn_conv2d_keep *keep);
+
 clcnn_status clcnn_conv2d_forward(clcnn_context *context, const clcnn_conv2d_shape *shape,
                                   const clcnn_buffer *x, const clcnn_buffer *w,
-                                  const clcnn_buffer *b, clcnn_buffer *y);
+                                  const clcnn_buffer *b, clcnn_buffer *y, clcnn_conv2d_keep *keep);
 /* dx: [N, C, H, W] from dy: [N, OC, OH, OW] */
 clcnn_status clcnn_conv2d_backward_data(clcnn_context *context, const clcnn_conv2d_shape *shape,
                                         const clcnn_buffer *dy, const clcnn_buffer *w,
-                                        clcnn_buffer *dx);
+                                        clcnn_buffer *dx, clcnn_conv2d_keep *keep);
 /* dw: [OC, C, KH, KW], a sum over N*OH*OW terms */
 clcnn_status clcnn_conv2d_backward_weights(clcnn_context *context,
                                            const clcnn_conv2d_shape *shape,
                                            const clcnn_buffer *x, const clcnn_buffer *dy,
-                                           clcnn_buffer *dw);
+                                           clcnn_buffer *dw, clcnn_conv2d_keep *keep);
 /* db: [OC] */
 clcnn_status clcnn_conv2d_backward_bias(clcnn_context *context, const clcnn_conv2d_shape *shape,
                                         const clcnn_buffer *dy, clcnn_buffer *db);

@@ -68,7 +68,9 @@ static clcnn_status forward(clcnn_layer_state *state, const clcnn_step *step,
     clcnn_conv2d_shape shape;
     CLCNN_TRY(shape_of(node, step->N, &shape));
     const clcnn_buffer *bias = node->args.use_bias ? &state->params[1] : &state->scratch;
-    CLCNN_TRY(clcnn_conv2d_forward(state->context, &shape, x[0], &state->params[0], bias, y));
+    /* validation's forward keeps its padded x too: the next training forward replaces it */
+    CLCNN_TRY(clcnn_conv2d_forward(state->context, &shape, x[0], &state->params[0], bias, y,
+                                   &state->conv2d));
     return clcnn_layer_activate(state, node->args.activation,
                                 step->N * (int)clcnn_shape_count(node->out), y);
 }
@@ -82,11 +84,14 @@ static clcnn_status backward(clcnn_layer_state *state, const clcnn_step *step,
     CLCNN_TRY(shape_of(node, step->N, &shape));
     CLCNN_TRY(clcnn_layer_deactivate(state, node->args.activation,
                                      step->N * (int)clcnn_shape_count(node->out), y, dy));
-    CLCNN_TRY(clcnn_conv2d_backward_weights(state->context, &shape, x[0], dy, &state->grads[0]));
+    /* dX first: dW reads the padded dy it leaves (and the padded x forward left) */
+    if (dx[0])
+        CLCNN_TRY(clcnn_conv2d_backward_data(state->context, &shape, dy, &state->params[0], dx[0],
+                                             &state->conv2d));
+    CLCNN_TRY(clcnn_conv2d_backward_weights(state->context, &shape, x[0], dy, &state->grads[0],
+                                            &state->conv2d));
     if (node->args.use_bias)
         CLCNN_TRY(clcnn_conv2d_backward_bias(state->context, &shape, dy, &state->grads[1]));
-    if (dx[0])
-        CLCNN_TRY(clcnn_conv2d_backward_data(state->context, &shape, dy, &state->params[0], dx[0]));
     return CLCNN_OK;
 }
 

@@ -103,6 +103,7 @@ typedef struct clcnn_layer_state {
     clcnn_context *context;
     clcnn_buffer params[CLCNN_MAX_PARAMS], grads[CLCNN_MAX_PARAMS];
     clcnn_buffer scratch;
+    clcnn_conv2d_keep conv2d; /* conv2d's padded tensors, kept from forward to backward */
 } clcnn_layer_state;
 
 struct clcnn_layer_kind {

@@ -297,6 +297,7 @@ void clcnn_trainer_destroy(clcnn_trainer *t)
             clcnn_buffer_release(&s->layer.grads[p]);
         }
         clcnn_buffer_release(&s->layer.scratch);
+        clcnn_conv2d_keep_release(&s->layer.conv2d);
         clcnn_buffer_release(&s->own_y);
         clcnn_buffer_release(&s->own_dy);
     }
