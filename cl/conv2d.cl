@@ -289,9 +289,11 @@ __kernel void conv2d_forward_3x3(__global const float *xp, __global const float 
             #pragma unroll
             for (int k = 0; k < 8; k++) {
                 __global const float *tap = weights[k] + c * 9 + kw;
-                const float w0 = tap[0], w1 = tap[3], w2 = tap[6];
-                upper[k] += r0 * w0 + r1 * w1 + r2 * w2;
-                lower[k] += r1 * w0 + r2 * w1 + r3 * w2;
+                const float8 w0 = (float8)(tap[0]), w1 = (float8)(tap[3]), w2 = (float8)(tap[6]);
+                /* one fma per product into the accumulator: a sum of products added at the
+                 * end would cost a multiply and an add more */
+                upper[k] = fma(r2, w2, fma(r1, w1, fma(r0, w0, upper[k])));
+                lower[k] = fma(r3, w2, fma(r2, w1, fma(r1, w0, lower[k])));
             }
         }
     }
@@ -352,12 +354,12 @@ __kernel void conv2d_backward_weights_3x3_fast(__global const float *xp, __globa
                     const float8 r0 = vload8(0, rows + ow0 + kw), r1 = vload8(0, rows + WP + ow0 + kw);
                     const float8 r2 = vload8(0, rows + 2 * WP + ow0 + kw);
                     const float8 r3 = vload8(0, rows + 3 * WP + ow0 + kw);
-                    sum0[kw] += upper0 * r0 + lower0 * r1;
-                    sum0[3 + kw] += upper0 * r1 + lower0 * r2;
-                    sum0[6 + kw] += upper0 * r2 + lower0 * r3;
-                    sum1[kw] += upper1 * r0 + lower1 * r1;
-                    sum1[3 + kw] += upper1 * r1 + lower1 * r2;
-                    sum1[6 + kw] += upper1 * r2 + lower1 * r3;
+                    sum0[kw] = fma(lower0, r1, fma(upper0, r0, sum0[kw]));
+                    sum0[3 + kw] = fma(lower0, r2, fma(upper0, r1, sum0[3 + kw]));
+                    sum0[6 + kw] = fma(lower0, r3, fma(upper0, r2, sum0[6 + kw]));
+                    sum1[kw] = fma(lower1, r1, fma(upper1, r0, sum1[kw]));
+                    sum1[3 + kw] = fma(lower1, r2, fma(upper1, r1, sum1[3 + kw]));
+                    sum1[6 + kw] = fma(lower1, r3, fma(upper1, r2, sum1[6 + kw]));
                 }
             }
         }
