@@ -46,6 +46,12 @@ __kernel void avgpool2d_backward(__global const float *dy, __global float *dx,
     const size_t plane = get_global_id(2);
     if (iw >= W || ih >= H)
         return;
+    if (OH == 1 && OW == 1) { /* one window (global pooling's): no divisions to find it */
+        WINDOW(0, 0);
+        const bool covered = ih >= h0 && ih < h1 && iw >= w0 && iw < w1;
+        dx[(plane * H + ih) * W + iw] = covered ? dy[plane] / (float)((h1 - h0) * (w1 - w0)) : 0.0f;
+        return;
+    }
     /* windows covering ih: oh*stride_h - pad_top <= ih < oh*stride_h - pad_top + KH */
     const int oh_low_scaled = ih + pad_top - KH + 1;
     const int oh_first = oh_low_scaled <= 0 ? 0 : (oh_low_scaled + stride_h - 1) / stride_h;

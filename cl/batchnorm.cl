@@ -86,24 +86,22 @@ __kernel void batchnorm_moving_statistics(__global float *stats,
 }
 
 /* A work-item per run of 8 values of a plane, the last run of each plane shorter where HW is
- * not a multiple of 8: one channel per item, whole vectors where they fit. Items: N * C *
- * ceil(HW / 8). */
-#define PLANE_RUN(plane, c, first, length)                                                   \
-    const int runs_ = (HW + 7) / 8;                                                          \
-    const size_t item_ = get_global_id(0);                                                   \
-    if (item_ >= (size_t)planes * runs_)                                                     \
+ * not a multiple of 8: one channel per item, whole vectors where they fit. On a 3-D range
+ * [N][C][ceil(HW / 8)] (clcnn_launch_planes): a division per item would cost more than its
+ * arithmetic. */
+#define PLANE_RUN(c, first, length)                                                          \
+    const int run_ = (int)get_global_id(0) * 8, c = (int)get_global_id(1);                   \
+    if (run_ >= HW || c >= C)                                                                \
         return;                                                                              \
-    const size_t plane = item_ / runs_;                                                      \
-    const int c = (int)(plane % C);                                                          \
-    const size_t first = plane * HW + (size_t)(item_ % runs_) * 8;                           \
-    const int length = min(8, HW - (int)(item_ % runs_) * 8)
+    const size_t first = (get_global_id(2) * C + c) * HW + run_;                             \
+    const int length = min(8, HW - run_)
 
 /* y = gamma * (x - mean) / sqrt(variance + epsilon) + beta */
 __kernel void batchnorm_forward(__global const float *x, __global const float *stats,
                                 __global const float *gamma, __global const float *beta,
-                                __global float *y, const int planes, const int C, const int HW)
+                                __global float *y, const int C, const int HW)
 {
-    PLANE_RUN(plane, c, first, length);
+    PLANE_RUN(c, first, length);
     const float scale = gamma[c] * stats[C + c], shift = beta[c] - scale * stats[c];
     if (length == 8) {
         vstore8(vload8(0, x + first) * scale + shift, 0, y + first);
@@ -155,10 +153,9 @@ __kernel void batchnorm_backward_parameters(__global const float *sums, __global
 __kernel void batchnorm_backward_data(__global const float *x, __global const float *dy,
                                       __global const float *stats, __global const float *gamma,
                                       __global const float *dgamma, __global const float *dbeta,
-                                      __global float *dx, const int N, const int planes,
-                                      const int C, const int HW)
+                                      __global float *dx, const int N, const int C, const int HW)
 {
-    PLANE_RUN(plane, c, first, length);
+    PLANE_RUN(c, first, length);
     const float M = (float)N * (float)HW, mean = stats[c], inverse = stats[C + c];
     const float scale = gamma[c] * inverse / M;
     if (length == 8) {

@@ -5,9 +5,12 @@
 static size_t element_count(const clcnn_batchnorm_shape *s) { return (size_t)s->N * s->C * s->HW; }
 
 /* The items of the element-wise kernels: a run of up to 8 values of one plane each. */
-static size_t plane_runs(const clcnn_batchnorm_shape *s)
+/* the element-wise kernels' range: runs of 8 values of each plane (cl/batchnorm.cl) */
+static clcnn_status launch_plane_runs(clcnn_context *context, cl_kernel kernel,
+                                      const clcnn_batchnorm_shape *s)
 {
-    return (size_t)s->N * s->C * (size_t)((s->HW + 7) / 8);
+    return clcnn_launch_planes(context, kernel, (size_t)(s->HW + 7) / 8, (size_t)s->C,
+                               (size_t)s->N);
 }
 
 /* The per-plane sums of the two-stage reductions: [N * C, 2] in scratch. */
@@ -73,12 +76,11 @@ clcnn_status clcnn_batchnorm_forward(clcnn_context *context, const clcnn_batchno
         CLCNN_TRY(clcnn_launch_elementwise(context, kernel, C));
     }
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_FORWARD, &kernel));
-    CLCNN_TRY(clcnn_set_args(context, kernel, 8, sizeof(cl_mem), &x->mem, sizeof(cl_mem),
+    CLCNN_TRY(clcnn_set_args(context, kernel, 7, sizeof(cl_mem), &x->mem, sizeof(cl_mem),
                              &stats->mem, sizeof(cl_mem), &gamma->mem, sizeof(cl_mem), &beta->mem,
-                             sizeof(cl_mem), &y->mem, sizeof(int), &planes, sizeof(int), &s->C,
-                             sizeof(int), &s->HW));
+                             sizeof(cl_mem), &y->mem, sizeof(int), &s->C, sizeof(int), &s->HW));
     clcnn_profile_cost(context, 2.0 * (double)count, 8.0 * (double)count);
-    return clcnn_launch_elementwise(context, kernel, plane_runs(s));
+    return launch_plane_runs(context, kernel, s);
 }
 
 clcnn_status clcnn_batchnorm_backward(clcnn_context *context, const clcnn_batchnorm_shape *s,
@@ -120,11 +122,11 @@ clcnn_status clcnn_batchnorm_backward(clcnn_context *context, const clcnn_batchn
     if (!dx)
         return CLCNN_OK;
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_BACKWARD_DATA, &kernel));
-    CLCNN_TRY(clcnn_set_args(context, kernel, 11, sizeof(cl_mem), &x->mem, sizeof(cl_mem),
+    CLCNN_TRY(clcnn_set_args(context, kernel, 10, sizeof(cl_mem), &x->mem, sizeof(cl_mem),
                              &dy->mem, sizeof(cl_mem), &stats->mem, sizeof(cl_mem), &gamma->mem,
                              sizeof(cl_mem), &dgamma->mem, sizeof(cl_mem), &dbeta->mem,
-                             sizeof(cl_mem), &dx->mem, sizeof(int), &s->N, sizeof(int), &planes,
-                             sizeof(int), &s->C, sizeof(int), &s->HW));
+                             sizeof(cl_mem), &dx->mem, sizeof(int), &s->N, sizeof(int), &s->C,
+                             sizeof(int), &s->HW));
     clcnn_profile_cost(context, 6.0 * (double)count, 12.0 * (double)count);
-    return clcnn_launch_elementwise(context, kernel, plane_runs(s));
+    return launch_plane_runs(context, kernel, s);
 }

@@ -916,6 +916,7 @@ static clcnn_status run_small(checker *c)
     RUN_CASE(c, check_avgpool2d(c, 2, 5, 13, 13, 3, 3, 2, CLCNN_PADDING_SAME));
     RUN_CASE(c, check_avgpool2d(c, 2, 3, 7, 13, 3, 3, 1, CLCNN_PADDING_SAME));
     RUN_CASE(c, check_avgpool2d(c, 3, 7, 5, 9, 5, 9, 1, CLCNN_PADDING_VALID)); /* global */
+    RUN_CASE(c, check_avgpool2d(c, 2, 3, 3, 5, 2, 4, 2, CLCNN_PADDING_VALID)); /* one window, not all */
     RUN_CASE(c, check_batchnorm(c, 1, 3, 7 * 7));
     RUN_CASE(c, check_batchnorm(c, 5, 6, 9 * 13));
     RUN_CASE(c, check_batchnorm(c, 7, 130, 1)); /* after a dense layer */
