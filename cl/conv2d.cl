@@ -250,7 +250,7 @@ __kernel void conv2d_flip_3x3(__global const float *w, __global float *wf, const
 }
 
 /* xp: [N, C, OHT + 2, OWT + 2] padded input (see above), w: [OC, C, 3, 3], b: [OC] (used when
- * use_bias), y: [N, OC, OH, OW]. Each work-item computes a tile of 2 rows x 8 pixels x 8 output
+ * use_bias), y: [N, OC, OH, OW], ReLU applied when relu. Each work-item computes a tile of 2 rows x 8 pixels x 8 output
  * channels in 16 float8 registers: per input channel it loads the 4 padded rows the tile touches
  * at 3 offsets each (12 vectors) and 72 weights for 1,152 multiply-adds, so the loads no longer
  * hold back the multiply-adds. Items: N * ceil(OC / 8) * OHT / 2 * OWT / 8. A last partial
@@ -259,7 +259,7 @@ __kernel void conv2d_flip_3x3(__global const float *w, __global float *wf, const
 __kernel void conv2d_forward_3x3(__global const float *xp, __global const float *w,
                                  __global const float *b, __global float *y, const int N,
                                  const int C, const int OC, const int OH, const int OW,
-                                 const int use_bias)
+                                 const int use_bias, const int relu)
 {
     const int column_blocks = (OW + 7) / 8, row_pairs = (OH + 1) / 2, channel_blocks = (OC + 7) / 8;
     const size_t index = get_global_id(0);
@@ -299,6 +299,10 @@ __kernel void conv2d_forward_3x3(__global const float *xp, __global const float 
     }
     const bool whole_width = ow0 + 8 <= OW, second_row = oh0 + 1 < OH;
     for (int k = 0; k < 8 && oc0 + k < OC; k++) {
+        if (relu) { /* activation_forward's ReLU: negatives to 0, NaN kept */
+            upper[k] = select(upper[k], (float8)(0.0f), isless(upper[k], (float8)(0.0f)));
+            lower[k] = select(lower[k], (float8)(0.0f), isless(lower[k], (float8)(0.0f)));
+        }
         __global float *out = y + (((size_t)n * OC + oc0 + k) * OH + oh0) * OW + ow0;
         if (whole_width) {
             vstore8(upper[k], 0, out);
@@ -319,12 +323,15 @@ __kernel void conv2d_forward_3x3(__global const float *xp, __global const float 
 
 /* dW: xp: [N, C, OH + 2, OW + 2] padded input, dw: [OC, C, 3, 3], OH even, OW a multiple of 8;
  * dy[n][oc][r][q] at dyp[n][oc][dy_top + r][dy_left + q] of dyp: [N, OC, DYH, DYW], which holds
- * zeros wherever the layer's own output size (rounded up here to the tiles) ends. One work-item per (pair of output channels, input channel) accumulates
+ * zeros wherever the layer's own output size (rounded up here to the tiles) ends. With
+ * with_bias, db: [OC] = sum of dy too, from the dy vectors the items of input channel 0 load
+ * anyway. One work-item per (pair of output channels, input channel) accumulates
  * 2 x 9 taps over every N * OH row in float8 registers, two output rows at a time (the 4
  * padded rows they touch, at 3 offsets, serve 36 multiply-adds per 16 loads), then sums the
  * lanes in a fixed order. */
 __kernel void conv2d_backward_weights_3x3_fast(__global const float *xp, __global const float *dy,
-                                               __global float *dw, const int N, const int C,
+                                               __global float *dw, __global float *db,
+                                               const int with_bias, const int N, const int C,
                                                const int OC, const int OH, const int OW,
                                                const int dy_top, const int dy_left, const int DYH,
                                                const int DYW)
@@ -336,7 +343,8 @@ __kernel void conv2d_backward_weights_3x3_fast(__global const float *xp, __globa
     const int c = index % C, oc0 = index / C * 2;
     const int oc1 = min(oc0 + 1, OC - 1);
     const int HP = OH + 2, WP = OW + 2;
-    float8 sum0[9], sum1[9];
+    float8 sum0[9], sum1[9], bias0 = (float8)(0.0f), bias1 = (float8)(0.0f);
+    const bool bias = with_bias && c == 0;
     #pragma unroll
     for (int tap = 0; tap < 9; tap++)
         sum0[tap] = sum1[tap] = (float8)(0.0f);
@@ -348,6 +356,10 @@ __kernel void conv2d_backward_weights_3x3_fast(__global const float *xp, __globa
             for (int ow0 = 0; ow0 < OW; ow0 += 8) {
                 const float8 upper0 = vload8(0, g0 + ow0), lower0 = vload8(0, g0 + DYW + ow0);
                 const float8 upper1 = vload8(0, g1 + ow0), lower1 = vload8(0, g1 + DYW + ow0);
+                if (bias) {
+                    bias0 += upper0 + lower0;
+                    bias1 += upper1 + lower1;
+                }
                 #pragma unroll
                 for (int kw = 0; kw < 3; kw++) {
                     /* padded row r meets output row oh at tap (r, kw) and oh + 1 at (r - 1, kw) */
@@ -371,5 +383,12 @@ __kernel void conv2d_backward_weights_3x3_fast(__global const float *xp, __globa
         if (oc0 + 1 < OC)
             dw[((size_t)oc1 * C + c) * 9 + tap] =
                 ((b.s0 + b.s1) + (b.s2 + b.s3)) + ((b.s4 + b.s5) + (b.s6 + b.s7));
+    }
+    if (bias) {
+        db[oc0] = ((bias0.s0 + bias0.s1) + (bias0.s2 + bias0.s3)) +
+                  ((bias0.s4 + bias0.s5) + (bias0.s6 + bias0.s7));
+        if (oc0 + 1 < OC)
+            db[oc1] = ((bias1.s0 + bias1.s1) + (bias1.s2 + bias1.s3)) +
+                      ((bias1.s4 + bias1.s5) + (bias1.s6 + bias1.s7));
     }
 }

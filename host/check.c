@@ -322,7 +322,7 @@ static clcnn_status check_conv2d(checker *c, int N, int C, int H, int W, int OC,
     clcnn_ref_conv2d_backward_weights(&s, x, dy, dw_ref);
     clcnn_ref_conv2d_backward_bias(&s, dy, db_ref);
 
-    clcnn_buffer *X, *Wt, *B, *DY, *Y, *DX, *DW, *DB;
+    clcnn_buffer *X, *Wt, *B, *DY, *Y, *DX, *DW, *DB, *DB_WITH_DW;
     CLCNN_TRY(upload(c, x, x_count * sizeof(float), &X));
     CLCNN_TRY(upload(c, w, w_count * sizeof(float), &Wt));
     CLCNN_TRY(upload(c, b, (size_t)OC * sizeof(float), &B));
@@ -331,12 +331,25 @@ static clcnn_status check_conv2d(checker *c, int N, int C, int H, int W, int OC,
     CLCNN_TRY(output(c, x_count, &DX));
     CLCNN_TRY(output(c, w_count, &DW));
     CLCNN_TRY(output(c, (size_t)OC, &DB));
+    CLCNN_TRY(output(c, (size_t)OC, &DB_WITH_DW));
 
     /* as a layer runs them, keeping the padded x and dy from one op to the next; the last
      * row pads afresh */
     begin_row(c, "conv2d", "forward", shape);
     TIMED(c, clcnn_conv2d_forward(c->context, &s, X, Wt, B, Y, &c->keep));
     CLCNN_TRY(compare(c, "y", Y, y_ref, y_count,
+                      sum_tolerance((size_t)C * KH * KW + 1, y_ref, y_count), 2 * FLT_EPSILON));
+    end_row(c);
+
+    /* the fused ReLU (the layer's activation=relu): the reference's own ReLU of its y */
+    clcnn_conv2d_shape relu_shape = s;
+    relu_shape.relu = true;
+    float *y_relu_ref;
+    CLCNN_TRY(host_array(c, y_count, sizeof(float), (void **)&y_relu_ref));
+    clcnn_ref_conv2d_forward(&relu_shape, x, w, b, y_relu_ref);
+    begin_row(c, "conv2d", "forward_relu", shape);
+    TIMED(c, clcnn_conv2d_forward(c->context, &relu_shape, X, Wt, B, Y, NULL));
+    CLCNN_TRY(compare(c, "y", Y, y_relu_ref, y_count,
                       sum_tolerance((size_t)C * KH * KW + 1, y_ref, y_count), 2 * FLT_EPSILON));
     end_row(c);
 
@@ -347,10 +360,12 @@ static clcnn_status check_conv2d(checker *c, int N, int C, int H, int W, int OC,
     end_row(c);
 
     begin_row(c, "conv2d", "backward_weights", shape);
-    CLCNN_TRY(clcnn_conv2d_backward_weights(c->context, &s, X, DY, DW, &c->keep));
+    CLCNN_TRY(clcnn_conv2d_backward_weights(c->context, &s, X, DY, DW, DB_WITH_DW, &c->keep));
     CLCNN_TRY(compare(c, "dw", DW, dw_ref, w_count,
                       sum_tolerance((size_t)N * s.OH * s.OW, dw_ref, w_count), 2 * FLT_EPSILON));
-    TIMED(c, clcnn_conv2d_backward_weights(c->context, &s, X, DY, DW, NULL));
+    CLCNN_TRY(compare(c, "db", DB_WITH_DW, db_ref, (size_t)OC,
+                      sum_tolerance((size_t)N * s.OH * s.OW, db_ref, (size_t)OC), 2 * FLT_EPSILON));
+    TIMED(c, clcnn_conv2d_backward_weights(c->context, &s, X, DY, DW, NULL, NULL));
     CLCNN_TRY(compare(c, "dw", DW, dw_ref, w_count,
                       sum_tolerance((size_t)N * s.OH * s.OW, dw_ref, w_count), 2 * FLT_EPSILON));
     end_row(c);

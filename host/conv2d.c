@@ -127,14 +127,15 @@ static clcnn_status pad_planes(clcnn_context *context, cl_mem source, int planes
 
 /* y: [N, OC, OH, OW] from xp: [N, C, tile_rows(OH) + 2, tile_columns(OW) + 2] */
 static clcnn_status forward_3x3(clcnn_context *context, cl_mem xp, cl_mem w, cl_mem b,
-                                int use_bias, cl_mem y, int N, int C, int OC, int OH, int OW)
+                                int use_bias, int relu, cl_mem y, int N, int C, int OC, int OH,
+                                int OW)
 {
     cl_kernel kernel;
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_FORWARD_3X3, &kernel));
-    CLCNN_TRY(clcnn_set_args(context, kernel, 10, sizeof(cl_mem), &xp, sizeof(cl_mem), &w,
+    CLCNN_TRY(clcnn_set_args(context, kernel, 11, sizeof(cl_mem), &xp, sizeof(cl_mem), &w,
                              sizeof(cl_mem), &b, sizeof(cl_mem), &y, sizeof(int), &N, sizeof(int),
                              &C, sizeof(int), &OC, sizeof(int), &OH, sizeof(int), &OW, sizeof(int),
-                             &use_bias));
+                             &use_bias, sizeof(int), &relu));
     size_t items = (size_t)N * ((OC + 7) / 8) * (tile_rows(OH) / 2) * (tile_columns(OW) / 8);
     return clcnn_launch_items(context, kernel, items,
                               (size_t)context->tuning.values.conv2d_3x3_work_group);
@@ -150,7 +151,7 @@ static clcnn_status fast_forward(clcnn_context *context, const clcnn_conv2d_shap
     if (keep)
         keep->input_kept = true;
     declare_cost(context, s);
-    return forward_3x3(context, xp, w, b, 1, y, s->N, s->C, s->OC, s->OH, s->OW);
+    return forward_3x3(context, xp, w, b, 1, s->relu, y, s->N, s->C, s->OC, s->OH, s->OW);
 }
 
 /* dX is the stride-1 convolution of dy, padded so that row ih + kh' holds dy[ih + pad - 2 + kh'],
@@ -173,7 +174,7 @@ static clcnn_status fast_backward_data(clcnn_context *context, const clcnn_conv2
                              sizeof(int), &s->OC, sizeof(int), &s->C));
     CLCNN_TRY(clcnn_launch_planes(context, kernel, (size_t)s->OC * 9, 1, (size_t)s->C));
     declare_cost(context, s);
-    return forward_3x3(context, dyp, flipped, flipped, 0, dx, s->N, s->OC, s->C, s->H, s->W);
+    return forward_3x3(context, dyp, flipped, flipped, 0, 0, dx, s->N, s->OC, s->C, s->H, s->W);
 }
 
 /* The kernel sums over whole tiles: where OH x OW is not, dy is read from a zero-padded copy
@@ -181,7 +182,8 @@ static clcnn_status fast_backward_data(clcnn_context *context, const clcnn_conv2
  * dX's padded dy where the layer kept it (dy at row dy_top, column dy_left of each plane:
  * zeros follow it for at least a tile), else dy padded to the tiles here. */
 static clcnn_status fast_backward_weights(clcnn_context *context, const clcnn_conv2d_shape *s,
-                                          cl_mem x, cl_mem dy, cl_mem dw, clcnn_conv2d_keep *keep)
+                                          cl_mem x, cl_mem dy, cl_mem dw, cl_mem db,
+                                          clcnn_conv2d_keep *keep)
 {
     const int OHT = tile_rows(s->OH), OWT = tile_columns(s->OW);
     cl_mem xp, dyp = dy;
@@ -204,8 +206,12 @@ static clcnn_status fast_backward_weights(clcnn_context *context, const clcnn_co
         keep->input_kept = keep->gradient_kept = false;
     cl_kernel kernel;
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3_FAST, &kernel));
-    CLCNN_TRY(clcnn_set_args(context, kernel, 12, sizeof(cl_mem), &xp, sizeof(cl_mem), &dyp,
-                             sizeof(cl_mem), &dw, sizeof(int), &s->N, sizeof(int), &s->C,
+    const int with_bias = db != NULL;
+    if (!db)
+        db = dw; /* an unused argument still needs a buffer */
+    CLCNN_TRY(clcnn_set_args(context, kernel, 14, sizeof(cl_mem), &xp, sizeof(cl_mem), &dyp,
+                             sizeof(cl_mem), &dw, sizeof(cl_mem), &db, sizeof(int), &with_bias,
+                             sizeof(int), &s->N, sizeof(int), &s->C,
                              sizeof(int), &s->OC, sizeof(int), &OHT, sizeof(int), &OWT,
                              sizeof(int), &dy_top, sizeof(int), &dy_left, sizeof(int), &DYH,
                              sizeof(int), &DYW));
@@ -233,8 +239,12 @@ clcnn_status clcnn_conv2d_forward(clcnn_context *context, const clcnn_conv2d_sha
         return fast_forward(context, s, x->mem, w->mem, b->mem, y->mem, keep);
     /* cl/conv2d.cl: OC_BLOCK output channels per work-item */
     size_t channel_blocks = (size_t)(s->OC + 3) / 4;
-    return launch_conv2d(context, CLCNN_KERNEL_CONV2D_FORWARD, s, x->mem, w->mem, b->mem, y->mem,
-                         (size_t)s->N * channel_blocks * s->OH * s->OW);
+    CLCNN_TRY(launch_conv2d(context, CLCNN_KERNEL_CONV2D_FORWARD, s, x->mem, w->mem, b->mem,
+                            y->mem, (size_t)s->N * channel_blocks * s->OH * s->OW));
+    if (s->relu)
+        return clcnn_activation_forward(context, CLCNN_ACTIVATION_RELU, 0.0f, (int)output_count(s),
+                                        y, y);
+    return CLCNN_OK;
 }
 
 clcnn_status clcnn_conv2d_backward_data(clcnn_context *context, const clcnn_conv2d_shape *s,
@@ -258,22 +268,26 @@ clcnn_status clcnn_conv2d_backward_data(clcnn_context *context, const clcnn_conv
 
 clcnn_status clcnn_conv2d_backward_weights(clcnn_context *context, const clcnn_conv2d_shape *s,
                                            const clcnn_buffer *x, const clcnn_buffer *dy,
-                                           clcnn_buffer *dw, clcnn_conv2d_keep *keep)
+                                           clcnn_buffer *dw, clcnn_buffer *db,
+                                           clcnn_conv2d_keep *keep)
 {
     CLCNN_TRY(clcnn_require_bytes("conv2d_backward_weights", "x", x, input_count(s), sizeof(float)));
     CLCNN_TRY(clcnn_require_bytes("conv2d_backward_weights", "dy", dy, output_count(s), sizeof(float)));
     CLCNN_TRY(clcnn_require_bytes("conv2d_backward_weights", "dw", dw, weight_count(s), sizeof(float)));
-    if (context->reference) {
+    if (db)
+        CLCNN_TRY(clcnn_require_bytes("conv2d_backward_weights", "db", db, (size_t)s->OC, sizeof(float)));
+    if (context->reference)
         clcnn_ref_conv2d_backward_weights(s, x->host, dy->host, dw->host);
-        return CLCNN_OK;
-    }
-    if (fast_3x3(s))
-        return fast_backward_weights(context, s, x->mem, dy->mem, dw->mem, keep);
-    if (s->KH == 3 && s->KW == 3) /* one work-group per (oc, c) pair */
-        return launch_conv2d(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3, s, x->mem, dy->mem,
-                             dw->mem, NULL, (size_t)s->OC * s->C);
-    return launch_conv2d(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS, s, x->mem, dy->mem,
-                         dw->mem, NULL, weight_count(s));
+    else if (fast_3x3(s)) /* db in the same pass */
+        return fast_backward_weights(context, s, x->mem, dy->mem, dw->mem, db ? db->mem : NULL,
+                                     keep);
+    else if (s->KH == 3 && s->KW == 3) /* one work-group per (oc, c) pair */
+        CLCNN_TRY(launch_conv2d(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3, s, x->mem,
+                                dy->mem, dw->mem, NULL, (size_t)s->OC * s->C));
+    else
+        CLCNN_TRY(launch_conv2d(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS, s, x->mem, dy->mem,
+                                dw->mem, NULL, weight_count(s)));
+    return db ? clcnn_conv2d_backward_bias(context, s, dy, db) : CLCNN_OK;
 }
 
 clcnn_status clcnn_conv2d_backward_bias(clcnn_context *context, const clcnn_conv2d_shape *s,

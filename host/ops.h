@@ -26,6 +26,9 @@ typedef struct clcnn_conv2d_shape {
     int OH, OW;
     int stride_h, stride_w;
     int pad_top, pad_left; /* Keras 'same' puts the odd extra row/column at the bottom/right */
+    /* forward only: y = ReLU(conv) as activation_forward computes it (NaN kept), fused into
+     * the 3x3 kernels' stores; false from clcnn_conv2d_shape_make */
+    bool relu;
 } clcnn_conv2d_shape;
 
 /* Fills OH, OW and padding as Keras defines 'valid' and 'same'. Fails on non-positive sizes
@@ -52,11 +55,13 @@ clcnn_status clcnn_conv2d_forward(clcnn_context *context, const clcnn_conv2d_sha
 clcnn_status clcnn_conv2d_backward_data(clcnn_context *context, const clcnn_conv2d_shape *shape,
                                         const clcnn_buffer *dy, const clcnn_buffer *w,
                                         clcnn_buffer *dx, clcnn_conv2d_keep *keep);
-/* dw: [OC, C, KH, KW], a sum over N*OH*OW terms */
+/* dw: [OC, C, KH, KW], a sum over N*OH*OW terms; and db: [OC] unless NULL, summed in the same
+ * pass on the 3x3 path (else by conv2d_backward_bias) */
 clcnn_status clcnn_conv2d_backward_weights(clcnn_context *context,
                                            const clcnn_conv2d_shape *shape,
                                            const clcnn_buffer *x, const clcnn_buffer *dy,
-                                           clcnn_buffer *dw, clcnn_conv2d_keep *keep);
+                                           clcnn_buffer *dw, clcnn_buffer *db,
+                                           clcnn_conv2d_keep *keep);
 /* db: [OC] */
 clcnn_status clcnn_conv2d_backward_bias(clcnn_context *context, const clcnn_conv2d_shape *shape,
                                         const clcnn_buffer *dy, clcnn_buffer *db);

@@ -172,8 +172,8 @@ cp "$work/run/report.txt" "$work/run-report.txt"
     && grep -q "cross-check at step 24: 130 tensors" "$work/checked-resnet.log" \
     && pass "--crosscheck-every passes on the residual recipe" || fail "--crosscheck-every on the residual recipe: $(tail -3 "$work/checked-resnet.log")"
 cp -r "$(dirname "$0")/../cl" "$work/mutant-cl"
-sed -i 's/upper\[k\] += r0 \* w0/upper[k] += 1.01f * r0 * w0/' "$work/mutant-cl/conv2d.cl"
-grep -q "1.01f \* r0 \* w0" "$work/mutant-cl/conv2d.cl" || fail "the conv2d mutation site has moved"
+sed -i 's/fma(r0, w0, upper\[k\])/fma(r0, 1.01f * w0, upper[k])/' "$work/mutant-cl/conv2d.cl"
+grep -q "fma(r0, 1.01f \* w0, upper\[k\])" "$work/mutant-cl/conv2d.cl" || fail "the conv2d mutation site has moved"
 expect 1 "the device left tolerance against the reference at step 2 (conv2d" -- \
     env CLCNN_KERNEL_DIR="$work/mutant-cl" "$clcnn" train --data "$work/data" --epochs 1 --batch 32 --crosscheck-every 2 --out "$work/mutant-run"
 
@@ -225,8 +225,8 @@ expect 1 "data folder $work/missing: missing" -- "$clcnn" train --data "$work/mi
 for field in '"runs":2' '"programs_built":12' '"programs_loaded":12' '"op":"conv2d"' '"direction":"backward_weights"'; do
     grep -qF "$field" "$work/bench.json" && pass "bench JSON has $field" || fail "bench JSON lacks $field"
 done
-[ "$(grep -c '"passed":true' "$work/bench.json")" -eq 41 ] && ! grep -q '"passed":false' "$work/bench.json" \
-    && pass "bench: 41 ops timed, all cross-checked" || fail "bench: $(grep -c '"passed":true' "$work/bench.json") ops passed"
+[ "$(grep -c '"passed":true' "$work/bench.json")" -eq 44 ] && ! grep -q '"passed":false' "$work/bench.json" \
+    && pass "bench: 44 ops timed, all cross-checked" || fail "bench: $(grep -c '"passed":true' "$work/bench.json") ops passed"
 grep -q "measuring a cold start" "$work/bench.err" && pass "bench says what it is measuring" \
     || fail "bench progress: $(cat "$work/bench.err")"
 "$clcnn" bench --steps 1 --no-reference --no-cold-start > "$work/bench.txt" 2> "$work/bench.err" \

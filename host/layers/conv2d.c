@@ -68,9 +68,13 @@ static clcnn_status forward(clcnn_layer_state *state, const clcnn_step *step,
     clcnn_conv2d_shape shape;
     CLCNN_TRY(shape_of(node, step->N, &shape));
     const clcnn_buffer *bias = node->args.use_bias ? &state->params[1] : &state->scratch;
+    /* ReLU in the op (fused into its kernels), any other activation after it */
+    shape.relu = node->args.activation == CLCNN_ACTIVATION_RELU;
     /* validation's forward keeps its padded x too: the next training forward replaces it */
     CLCNN_TRY(clcnn_conv2d_forward(state->context, &shape, x[0], &state->params[0], bias, y,
                                    &state->conv2d));
+    if (shape.relu)
+        return CLCNN_OK;
     return clcnn_layer_activate(state, node->args.activation,
                                 step->N * (int)clcnn_shape_count(node->out), y);
 }
@@ -88,11 +92,9 @@ static clcnn_status backward(clcnn_layer_state *state, const clcnn_step *step,
     if (dx[0])
         CLCNN_TRY(clcnn_conv2d_backward_data(state->context, &shape, dy, &state->params[0], dx[0],
                                              &state->conv2d));
-    CLCNN_TRY(clcnn_conv2d_backward_weights(state->context, &shape, x[0], dy, &state->grads[0],
-                                            &state->conv2d));
-    if (node->args.use_bias)
-        CLCNN_TRY(clcnn_conv2d_backward_bias(state->context, &shape, dy, &state->grads[1]));
-    return CLCNN_OK;
+    return clcnn_conv2d_backward_weights(state->context, &shape, x[0], dy, &state->grads[0],
+                                         node->args.use_bias ? &state->grads[1] : NULL,
+                                         &state->conv2d);
 }
 
 const clcnn_layer_kind clcnn_layer_conv2d = {

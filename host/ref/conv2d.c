@@ -27,7 +27,9 @@ void clcnn_ref_conv2d_forward(const clcnn_conv2d_shape *s, const float *x, const
                                        w[((size_t)(oc * s->C + c) * s->KH + kh) * s->KW + kw];
                             }
                         }
-                    y[((size_t)(n * s->OC + oc) * s->OH + oh) * s->OW + ow] = (float)sum;
+                    float value = (float)sum;
+                    y[((size_t)(n * s->OC + oc) * s->OH + oh) * s->OW + ow] =
+                        s->relu && value < 0.0f ? 0.0f : value;
                 }
 }
 
