@@ -10,8 +10,9 @@
 # Every peer gets its best settings: threads pinned with taskset, OPENBLAS_NUM_THREADS=1, glibc
 # malloc told to keep freed buffers in the heap (GLIBC_TUNABLES, the environment form of
 # mallopt's M_MMAP_THRESHOLD and M_TRIM_THRESHOLD: without it PyTorch returns its 4-8 MB
-# activations to the kernel every step and faults them in again), Keras with model.compile's
-# default (XLA) and PyTorch channels-last, the faster of their layouts here.
+# activations to the kernel every step and faults them in again). Keras runs twice, with
+# model.compile's default (XLA) and with jit_compile=False: which is faster varies from run to
+# run here. PyTorch runs channels-last, the faster of its layouts here.
 #
 # The virtual environments live outside the repository, in $CLCNN_PEERS (default
 # ~/.cache/clcnn-peers), made on first use from PyPI: tensorflow-cpu and keras; torch with
@@ -19,11 +20,16 @@
 # pure-Python dependencies and the four nvidia-* wheels whose libraries `import torch` loads.
 # Needs python3-venv and about 4 GB of disk.
 #
+# --baseline DIR adds a second clcnn (a folder holding an older build's clcnn and libclcnn.so),
+# so that a change is measured before and after in the same run.
+#
 # usage: tools/compare-peers.sh [--model tutorial|fashion-bn] [--threads N] [--rounds R]
-#                               [--epochs E] [--steps S] [--val V] [--build DIR] [--setup]
+#                               [--epochs E] [--steps S] [--val V] [--build DIR]
+#                               [--baseline DIR] [--setup]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 model=tutorial threads=$(nproc) rounds=3 epochs=2 steps=80 val=1280 build=$root/build setup_only=0
+baseline=""
 while [ $# -gt 0 ]; do
     case $1 in
         --model) model=$2; shift 2 ;;
@@ -33,6 +39,7 @@ while [ $# -gt 0 ]; do
         --steps) steps=$2; shift 2 ;;
         --val) val=$2; shift 2 ;;
         --build) build=$2; shift 2 ;;
+        --baseline) baseline=$2; shift 2 ;;
         --setup) setup_only=1; shift ;;
         *) echo "compare-peers: unknown argument '$1' (see the usage at the top of $0)" >&2; exit 2 ;;
     esac
@@ -108,10 +115,18 @@ cores=0-$((threads - 1))
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=$threads POCL_MAX_PTHREAD_COUNT=$threads
 export GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296
 export TF_CPP_MIN_LOG_LEVEL=3
-names=(clcnn keras torch)
+keras_version=$("$peers/keras/bin/python" -c 'import keras; print(keras.__version__)' 2>/dev/null)
+tf_version=$("$peers/keras/bin/python" -c 'import tensorflow as t; print(t.__version__)' 2>/dev/null)
+names=(clcnn keras keras-graph torch)
 labels=("clcnn $(git -C "$root" describe --always --dirty 2>/dev/null || echo) on PoCL"
-        "Keras $("$peers/keras/bin/python" -c 'import keras; print(keras.__version__)' 2>/dev/null) on TensorFlow-CPU $("$peers/keras/bin/python" -c 'import tensorflow as t; print(t.__version__)' 2>/dev/null)"
+        "Keras $keras_version on TensorFlow-CPU $tf_version (XLA, the default)"
+        "Keras $keras_version on TensorFlow-CPU $tf_version (jit_compile=False)"
         "PyTorch $("$peers/torch/bin/python" -c 'import torch; print(torch.__version__)') (PyPI, eager, channels-last)")
+if [ -n "$baseline" ]; then
+    [ -x "$baseline/clcnn" ] || { echo "compare-peers: no $baseline/clcnn" >&2; exit 1; }
+    names+=(baseline)
+    labels+=("clcnn baseline ($baseline) on PoCL")
+fi
 if "$python" -c "import torch" 2>/dev/null; then
     names+=(debian-torch)
     labels+=("PyTorch $("$python" -c 'import torch; print(torch.__version__)') (Debian, eager)")
@@ -120,15 +135,19 @@ fi
 run_peer() { # NAME ROUND: appends its timed epochs' seconds to $work/NAME.times
     local out=$work/$1.times
     case $1 in
-        clcnn)
-            taskset -c "$cores" "$build/clcnn" train --data "$work/data" --model "$work/network.model" \
+        clcnn | baseline)
+            local binary=$build
+            [ "$1" = baseline ] && binary=$baseline
+            LD_LIBRARY_PATH=$binary${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} taskset -c "$cores" "$binary/clcnn" train --data "$work/data" --model "$work/network.model" \
                 "${flags[@]}" --validation-split "$(awk -v v="$val" -v c="$count" 'BEGIN {print v / c}')" \
-                --epochs $((epochs + 1)) --out "$work/run$2" > "$work/clcnn.log" 2>&1 ||
-                { cat "$work/clcnn.log" >&2; exit 1; }
-            awk -F, 'NR > 2 {print $6}' "$work/run$2/history.csv" >> "$out" ;;
-        keras)
+                --epochs $((epochs + 1)) --out "$work/$1-run$2" > "$work/$1.log" 2>&1 ||
+                { cat "$work/$1.log" >&2; exit 1; }
+            awk -F, 'NR > 2 {print $6}' "$work/$1-run$2/history.csv" >> "$out" ;;
+        keras | keras-graph)
+            local jit=auto
+            [ "$1" = keras-graph ] && jit=off
             taskset -c "$cores" "$peers/keras/bin/python" "$root/tools/peers/keras_epoch.py" \
-                "$model" "$threads" "$steps" "$val" "$epochs" 2> "$work/keras.log" >> "$out" ||
+                "$model" "$threads" "$steps" "$val" "$epochs" "$jit" 2> "$work/keras.log" >> "$out" ||
                 { cat "$work/keras.log" >&2; exit 1; } ;;
         torch)
             taskset -c "$cores" "$peers/torch/bin/python" "$root/tools/peers/torch_epoch.py" \
