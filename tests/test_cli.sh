@@ -172,8 +172,8 @@ cp "$work/run/report.txt" "$work/run-report.txt"
     && grep -q "cross-check at step 24: 130 tensors" "$work/checked-resnet.log" \
     && pass "--crosscheck-every passes on the residual recipe" || fail "--crosscheck-every on the residual recipe: $(tail -3 "$work/checked-resnet.log")"
 cp -r "$(dirname "$0")/../cl" "$work/mutant-cl"
-sed -i 's/fma(r0, w0, upper\[k\])/fma(r0, 1.01f * w0, upper[k])/' "$work/mutant-cl/conv2d.cl"
-grep -q "fma(r0, 1.01f \* w0, upper\[k\])" "$work/mutant-cl/conv2d.cl" || fail "the conv2d mutation site has moved"
+sed -i 's/fma(p0, (float16)(tap\[0\]), tile\[k\])/fma(p0, (float16)(1.01f * tap[0]), tile[k])/' "$work/mutant-cl/conv2d.cl"
+grep -qF "fma(p0, (float16)(1.01f * tap[0]), tile[k])" "$work/mutant-cl/conv2d.cl" || fail "the conv2d mutation site has moved"
 expect 1 "the device left tolerance against the reference at step 2 (conv2d" -- \
     env CLCNN_KERNEL_DIR="$work/mutant-cl" "$clcnn" train --data "$work/data" --epochs 1 --batch 32 --crosscheck-every 2 --out "$work/mutant-run"
 

@@ -335,10 +335,11 @@ START_TEST(a_candidate_that_fails_the_check_cannot_win)
         snprintf(path, sizeof path, "%s/%s", dir, clcnn_embedded_kernels[i].name);
         char *text = strndup((const char *)clcnn_embedded_kernels[i].bytes,
                              clcnn_embedded_kernels[i].length);
-        char *site = strstr(text, "fma(r0, w0, upper[k])");
+        char *site = strstr(text, "fma(p0, (float16)(tap[0]), tile[k])");
         if (!strcmp(clcnn_embedded_kernels[i].name, "conv2d.cl")) {
             ck_assert_msg(site != NULL, "the conv2d mutation site has moved");
-            memcpy(site, "fma(r0, w1, upper[k])", strlen("fma(r0, w1, upper[k])"));
+            memcpy(site, "fma(p0, (float16)(tap[1]), tile[k])",
+                   strlen("fma(p0, (float16)(tap[1]), tile[k])"));
         }
         ck_assert(write_file(path, text, strlen(text)));
         free(text);
