@@ -4,55 +4,56 @@
 
 /* C[M, P] = A B with A(m, k) = a[m * a_row + k * a_column] (any strides, so A may be a
  * transposed matrix) and B(k, p) = b[k * P + p] (row-major, rows contiguous), summed over k in
- * order. Each work-item computes 8 rows x 8 columns in 8 float8 registers: per k, one vector of
- * B and 8 values of A serve 64 multiply-adds. Items: ceil(M / 8) * ceil(P / 8), columns fastest;
- * rows past M repeat the last row and are not stored; a last partial column block goes lane by
- * lane, so no load or store leaves B or C. */
+ * order. Each work-item computes 8 rows x 16 columns in 8 float16 registers: per k, one vector
+ * of B and 8 values of A serve 128 multiply-adds (with AVX-512, each value of A rides in its fma
+ * as an embedded broadcast). Items: ceil(M / 8) * ceil(P / 16), columns fastest; rows past M
+ * repeat the last row and are not stored; a last partial column block goes lane by lane, so no
+ * load or store leaves B or C. */
 __kernel void dense_gemm(__global const float *a, __global const float *b, __global float *c,
                          const int M, const int P, const int K, const int a_row,
                          const int a_column)
 {
-    const int column_blocks = (P + 7) / 8;
+    const int column_blocks = (P + 15) / 16;
     const int item = (int)get_global_id(0);
     if (item >= (M + 7) / 8 * column_blocks)
         return;
-    const int p0 = item % column_blocks * 8, m0 = item / column_blocks * 8;
+    const int p0 = item % column_blocks * 16, m0 = item / column_blocks * 8;
     __global const float *rows[8];
     #pragma unroll
     for (int r = 0; r < 8; r++)
         rows[r] = a + (size_t)min(m0 + r, M - 1) * a_row;
-    float8 sums[8];
+    float16 sums[8];
     #pragma unroll
     for (int r = 0; r < 8; r++)
-        sums[r] = (float8)(0.0f);
-    if (p0 + 8 <= P) {
+        sums[r] = (float16)(0.0f);
+    if (p0 + 16 <= P) {
         for (int k = 0; k < K; k++) {
-            const float8 column = vload8(0, b + (size_t)k * P + p0);
+            const float16 column = vload16(0, b + (size_t)k * P + p0);
             const size_t at = (size_t)k * a_column;
             #pragma unroll
             for (int r = 0; r < 8; r++)
-                sums[r] += rows[r][at] * column;
+                sums[r] = fma((float16)(rows[r][at]), column, sums[r]);
         }
     } else {
         for (int k = 0; k < K; k++) {
-            float lanes[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+            float lanes[16] = {0.0f};
             for (int q = 0; q < P - p0; q++)
                 lanes[q] = b[(size_t)k * P + p0 + q];
-            const float8 column = vload8(0, lanes);
+            const float16 column = vload16(0, lanes);
             const size_t at = (size_t)k * a_column;
             #pragma unroll
             for (int r = 0; r < 8; r++)
-                sums[r] += rows[r][at] * column;
+                sums[r] = fma((float16)(rows[r][at]), column, sums[r]);
         }
     }
     for (int r = 0; r < 8 && m0 + r < M; r++) {
         __global float *out = c + (size_t)(m0 + r) * P + p0;
-        if (p0 + 8 <= P) {
-            vstore8(sums[r], 0, out);
+        if (p0 + 16 <= P) {
+            vstore16(sums[r], 0, out);
             continue;
         }
-        float lanes[8];
-        vstore8(sums[r], 0, lanes);
+        float lanes[16];
+        vstore16(sums[r], 0, lanes);
         for (int q = 0; q < P - p0; q++)
             out[q] = lanes[q];
     }

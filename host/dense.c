@@ -106,8 +106,9 @@ static clcnn_status own_gemm(clcnn_context *context, cl_mem a, cl_mem b, cl_mem 
                              &K, sizeof(int), &a_row, sizeof(int), &a_column));
     clcnn_profile_cost(context, 2.0 * M * P * K,
                        4.0 * ((double)M * K + (double)K * P + (double)M * P));
-    /* cl/dense.cl: 8 x 8 results per item */
-    return clcnn_launch_elementwise(context, kernel, (size_t)((M + 7) / 8) * ((P + 7) / 8));
+    /* cl/dense.cl: 8 x 16 results per item, few items for a batch's product: spread them */
+    return clcnn_launch_spread(context, kernel, (size_t)((M + 7) / 8) * ((P + 15) / 16),
+                               (size_t)context->tuning.values.elementwise_work_group);
 }
 
 clcnn_status clcnn_dense_forward(clcnn_context *context, const clcnn_dense_shape *s,
