@@ -214,27 +214,33 @@ __kernel void conv2d_backward_bias(__global const float *dy, __global float *db,
  * channels in float8 registers (64 products per input vector loaded). dX is the same
  * convolution of the padded dy with the weights flipped and transposed (conv2d_flip_3x3). */
 
-/* xp[plane][r][q] = x[plane][r - top][q - left], 0 outside x: [planes, H, W] -> [planes, HP, WP].
- * A work-item per run of 8 columns of a padded row (the last run of a row shorter), so that runs
- * inside x copy whole vectors; launched over [planes][HP][ceil(WP / 8)] (clcnn_launch_planes),
- * since a division per item would cost more than its copy. */
+/* xp[plane][r][q] = x[plane][r - top][q - left], 0 outside x: [planes, H, W] -> [planes, HP, WP],
+ * top, left >= 0. A work-item per padded row, on a 3-D range [planes][1][HP]
+ * (clcnn_launch_planes: no division per item): the row of x in runs of 8 (vector loads and
+ * stores at any alignment), its margins in zeros. */
 __kernel void conv2d_pad(__global const float *x, __global float *xp, const int H, const int W,
                          const int top, const int left, const int HP, const int WP)
 {
-    const int q0 = (int)get_global_id(0) * 8, r = (int)get_global_id(1);
-    if (q0 >= WP || r >= HP)
+    const int r = (int)get_global_id(0);
+    if (r >= HP)
         return;
     const size_t plane = get_global_id(2);
-    const int ih = r - top, iw0 = q0 - left;
-    __global float *out = xp + (plane * HP + r) * WP + q0;
-    __global const float *in = x + (plane * H + ih) * W + iw0;
-    const bool inside_rows = ih >= 0 && ih < H;
-    if (inside_rows && iw0 >= 0 && iw0 + 8 <= W && q0 + 8 <= WP) {
-        vstore8(vload8(0, in), 0, out);
-        return;
-    }
-    for (int k = 0; k < min(8, WP - q0); k++)
-        out[k] = inside_rows && iw0 + k >= 0 && iw0 + k < W ? in[k] : 0.0f;
+    __global float *out = xp + (plane * HP + r) * WP;
+    const int ih = r - top;
+    const int copied = ih >= 0 && ih < H ? clamp(WP - left, 0, W) : 0;
+    __global const float *in = x + (plane * H + ih) * W;
+    for (int q = 0; q < min(left, WP); q++)
+        out[q] = 0.0f;
+    int k = 0;
+    for (; k + 8 <= copied; k += 8)
+        vstore8(vload8(0, in + k), 0, out + left + k);
+    for (; k < copied; k++)
+        out[left + k] = in[k];
+    int q = min(left, WP) + copied;
+    for (; q + 8 <= WP; q += 8)
+        vstore8((float8)(0.0f), 0, out + q);
+    for (; q < WP; q++)
+        out[q] = 0.0f;
 }
 
 /* wf[c][oc][t] = w[oc][c][8 - t]: 3x3 taps reversed, channels swapped. On a 3-D range

@@ -121,8 +121,8 @@ static clcnn_status pad_planes(clcnn_context *context, cl_mem source, int planes
                              sizeof(int), &H, sizeof(int), &W, sizeof(int), &top, sizeof(int),
                              &left, sizeof(int), &HP, sizeof(int), &WP));
     clcnn_profile_cost(context, 0.0, 4.0 * ((double)planes * H * W + (double)count));
-    /* cl/conv2d.cl: a run of 8 columns per item */
-    return clcnn_launch_planes(context, kernel, (size_t)(WP + 7) / 8, (size_t)HP, (size_t)planes);
+    /* cl/conv2d.cl: a padded row per item */
+    return clcnn_launch_planes(context, kernel, (size_t)HP, 1, (size_t)planes);
 }
 
 /* y: [N, OC, OH, OW] from xp: [N, C, tile_rows(OH) + 2, tile_columns(OW) + 2] */
