@@ -398,48 +398,64 @@ static clcnn_step step_of(const clcnn_trainer *t, int N, bool training, uint64_t
                         .first_sample = first_sample, .index = (uint32_t)node};
 }
 
+const clcnn_buffer *clcnn_trainer_input_of(const clcnn_trainer *t, int node, int k)
+{
+    return input_of(t, node, k);
+}
+
+clcnn_status clcnn_trainer_forward_node(clcnn_trainer *t, int i, int N, bool training,
+                                        uint64_t first_sample)
+{
+    node_state *s = &t->nodes[i];
+    if (s->alias)
+        return CLCNN_OK;
+    const clcnn_node *node = node_of(t, i);
+    const clcnn_buffer *x[CLCNN_MAX_INPUTS] = {NULL, NULL};
+    for (int k = 0; k < node->kind->inputs; k++)
+        x[k] = input_of(t, i, k);
+    const clcnn_step step = step_of(t, N, training, first_sample, i);
+    uint64_t begin = clcnn_trace_begin(t->context);
+    CLCNN_TRY(node->kind->forward(&s->layer, &step, x, s->y));
+    clcnn_trace_end(t->context, begin, training ? t->steps + 1 : 0, "forward %s", node->name);
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_trainer_backward_node(clcnn_trainer *t, int i, int N, uint64_t first_sample)
+{
+    node_state *s = &t->nodes[i];
+    if (s->alias)
+        return CLCNN_OK;
+    const clcnn_node *node = node_of(t, i);
+    const clcnn_buffer *x[CLCNN_MAX_INPUTS] = {NULL, NULL};
+    clcnn_buffer *dx[CLCNN_MAX_INPUTS] = {NULL, NULL}, *target[CLCNN_MAX_INPUTS] = {NULL, NULL};
+    for (int k = 0; k < node->kind->inputs; k++) {
+        x[k] = input_of(t, i, k);
+        if (s->route[k] != ROUTE_NONE)
+            target[k] = t->nodes[t->nodes[node->inputs[k]].storage].dy;
+        dx[k] = s->route[k] == ROUTE_SUM ? &t->sum_scratch[k] : target[k];
+    }
+    const clcnn_step step = step_of(t, N, true, first_sample, i);
+    uint64_t begin = clcnn_trace_begin(t->context);
+    CLCNN_TRY(node->kind->backward(&s->layer, &step, x, s->y, s->dy, dx));
+    for (int k = 0; k < node->kind->inputs; k++)
+        if (s->route[k] == ROUTE_SUM)
+            CLCNN_TRY(clcnn_add(t->context, N * (int)clcnn_shape_count(node->in[k]), target[k],
+                                &t->sum_scratch[k], target[k]));
+    clcnn_trace_end(t->context, begin, t->steps + 1, "backward %s", node->name);
+    return CLCNN_OK;
+}
+
 static clcnn_status forward(clcnn_trainer *t, int N, bool training, uint64_t first_sample)
 {
-    for (int i = 0; i < t->count; i++) {
-        node_state *s = &t->nodes[i];
-        if (s->alias)
-            continue;
-        const clcnn_node *node = node_of(t, i);
-        const clcnn_buffer *x[CLCNN_MAX_INPUTS] = {NULL, NULL};
-        for (int k = 0; k < node->kind->inputs; k++)
-            x[k] = input_of(t, i, k);
-        const clcnn_step step = step_of(t, N, training, first_sample, i);
-        uint64_t begin = clcnn_trace_begin(t->context);
-        CLCNN_TRY(node->kind->forward(&s->layer, &step, x, s->y));
-        clcnn_trace_end(t->context, begin, training ? t->steps + 1 : 0, "forward %s", node->name);
-    }
+    for (int i = 0; i < t->count; i++)
+        CLCNN_TRY(clcnn_trainer_forward_node(t, i, N, training, first_sample));
     return CLCNN_OK;
 }
 
 static clcnn_status backward(clcnn_trainer *t, int N, uint64_t first_sample)
 {
-    for (int i = t->count - 1; i >= 0; i--) {
-        node_state *s = &t->nodes[i];
-        if (s->alias)
-            continue;
-        const clcnn_node *node = node_of(t, i);
-        const clcnn_buffer *x[CLCNN_MAX_INPUTS] = {NULL, NULL};
-        clcnn_buffer *dx[CLCNN_MAX_INPUTS] = {NULL, NULL}, *target[CLCNN_MAX_INPUTS] = {NULL, NULL};
-        for (int k = 0; k < node->kind->inputs; k++) {
-            x[k] = input_of(t, i, k);
-            if (s->route[k] != ROUTE_NONE)
-                target[k] = t->nodes[t->nodes[node->inputs[k]].storage].dy;
-            dx[k] = s->route[k] == ROUTE_SUM ? &t->sum_scratch[k] : target[k];
-        }
-        const clcnn_step step = step_of(t, N, true, first_sample, i);
-        uint64_t begin = clcnn_trace_begin(t->context);
-        CLCNN_TRY(node->kind->backward(&s->layer, &step, x, s->y, s->dy, dx));
-        for (int k = 0; k < node->kind->inputs; k++)
-            if (s->route[k] == ROUTE_SUM)
-                CLCNN_TRY(clcnn_add(t->context, N * (int)clcnn_shape_count(node->in[k]), target[k],
-                                    &t->sum_scratch[k], target[k]));
-        clcnn_trace_end(t->context, begin, t->steps + 1, "backward %s", node->name);
-    }
+    for (int i = t->count - 1; i >= 0; i--)
+        CLCNN_TRY(clcnn_trainer_backward_node(t, i, N, first_sample));
     return CLCNN_OK;
 }
 
@@ -516,8 +532,7 @@ static clcnn_status non_finite_loss(clcnn_trainer *t, int N, float loss)
 
 /* Loss per sample and its gradient into the last node's dy (training), then the three
  * totals, read back: the only device-to-host transfer of a step. */
-static clcnn_status loss_and_totals(clcnn_trainer *t, int N, bool training,
-                                    clcnn_batch_totals *totals)
+clcnn_status clcnn_trainer_loss(clcnn_trainer *t, int N, bool training, clcnn_batch_totals *totals)
 {
     node_state *last = &t->nodes[t->count - 1];
     CLCNN_TRY(clcnn_softmax_cross_entropy(t->context, N, t->classes,
@@ -536,8 +551,8 @@ static clcnn_status loss_and_totals(clcnn_trainer *t, int N, bool training,
     return CLCNN_OK;
 }
 
-clcnn_status clcnn_trainer_gradients(clcnn_trainer *t, const float *x, const int32_t *labels,
-                                     int count, uint64_t first_sample, clcnn_batch_totals *totals)
+clcnn_status clcnn_trainer_step_input(clcnn_trainer *t, const float *x, const int32_t *labels,
+                                      int count, uint64_t first_sample)
 {
     if (augmenting(t)) {
         const clcnn_shape in = t->model->input;
@@ -548,12 +563,18 @@ clcnn_status clcnn_trainer_gradients(clcnn_trainer *t, const float *x, const int
                                      3 * (size_t)count * sizeof(int32_t)));
         CLCNN_TRY(clcnn_augment(t->context, count, in.c, in.h, in.w, &t->raw_input, &t->moves,
                                 &t->input));
-    } else {
-        CLCNN_TRY(upload_batch(t, x, labels, count, &t->input));
+        return CLCNN_OK;
     }
+    return upload_batch(t, x, labels, count, &t->input);
+}
+
+clcnn_status clcnn_trainer_gradients(clcnn_trainer *t, const float *x, const int32_t *labels,
+                                     int count, uint64_t first_sample, clcnn_batch_totals *totals)
+{
+    CLCNN_TRY(clcnn_trainer_step_input(t, x, labels, count, first_sample));
     CLCNN_TRY(forward(t, count, true, first_sample));
     /* the loss is read back before backward: the totals describe the weights before the step */
-    CLCNN_TRY(loss_and_totals(t, count, true, totals));
+    CLCNN_TRY(clcnn_trainer_loss(t, count, true, totals));
     return backward(t, count, first_sample);
 }
 
@@ -586,7 +607,7 @@ clcnn_status clcnn_trainer_evaluate(clcnn_trainer *t, const float *x, const int3
     uint64_t begin = clcnn_trace_begin(t->context);
     CLCNN_TRY(upload_batch(t, x, labels, count, &t->input));
     CLCNN_TRY(forward(t, count, false, 0));
-    CLCNN_TRY(loss_and_totals(t, count, false, totals));
+    CLCNN_TRY(clcnn_trainer_loss(t, count, false, totals));
     const clcnn_buffer *logits = t->nodes[t->count - 1].y;
     if (predictions) {
         CLCNN_TRY(clcnn_argmax(t->context, count, t->classes, logits, &t->predictions));

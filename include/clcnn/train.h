@@ -138,8 +138,11 @@ typedef struct clcnn_crosscheck_report {
 } clcnn_crosscheck_report;
 
 /* Copies the trainer's state into reference (a trainer of the same model on the reference
- * path), runs the same step on both, and compares every layer's activations and gradients
- * and every updated parameter tensor. The trainer ends as if it had taken the step alone. */
+ * path), runs the same step on both, node by node, and compares every layer's activations and
+ * gradients and every updated parameter tensor. Each node of the reference starts from the
+ * device's inputs (forward) and incoming gradient (backward), so every op is checked on its
+ * own: a near-tie decided differently upstream does not spread into the layers below. The
+ * trainer ends as if it had taken the step alone. */
 CLCNN_API clcnn_status clcnn_trainer_crosscheck(clcnn_trainer *trainer, clcnn_trainer *reference,
                                                 const float *x, const int32_t *labels, int count,
                                                 clcnn_batch_totals *totals,
