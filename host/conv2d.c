@@ -205,7 +205,10 @@ static clcnn_status fast_backward_weights(clcnn_context *context, const clcnn_co
     if (keep)
         keep->input_kept = keep->gradient_kept = false;
     cl_kernel kernel;
-    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3_FAST, &kernel));
+    CLCNN_TRY(clcnn_kernel(context,
+                           OWT % 16 == 0 ? CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3_WIDE
+                                         : CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3_FAST,
+                           &kernel));
     const int with_bias = db != NULL;
     if (!db)
         db = dw; /* an unused argument still needs a buffer */

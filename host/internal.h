@@ -67,6 +67,7 @@ clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char
     X(CONV2D_FLIP_3X3, CONV2D, "conv2d_flip_3x3")                                            \
     X(CONV2D_FORWARD_3X3, CONV2D, "conv2d_forward_3x3")                                      \
     X(CONV2D_BACKWARD_WEIGHTS_3X3_FAST, CONV2D, "conv2d_backward_weights_3x3_fast")          \
+    X(CONV2D_BACKWARD_WEIGHTS_3X3_WIDE, CONV2D, "conv2d_backward_weights_3x3_wide")          \
     X(CONV2D_BACKWARD_BIAS, CONV2D, "conv2d_backward_bias")                                  \
     X(MAXPOOL2D_FORWARD, MAXPOOL2D, "maxpool2d_forward")                                     \
     X(MAXPOOL2D_FORWARD_2X2, MAXPOOL2D, "maxpool2d_forward_2x2")                             \
