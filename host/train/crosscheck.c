@@ -178,8 +178,10 @@ clcnn_status clcnn_trainer_crosscheck(clcnn_trainer *t, clcnn_trainer *reference
     for (int i = 0; i < t->count; i++)
         CLCNN_TRY(forward_node(t, reference, i, count, report));
     clcnn_batch_totals reference_totals;
-    CLCNN_TRY(clcnn_trainer_loss(reference, count, true, &reference_totals));
-    CLCNN_TRY(clcnn_trainer_loss(t, count, true, totals));
+    CLCNN_TRY(clcnn_trainer_loss(reference, count, true));
+    CLCNN_TRY(clcnn_trainer_totals(reference, count, &reference_totals));
+    CLCNN_TRY(clcnn_trainer_loss(t, count, true));
+    CLCNN_TRY(clcnn_trainer_totals(t, count, totals));
     for (int i = t->count - 1; i >= 0; i--)
         CLCNN_TRY(backward_node(t, reference, i, count, report));
     CLCNN_TRY(clcnn_trainer_apply(reference));

@@ -530,16 +530,18 @@ static clcnn_status non_finite_loss(clcnn_trainer *t, int N, float loss)
                       isnan(loss) ? "NaN" : "infinite", (unsigned long long)t->steps + 1, where);
 }
 
-/* Loss per sample and its gradient into the last node's dy (training), then the three
- * totals, read back: the only device-to-host transfer of a step. */
-clcnn_status clcnn_trainer_loss(clcnn_trainer *t, int N, bool training, clcnn_batch_totals *totals)
+clcnn_status clcnn_trainer_loss(clcnn_trainer *t, int N, bool training)
 {
     node_state *last = &t->nodes[t->count - 1];
     CLCNN_TRY(clcnn_softmax_cross_entropy(t->context, N, t->classes,
                                           (float)t->options.label_smoothing, last->y, &t->labels,
                                           training ? last->dy : NULL, &t->loss));
-    CLCNN_TRY(clcnn_metrics_reduce(t->context, N, t->classes, last->y, &t->labels, &t->loss,
-                                   &t->totals));
+    return clcnn_metrics_reduce(t->context, N, t->classes, last->y, &t->labels, &t->loss,
+                                &t->totals);
+}
+
+clcnn_status clcnn_trainer_totals(clcnn_trainer *t, int N, clcnn_batch_totals *totals)
+{
     float values[3];
     CLCNN_TRY(clcnn_buffer_read(t->context, &t->totals, 0, values, sizeof values));
     if (values[2] != 0.0f)
@@ -573,9 +575,11 @@ clcnn_status clcnn_trainer_gradients(clcnn_trainer *t, const float *x, const int
 {
     CLCNN_TRY(clcnn_trainer_step_input(t, x, labels, count, first_sample));
     CLCNN_TRY(forward(t, count, true, first_sample));
-    /* the loss is read back before backward: the totals describe the weights before the step */
-    CLCNN_TRY(clcnn_trainer_loss(t, count, true, totals));
-    return backward(t, count, first_sample);
+    CLCNN_TRY(clcnn_trainer_loss(t, count, true));
+    /* the totals are read back once backward is queued, so the device never waits for the
+     * host mid-step; a bad label or a non-finite loss still stops before the update */
+    CLCNN_TRY(backward(t, count, first_sample));
+    return clcnn_trainer_totals(t, count, totals);
 }
 
 clcnn_status clcnn_trainer_train_step(clcnn_trainer *t, const float *x, const int32_t *labels,
@@ -607,7 +611,8 @@ clcnn_status clcnn_trainer_evaluate(clcnn_trainer *t, const float *x, const int3
     uint64_t begin = clcnn_trace_begin(t->context);
     CLCNN_TRY(upload_batch(t, x, labels, count, &t->input));
     CLCNN_TRY(forward(t, count, false, 0));
-    CLCNN_TRY(clcnn_trainer_loss(t, count, false, totals));
+    CLCNN_TRY(clcnn_trainer_loss(t, count, false));
+    CLCNN_TRY(clcnn_trainer_totals(t, count, totals));
     const clcnn_buffer *logits = t->nodes[t->count - 1].y;
     if (predictions) {
         CLCNN_TRY(clcnn_argmax(t->context, count, t->classes, logits, &t->predictions));

@@ -43,13 +43,15 @@ struct clcnn_trainer {
 
 /* A training step in its phases, as clcnn_trainer_gradients runs them, so that the
  * cross-check can run two trainers node by node: the batch into the input (augmented when
- * the options say), each node's forward in order, the loss and its gradient (totals read
- * back), each node's backward in reverse order. */
+ * the options say), each node's forward in order, the loss and its gradient, each node's
+ * backward in reverse order, and the batch's totals read back (the only device-to-host
+ * transfer of a step), which fails on a label outside the classes or a non-finite loss. */
 clcnn_status clcnn_trainer_step_input(clcnn_trainer *t, const float *x, const int32_t *labels,
                                       int count, uint64_t first_sample);
 clcnn_status clcnn_trainer_forward_node(clcnn_trainer *t, int i, int N, bool training,
                                         uint64_t first_sample);
-clcnn_status clcnn_trainer_loss(clcnn_trainer *t, int N, bool training, clcnn_batch_totals *totals);
+clcnn_status clcnn_trainer_loss(clcnn_trainer *t, int N, bool training);
+clcnn_status clcnn_trainer_totals(clcnn_trainer *t, int N, clcnn_batch_totals *totals);
 clcnn_status clcnn_trainer_backward_node(clcnn_trainer *t, int i, int N, uint64_t first_sample);
 /* The tensor node i reads as its input k: another node's y, or the model's input. */
 const clcnn_buffer *clcnn_trainer_input_of(const clcnn_trainer *t, int node, int k);
