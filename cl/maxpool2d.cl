@@ -96,10 +96,17 @@ __kernel void maxpool2d_forward_2x2(__global const float *x, __global float *y,
     }
 }
 
-/* dX: one work-item per input element, summing dy over the windows that chose it.
- *   dy, argmax: [N, C, OH, OW], dx: [N, C, H, W] */
-__kernel void maxpool2d_backward(__global const float *dy, __global const int *argmax,
-                                 __global float *dx, POOL_SHAPE_ARGUMENTS)
+/* The backward kernels: dy, argmax and the pooled output y: [N, C, OH, OW], dx: [N, C, H, W].
+ * With gate, a window's gradient passes only where its output y > 0: the derivative of the
+ * ReLU the pooled input came out of, at the input the window chose (activation_backward's
+ * rule: NaN and 0 pass nothing). */
+#define POOL_BACKWARD_ARGUMENTS                                                              \
+    __global const float *dy, __global const int *argmax, __global float *dx,                \
+        __global const float *y, POOL_SHAPE_ARGUMENTS, const int gate
+#define GATED(out) (gate && !(y[out] > 0.0f) ? 0.0f : dy[out])
+
+/* dX: one work-item per input element, summing dy over the windows that chose it. */
+__kernel void maxpool2d_backward(POOL_BACKWARD_ARGUMENTS)
 {
     const int iw = (int)get_global_id(0), ih = (int)get_global_id(1);
     const size_t plane = get_global_id(2);
@@ -119,7 +126,7 @@ __kernel void maxpool2d_backward(__global const float *dy, __global const int *a
         for (int ow = ow_first; ow <= ow_last; ow++) {
             const size_t out = (plane * OH + oh) * OW + ow;
             if (argmax[out] == self)
-                sum += dy[out];
+                sum += GATED(out);
         }
     dx[index] = sum;
 }
@@ -128,8 +135,7 @@ __kernel void maxpool2d_backward(__global const float *dy, __global const int *a
  * 2x2/2): one work-item per block of KH x KW inputs, on a 3-D range [N * C][ceil(H / KH)]
  * [ceil(W / KW)]. Each input lies in one window, or in none for the rows and columns 'valid'
  * pooling floors away (those blocks write zeros), so nothing is divided or summed. */
-__kernel void maxpool2d_backward_tiled(__global const float *dy, __global const int *argmax,
-                                       __global float *dx, POOL_SHAPE_ARGUMENTS)
+__kernel void maxpool2d_backward_tiled(POOL_BACKWARD_ARGUMENTS)
 {
     const int bw = (int)get_global_id(0), bh = (int)get_global_id(1);
     const size_t plane = get_global_id(2);
@@ -138,7 +144,7 @@ __kernel void maxpool2d_backward_tiled(__global const float *dy, __global const 
     const bool pooled = bh < OH && bw < OW;
     const size_t out = (plane * OH + bh) * OW + bw;
     const int chosen = pooled ? argmax[out] : -1;
-    const float gradient = pooled ? dy[out] : 0.0f;
+    const float gradient = pooled ? GATED(out) : 0.0f;
     for (int kh = 0; kh < KH && bh * KH + kh < H; kh++)
         for (int kw = 0; kw < KW && bw * KW + kw < W; kw++) {
             const int self = (bh * KH + kh) * W + bw * KW + kw;
@@ -150,8 +156,7 @@ __kernel void maxpool2d_backward_tiled(__global const float *dy, __global const 
  * per run of 4 windows of a row, straight-line, on a 3-D range [N * C][OH][ceil(OW / 4)]: the
  * gradients go to the even or odd lanes of two float8 rows; a last shorter run goes window by
  * window. */
-__kernel void maxpool2d_backward_2x2(__global const float *dy, __global const int *argmax,
-                                     __global float *dx, POOL_SHAPE_ARGUMENTS)
+__kernel void maxpool2d_backward_2x2(POOL_BACKWARD_ARGUMENTS)
 {
     const int ow0 = (int)get_global_id(0) * 4, oh = (int)get_global_id(1);
     const size_t plane = get_global_id(2);
@@ -161,7 +166,10 @@ __kernel void maxpool2d_backward_2x2(__global const float *dy, __global const in
     const int first = 2 * oh * W + 2 * ow0;
     __global float *window = dx + plane * H * W + first;
     if (ow0 + 4 <= OW) {
-        const float4 gradient = vload4(0, dy + out), zero = (float4)(0.0f);
+        const float4 zero = (float4)(0.0f);
+        float4 gradient = vload4(0, dy + out);
+        if (gate)
+            gradient = select(zero, gradient, isgreater(vload4(0, y + out), zero));
         const int4 offset = vload4(0, argmax + out) - (int4)(first, first + 2, first + 4, first + 6);
         float8 upper, lower;
         upper.even = select(zero, gradient, offset == 0);
@@ -174,7 +182,7 @@ __kernel void maxpool2d_backward_2x2(__global const float *dy, __global const in
     }
     for (int k = 0; k < OW - ow0; k++) {
         const int chosen = argmax[out + k] - first - 2 * k;
-        const float gradient = dy[out + k];
+        const float gradient = GATED(out + k);
         window[2 * k] = chosen == 0 ? gradient : 0.0f;
         window[2 * k + 1] = chosen == 1 ? gradient : 0.0f;
         window[W + 2 * k] = chosen == W ? gradient : 0.0f;

@@ -402,12 +402,17 @@ static clcnn_status check_maxpool2d(checker *c, int N, int C, int H, int W, int 
     CLCNN_TRY(host_array(c, y_count, sizeof(int32_t), (void **)&argmax_ref));
     CLCNN_TRY(host_array(c, x_count, sizeof(float), (void **)&dx_ref));
     clcnn_ref_maxpool2d_forward(&s, x, y_ref, argmax_ref);
-    clcnn_ref_maxpool2d_backward(&s, dy, argmax_ref, dx_ref);
+    clcnn_ref_maxpool2d_backward(&s, dy, argmax_ref, NULL, dx_ref);
+    /* gated by the pooled output, as behind a ReLU (y <= 0 where x is negative) */
+    float *dx_gated_ref;
+    CLCNN_TRY(host_array(c, x_count, sizeof(float), (void **)&dx_gated_ref));
+    clcnn_ref_maxpool2d_backward(&s, dy, argmax_ref, y_ref, dx_gated_ref);
 
-    clcnn_buffer *X, *DY, *Y, *ARGMAX, *ARGMAX_REF, *DX;
+    clcnn_buffer *X, *DY, *Y, *ARGMAX, *ARGMAX_REF, *Y_REF, *DX;
     CLCNN_TRY(upload(c, x, x_count * sizeof(float), &X));
     CLCNN_TRY(upload(c, dy, y_count * sizeof(float), &DY));
     CLCNN_TRY(upload(c, argmax_ref, y_count * sizeof(int32_t), &ARGMAX_REF));
+    CLCNN_TRY(upload(c, y_ref, y_count * sizeof(float), &Y_REF));
     CLCNN_TRY(output(c, y_count, &Y));
     CLCNN_TRY(output(c, y_count, &ARGMAX));
     CLCNN_TRY(output(c, x_count, &DX));
@@ -420,9 +425,15 @@ static clcnn_status check_maxpool2d(checker *c, int N, int C, int H, int W, int 
 
     /* backward from the reference's argmax, so a forward bug cannot mask a backward one */
     begin_row(c, "maxpool2d", "backward", shape);
-    TIMED(c, clcnn_maxpool2d_backward(c->context, &s, DY, ARGMAX_REF, DX));
+    TIMED(c, clcnn_maxpool2d_backward(c->context, &s, DY, ARGMAX_REF, NULL, DX));
     size_t overlap = (size_t)((size + stride - 1) / stride) * ((size + stride - 1) / stride);
     CLCNN_TRY(compare(c, "dx", DX, dx_ref, x_count, sum_tolerance(overlap, dx_ref, x_count), 0.0));
+    end_row(c);
+
+    begin_row(c, "maxpool2d", "backward_relu", shape);
+    TIMED(c, clcnn_maxpool2d_backward(c->context, &s, DY, ARGMAX_REF, Y_REF, DX));
+    CLCNN_TRY(compare(c, "dx", DX, dx_gated_ref, x_count,
+                      sum_tolerance(overlap, dx_gated_ref, x_count), 0.0));
     end_row(c);
     return CLCNN_OK;
 }

@@ -30,20 +30,24 @@ static bool seed_windows(const clcnn_pool2d_shape *s)
 static size_t input_count(const clcnn_pool2d_shape *s) { return (size_t)s->N * s->C * s->H * s->W; }
 static size_t output_count(const clcnn_pool2d_shape *s) { return (size_t)s->N * s->C * s->OH * s->OW; }
 
-/* The kernels run over [N * C][height][width] of the tensor they write. */
+/* The kernels run over [N * C][height][width] of the tensor they write. Buffers first (d: the
+ * backward kernels' gate, NULL for the forward ones), then the shape, then (backward) whether
+ * to gate. */
 static clcnn_status launch_pool(clcnn_context *context, clcnn_kernel_id id,
                                 const clcnn_pool2d_shape *s, cl_mem a, cl_mem b, cl_mem c,
-                                int width, int height)
+                                cl_mem d, int gate, int width, int height)
 {
     cl_kernel kernel;
     CLCNN_TRY(clcnn_kernel(context, id, &kernel));
-    const cl_mem buffers[3] = {a, b, c};
-    for (int i = 0; i < 3; i++)
+    const bool backward = id != CLCNN_KERNEL_MAXPOOL2D_FORWARD && id != CLCNN_KERNEL_MAXPOOL2D_FORWARD_2X2;
+    const cl_mem buffers[4] = {a, b, c, d};
+    const int count = backward ? 4 : 3;
+    for (int i = 0; i < count; i++)
         CLCNN_CL_CHECK(context, clSetKernelArg(kernel, (cl_uint)i, sizeof(cl_mem), &buffers[i]));
-    const int shape[12] = {s->N, s->C, s->H, s->W, s->KH, s->KW, s->OH, s->OW,
-                           s->stride_h, s->stride_w, s->pad_top, s->pad_left};
-    for (int i = 0; i < 12; i++)
-        CLCNN_CL_CHECK(context, clSetKernelArg(kernel, (cl_uint)(3 + i), sizeof(int), &shape[i]));
+    const int shape[13] = {s->N, s->C, s->H, s->W, s->KH, s->KW, s->OH, s->OW,
+                           s->stride_h, s->stride_w, s->pad_top, s->pad_left, gate};
+    for (int i = 0; i < (backward ? 13 : 12); i++)
+        CLCNN_CL_CHECK(context, clSetKernelArg(kernel, (cl_uint)(count + i), sizeof(int), &shape[i]));
     /* bytes: the input, the output and its argmax, read or written once */
     clcnn_profile_cost(context, 0.0, 4.0 * ((double)input_count(s) + 2.0 * output_count(s)));
     return clcnn_launch_planes(context, kernel, (size_t)width, (size_t)height,
@@ -62,28 +66,33 @@ clcnn_status clcnn_maxpool2d_forward(clcnn_context *context, const clcnn_pool2d_
     }
     if (seed_windows(s)) /* cl/maxpool2d.cl: runs of 4 windows */
         return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_FORWARD_2X2, s, x->mem, y->mem,
-                           argmax->mem, (s->OW + 3) / 4, s->OH);
+                           argmax->mem, NULL, 0, (s->OW + 3) / 4, s->OH);
     return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_FORWARD, s, x->mem, y->mem, argmax->mem,
-                       s->OW, s->OH);
+                       NULL, 0, s->OW, s->OH);
 }
 
 clcnn_status clcnn_maxpool2d_backward(clcnn_context *context, const clcnn_pool2d_shape *s,
                                       const clcnn_buffer *dy, const clcnn_buffer *argmax,
-                                      clcnn_buffer *dx)
+                                      const clcnn_buffer *gate, clcnn_buffer *dx)
 {
     CLCNN_TRY(clcnn_require_bytes("maxpool2d_backward", "dy", dy, output_count(s), sizeof(float)));
     CLCNN_TRY(clcnn_require_bytes("maxpool2d_backward", "argmax", argmax, output_count(s), sizeof(int32_t)));
     CLCNN_TRY(clcnn_require_bytes("maxpool2d_backward", "dx", dx, input_count(s), sizeof(float)));
+    if (gate)
+        CLCNN_TRY(clcnn_require_bytes("maxpool2d_backward", "gate", gate, output_count(s), sizeof(float)));
     if (context->reference) {
-        clcnn_ref_maxpool2d_backward(s, dy->host, argmax->host, dx->host);
+        clcnn_ref_maxpool2d_backward(s, dy->host, argmax->host, gate ? gate->host : NULL, dx->host);
         return CLCNN_OK;
     }
+    /* an unused gate argument still needs a buffer */
+    cl_mem g = gate ? gate->mem : dy->mem;
     if (seed_windows(s) && s->H == 2 * s->OH && s->W == 2 * s->OW)
         return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_BACKWARD_2X2, s, dy->mem, argmax->mem,
-                           dx->mem, (s->OW + 3) / 4, s->OH);
+                           dx->mem, g, gate != NULL, (s->OW + 3) / 4, s->OH);
     if (s->KH == s->stride_h && s->KW == s->stride_w && s->pad_top == 0 && s->pad_left == 0)
         return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_BACKWARD_TILED, s, dy->mem, argmax->mem,
-                           dx->mem, (s->W + s->KW - 1) / s->KW, (s->H + s->KH - 1) / s->KH);
+                           dx->mem, g, gate != NULL, (s->W + s->KW - 1) / s->KW,
+                           (s->H + s->KH - 1) / s->KH);
     return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_BACKWARD, s, dy->mem, argmax->mem, dx->mem,
-                       s->W, s->H);
+                       g, gate != NULL, s->W, s->H);
 }

@@ -92,14 +92,17 @@ clcnn_status clcnn_pool2d_shape_make(int N, int C, int H, int W, int KH, int KW,
 
 clcnn_status clcnn_maxpool2d_forward(clcnn_context *context, const clcnn_pool2d_shape *shape,
                                      const clcnn_buffer *x, clcnn_buffer *y, clcnn_buffer *argmax);
+/* gate: NULL, or the pooled output y when the pooled input came out of a ReLU: a window's
+ * gradient then passes only where y > 0, the ReLU's derivative at the input it chose (as
+ * activation_backward takes it), so that the producer needs no ReLU pass of its own */
 clcnn_status clcnn_maxpool2d_backward(clcnn_context *context, const clcnn_pool2d_shape *shape,
                                       const clcnn_buffer *dy, const clcnn_buffer *argmax,
-                                      clcnn_buffer *dx);
+                                      const clcnn_buffer *gate, clcnn_buffer *dx);
 
 void clcnn_ref_maxpool2d_forward(const clcnn_pool2d_shape *shape, const float *x, float *y,
                                  int32_t *argmax);
 void clcnn_ref_maxpool2d_backward(const clcnn_pool2d_shape *shape, const float *dy,
-                                  const int32_t *argmax, float *dx);
+                                  const int32_t *argmax, const float *gate, float *dx);
 
 /* ---- avgpool2d ------------------------------------------------------------------------ */
 

@@ -225,8 +225,8 @@ expect 1 "data folder $work/missing: missing" -- "$clcnn" train --data "$work/mi
 for field in '"runs":2' '"programs_built":12' '"programs_loaded":12' '"op":"conv2d"' '"direction":"backward_weights"'; do
     grep -qF "$field" "$work/bench.json" && pass "bench JSON has $field" || fail "bench JSON lacks $field"
 done
-[ "$(grep -c '"passed":true' "$work/bench.json")" -eq 44 ] && ! grep -q '"passed":false' "$work/bench.json" \
-    && pass "bench: 44 ops timed, all cross-checked" || fail "bench: $(grep -c '"passed":true' "$work/bench.json") ops passed"
+[ "$(grep -c '"passed":true' "$work/bench.json")" -eq 47 ] && ! grep -q '"passed":false' "$work/bench.json" \
+    && pass "bench: 47 ops timed, all cross-checked" || fail "bench: $(grep -c '"passed":true' "$work/bench.json") ops passed"
 grep -q "measuring a cold start" "$work/bench.err" && pass "bench says what it is measuring" \
     || fail "bench progress: $(cat "$work/bench.err")"
 "$clcnn" bench --steps 1 --no-reference --no-cold-start > "$work/bench.txt" 2> "$work/bench.err" \

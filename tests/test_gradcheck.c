@@ -161,7 +161,7 @@ START_TEST(maxpool2d_gradients)
         c.argmax = malloc(y_count * sizeof(int32_t));
         float *dx = malloc(x_count * sizeof(float));
         pool_loss(&c);
-        clcnn_ref_maxpool2d_backward(&c.s, c.r, c.argmax, dx);
+        clcnn_ref_maxpool2d_backward(&c.s, c.r, c.argmax, NULL, dx);
         check_gradient("maxpool2d dx", c.x, dx, x_count, pool_loss, &c);
         free(c.x), free(c.r), free(c.y), free(c.argmax), free(dx);
     }
@@ -437,7 +437,7 @@ START_TEST(whole_network_gradients)
     clcnn_ref_dense_backward_weights(&n.dense1, n.pool_y, d_dense1, g_dense1_w);
     clcnn_ref_dense_backward_bias(&n.dense1, d_dense1, g_dense1_b);
     clcnn_ref_dense_backward_data(&n.dense1, d_dense1, n.dense1_w, d_pool);
-    clcnn_ref_maxpool2d_backward(&n.pool, d_pool, n.argmax, d_conv);
+    clcnn_ref_maxpool2d_backward(&n.pool, d_pool, n.argmax, NULL, d_conv);
     clcnn_ref_activation_backward(CLCNN_ACTIVATION_RELU, 0, 512, n.conv_y, d_conv, d_conv);
     clcnn_ref_conv2d_backward_weights(&n.conv, n.x, d_conv, g_conv_w);
     clcnn_ref_conv2d_backward_bias(&n.conv, d_conv, g_conv_b);

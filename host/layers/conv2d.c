@@ -86,8 +86,9 @@ static clcnn_status backward(clcnn_layer_state *state, const clcnn_step *step,
     const clcnn_node *node = state->node;
     clcnn_conv2d_shape shape;
     CLCNN_TRY(shape_of(node, step->N, &shape));
-    CLCNN_TRY(clcnn_layer_deactivate(state, node->args.activation,
-                                     step->N * (int)clcnn_shape_count(node->out), y, dy));
+    if (!state->relu_gated)
+        CLCNN_TRY(clcnn_layer_deactivate(state, node->args.activation,
+                                         step->N * (int)clcnn_shape_count(node->out), y, dy));
     /* dX first: dW reads the padded dy it leaves (and the padded x forward left) */
     if (dx[0])
         CLCNN_TRY(clcnn_conv2d_backward_data(state->context, &shape, dy, &state->params[0], dx[0],
@@ -97,7 +98,12 @@ static clcnn_status backward(clcnn_layer_state *state, const clcnn_step *step,
                                          &state->conv2d);
 }
 
+static bool ends_in_relu(const clcnn_node *node)
+{
+    return node->args.activation == CLCNN_ACTIVATION_RELU;
+}
+
 const clcnn_layer_kind clcnn_layer_conv2d = {
     .name = "conv2d", .keras_name = "Conv2D", .base_name = "conv2d", .inputs = 1,
-    .keywords = keywords, .infer = infer, .reserve = reserve, .forward = forward,
-    .backward = backward};
+    .keywords = keywords, .infer = infer, .ends_in_relu = ends_in_relu, .reserve = reserve,
+    .forward = forward, .backward = backward};

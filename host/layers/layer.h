@@ -104,6 +104,10 @@ typedef struct clcnn_layer_state {
     clcnn_buffer params[CLCNN_MAX_PARAMS], grads[CLCNN_MAX_PARAMS];
     clcnn_buffer scratch;
     clcnn_conv2d_keep conv2d; /* conv2d's padded tensors, kept from forward to backward */
+    /* Set by the trainer where a node ending in a ReLU feeds only a node that gates_relu:
+     * the consumer's backward applies the ReLU's derivative (gate_relu), the producer's
+     * skips it (relu_gated). */
+    bool gate_relu, relu_gated;
 } clcnn_layer_state;
 
 struct clcnn_layer_kind {
@@ -118,6 +122,11 @@ struct clcnn_layer_kind {
     /* true: the output is the input itself (flatten; a final softmax fused into the loss):
      * forward and backward do nothing and the trainer shares the input's buffers. */
     bool (*aliases)(const clcnn_node *node);
+    /* Optional: true when the node applies a ReLU to its own output (activation=relu). */
+    bool (*ends_in_relu)(const clcnn_node *node);
+    /* Its backward can apply its input's ReLU derivative from its own output (max pooling:
+     * each pooled value is the chosen input's), sparing the producer a pass over dy. */
+    bool gates_relu;
     /* Optional: scratch for a batch of `batch` (pooling's argmax, GEMM workspace). */
     clcnn_status (*reserve)(clcnn_layer_state *state, int batch);
     clcnn_status (*forward)(clcnn_layer_state *state, const clcnn_step *step,

@@ -21,15 +21,17 @@ static clcnn_status backward(clcnn_layer_state *state, const clcnn_step *step,
                              const clcnn_buffer *const x[], const clcnn_buffer *y, clcnn_buffer *dy,
                              clcnn_buffer *const dx[])
 {
-    (void)x, (void)y;
+    (void)x;
     if (!dx[0])
         return CLCNN_OK;
     clcnn_pool2d_shape shape;
     CLCNN_TRY(clcnn_pool_shape(state->node, step->N, &shape));
-    return clcnn_maxpool2d_backward(state->context, &shape, dy, &state->scratch, dx[0]);
+    /* y > 0 at the chosen inputs is the ReLU derivative of a producer that leaves it to us */
+    return clcnn_maxpool2d_backward(state->context, &shape, dy, &state->scratch,
+                                    state->gate_relu ? y : NULL, dx[0]);
 }
 
 const clcnn_layer_kind clcnn_layer_maxpool2d = {
     .name = "maxpool2d", .keras_name = "MaxPooling2D", .base_name = "max_pooling2d", .inputs = 1,
-    .keywords = clcnn_pool_keywords, .infer = clcnn_pool_infer, .reserve = reserve,
-    .forward = forward, .backward = backward};
+    .keywords = clcnn_pool_keywords, .infer = clcnn_pool_infer, .gates_relu = true,
+    .reserve = reserve, .forward = forward, .backward = backward};

@@ -50,7 +50,7 @@ static void covering_windows(int i, int pad, int size, int stride, int outputs, 
 
 /* Each input sums dy over the windows that chose it. */
 void clcnn_ref_maxpool2d_backward(const clcnn_pool2d_shape *s, const float *dy,
-                                  const int32_t *argmax, float *dx)
+                                  const int32_t *argmax, const float *gate, float *dx)
 {
     for (int plane = 0; plane < s->N * s->C; plane++)
         for (int ih = 0; ih < s->H; ih++)
@@ -62,7 +62,7 @@ void clcnn_ref_maxpool2d_backward(const clcnn_pool2d_shape *s, const float *dy,
                 for (int oh = oh_first; oh <= oh_last; oh++)
                     for (int ow = ow_first; ow <= ow_last; ow++) {
                         size_t out = ((size_t)plane * s->OH + oh) * s->OW + ow;
-                        if (argmax[out] == ih * s->W + iw)
+                        if (argmax[out] == ih * s->W + iw && (!gate || gate[out] > 0.0f))
                             sum += dy[out];
                     }
                 dx[((size_t)plane * s->H + ih) * s->W + iw] = (float)sum;

@@ -142,6 +142,30 @@ static void plan_routes(clcnn_trainer *t)
         }
 }
 
+/* A node that ends in a ReLU and feeds only one node, which gates_relu: that consumer's
+ * backward applies the ReLU's derivative, and the producer's skips its own pass over dy. */
+static void plan_relu_gates(clcnn_trainer *t)
+{
+    for (int i = 0; i < t->count; i++) {
+        const clcnn_node *node = node_of(t, i);
+        int source = node->inputs[0];
+        if (!node->kind->gates_relu || t->nodes[i].alias || source < 0 || t->nodes[source].alias)
+            continue;
+        const clcnn_node *producer = node_of(t, source);
+        if (!producer->kind->ends_in_relu || !producer->kind->ends_in_relu(producer))
+            continue;
+        int consumers = 0;
+        for (int j = 0; j < t->count; j++)
+            for (int k = 0; k < node_of(t, j)->kind->inputs; k++)
+                consumers += node_of(t, j)->inputs[k] >= 0 &&
+                             t->nodes[node_of(t, j)->inputs[k]].storage == source;
+        if (consumers != 1)
+            continue;
+        t->nodes[i].layer.gate_relu = true;
+        t->nodes[source].layer.relu_gated = true;
+    }
+}
+
 /* Places every parameter tensor in the arenas, each at an offset the device can make a view
  * at: trainable ones first (the optimizer runs over one range), and of those the ones weight
  * decay applies to first (the decay runs over the start of that range). */
@@ -245,6 +269,7 @@ static clcnn_status allocate(clcnn_trainer *t)
     for (int k = 0; k < CLCNN_MAX_INPUTS; k++)
         if (sum_floats[k])
             CLCNN_TRY(clcnn_buffer_create(c, sum_floats[k] * sizeof(float), &t->sum_scratch[k]));
+    plan_relu_gates(t);
     return CLCNN_OK;
 }
 
