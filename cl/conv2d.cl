@@ -261,7 +261,9 @@ __kernel void conv2d_flip_3x3(__global const float *w, __global float *wf, const
  * input channel it loads the 4 padded rows the tile touches at 3 offsets each (12 vectors) and
  * 72 weights for 1,152 multiply-adds. With AVX-512 each weight rides in its fma as an embedded
  * broadcast, and one instruction does 16 multiply-adds: 16% faster than 8-lane vectors on Zen 4,
- * where the fma units are 256 bits wide. Items: N * ceil(OC / 8) * OHT / 2 * OWT / 8. A last partial
+ * where the fma units are 256 bits wide. On a 3-D range [N * ceil(OC / 8)][OHT / 2][OWT / 8]
+ * (clcnn_launch_planes: four 64-bit divisions per item cost the 3-channel layer a third of
+ * its time). A last partial
  * channel block computes with the last channel's weights and stores nothing for the missing
  * ones; tiles that overhang the output store only their pixels inside it. */
 __kernel void conv2d_forward_3x3(__global const float *xp, __global const float *w,
@@ -270,13 +272,12 @@ __kernel void conv2d_forward_3x3(__global const float *xp, __global const float 
                                  const int use_bias, const int relu)
 {
     const int column_blocks = (OW + 7) / 8, row_pairs = (OH + 1) / 2, channel_blocks = (OC + 7) / 8;
-    const size_t index = get_global_id(0);
-    if (index >= (size_t)N * channel_blocks * row_pairs * column_blocks)
+    const int block = (int)get_global_id(0), pair = (int)get_global_id(1);
+    if (block >= column_blocks || pair >= row_pairs)
         return;
-    const int ow0 = (int)(index % column_blocks) * 8;
-    const int oh0 = (int)(index / column_blocks % row_pairs) * 2;
-    const int oc0 = (int)(index / ((size_t)column_blocks * row_pairs) % channel_blocks) * 8;
-    const int n = (int)(index / ((size_t)column_blocks * row_pairs * channel_blocks));
+    const int ow0 = block * 8, oh0 = pair * 2;
+    const int oc0 = (int)(get_global_id(2) % channel_blocks) * 8;
+    const int n = (int)(get_global_id(2) / channel_blocks);
     const int HP = row_pairs * 2 + 2, WP = column_blocks * 8 + 2;
     __global const float *weights[8];
     /* tile[k]: output channel oc0 + k, the upper row in lanes 0-7 and the lower in 8-15, so

@@ -136,9 +136,8 @@ static clcnn_status forward_3x3(clcnn_context *context, cl_mem xp, cl_mem w, cl_
                              sizeof(cl_mem), &b, sizeof(cl_mem), &y, sizeof(int), &N, sizeof(int),
                              &C, sizeof(int), &OC, sizeof(int), &OH, sizeof(int), &OW, sizeof(int),
                              &use_bias, sizeof(int), &relu));
-    size_t items = (size_t)N * ((OC + 7) / 8) * (tile_rows(OH) / 2) * (tile_columns(OW) / 8);
-    return clcnn_launch_items(context, kernel, items,
-                              (size_t)context->tuning.values.conv2d_3x3_work_group);
+    return clcnn_launch_planes(context, kernel, (size_t)tile_columns(OW) / 8,
+                               (size_t)tile_rows(OH) / 2, (size_t)N * ((OC + 7) / 8));
 }
 
 static clcnn_status fast_forward(clcnn_context *context, const clcnn_conv2d_shape *s, cl_mem x,
