@@ -18,7 +18,8 @@ const clcnn_tuning_parameter clcnn_tuning_parameters[CLCNN_TUNING_PARAMETERS] = 
     {"conv2d_3x3_work_group", "conv2d", offsetof(clcnn_tuning, conv2d_3x3_work_group), 16, 256},
     {"elementwise_work_group", "activation add dropout optimizers",
      offsetof(clcnn_tuning, elementwise_work_group), 16, 256},
-    {"planes_work_group", "maxpool2d avgpool2d", offsetof(clcnn_tuning, planes_work_group), 32, 1024},
+    {"planes_work_group", "maxpool2d avgpool2d batchnorm conv2d",
+     offsetof(clcnn_tuning, planes_work_group), 32, 1024},
 };
 
 int *clcnn_tuning_field(clcnn_tuning *tuning, const clcnn_tuning_parameter *p)
