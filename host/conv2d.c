@@ -192,7 +192,8 @@ static clcnn_status fast_backward_weights(clcnn_context *context, const clcnn_co
     else
         CLCNN_TRY(pad_planes(context, x, s->N * s->C, s->H, s->W, s->pad_top, s->pad_left, OHT + 2,
                              OWT + 2, CLCNN_SCRATCH_PADDED_INPUT, NULL, &xp));
-    if (keep && keep->gradient_kept) {
+    /* dy itself where it fills whole tiles: its rows start aligned, unlike the padded copy's */
+    if (keep && keep->gradient_kept && (OHT != s->OH || OWT != s->OW)) {
         dyp = keep->padded_gradient.mem;
         dy_top = 2 - s->pad_top, dy_left = 2 - s->pad_left;
         DYH = tile_rows(s->H) + 2, DYW = tile_columns(s->W) + 2;
