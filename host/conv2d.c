@@ -185,6 +185,7 @@ static clcnn_status fast_backward_weights(clcnn_context *context, const clcnn_co
                                           clcnn_conv2d_keep *keep)
 {
     const int OHT = tile_rows(s->OH), OWT = tile_columns(s->OW);
+    const bool overhang = OHT != s->OH || OWT != s->OW;
     cl_mem xp, dyp = dy;
     int dy_top = 0, dy_left = 0, DYH = s->OH, DYW = s->OW;
     if (keep && keep->input_kept)
@@ -193,11 +194,11 @@ static clcnn_status fast_backward_weights(clcnn_context *context, const clcnn_co
         CLCNN_TRY(pad_planes(context, x, s->N * s->C, s->H, s->W, s->pad_top, s->pad_left, OHT + 2,
                              OWT + 2, CLCNN_SCRATCH_PADDED_INPUT, NULL, &xp));
     /* dy itself where it fills whole tiles: its rows start aligned, unlike the padded copy's */
-    if (keep && keep->gradient_kept && (OHT != s->OH || OWT != s->OW)) {
+    if (overhang && keep && keep->gradient_kept) {
         dyp = keep->padded_gradient.mem;
         dy_top = 2 - s->pad_top, dy_left = 2 - s->pad_left;
         DYH = tile_rows(s->H) + 2, DYW = tile_columns(s->W) + 2;
-    } else if (OHT != s->OH || OWT != s->OW) {
+    } else if (overhang) {
         CLCNN_TRY(pad_planes(context, dy, s->N * s->OC, s->OH, s->OW, 0, 0, OHT, OWT,
                              CLCNN_SCRATCH_PADDED_GRADIENT, NULL, &dyp));
         DYH = OHT, DYW = OWT;
