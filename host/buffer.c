@@ -159,8 +159,8 @@ clcnn_status clcnn_set_args(clcnn_context *context, cl_kernel kernel, int count,
     return CLCNN_OK;
 }
 
-static clcnn_status launch_nd(clcnn_context *context, cl_kernel kernel, cl_uint dimensions,
-                              const size_t *global_sizes, const size_t *local_sizes)
+clcnn_status clcnn_launch_nd(clcnn_context *context, cl_kernel kernel, cl_uint dimensions,
+                             const size_t *global_sizes, const size_t *local_sizes)
 {
     cl_event event;
     cl_int code = clEnqueueNDRangeKernel(context->queue, kernel, dimensions, NULL, global_sizes,
@@ -190,7 +190,7 @@ clcnn_status clcnn_launch_items(clcnn_context *context, cl_kernel kernel, size_t
     if (items == 0)
         return CLCNN_OK;
     size_t global = (items + local_size - 1) / local_size * local_size;
-    return launch_nd(context, kernel, 1, &global, &local_size);
+    return clcnn_launch_nd(context, kernel, 1, &global, &local_size);
 }
 
 clcnn_status clcnn_launch_groups(clcnn_context *context, cl_kernel kernel, size_t groups,
@@ -199,7 +199,7 @@ clcnn_status clcnn_launch_groups(clcnn_context *context, cl_kernel kernel, size_
     if (groups == 0)
         return CLCNN_OK;
     size_t global = groups * local_size;
-    return launch_nd(context, kernel, 1, &global, &local_size);
+    return clcnn_launch_nd(context, kernel, 1, &global, &local_size);
 }
 
 clcnn_status clcnn_launch_spread(clcnn_context *context, cl_kernel kernel, size_t items,
@@ -239,7 +239,7 @@ clcnn_status clcnn_launch_planes(clcnn_context *context, cl_kernel kernel, size_
     const size_t local[3] = {columns, rows, depth};
     const size_t global[3] = {(width + columns - 1) / columns * columns,
                               (height + rows - 1) / rows * rows, planes};
-    return launch_nd(context, kernel, 3, global, local);
+    return clcnn_launch_nd(context, kernel, 3, global, local);
 }
 
 clcnn_status clcnn_require_bytes(const char *op, const char *argument, const clcnn_buffer *buffer,

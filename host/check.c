@@ -39,6 +39,10 @@ typedef struct checker {
     int array_count;
     int timing_runs;
     const char *families; /* "conv2d maxpool2d ...": run only these cases; NULL for all */
+    bool all_variants;    /* CLCNN_CHECK_VARIANTS_ALL */
+    bool warm_up;         /* a run before the timed ones; not on a simulator, whose times mean
+                             nothing and whose runs are slow */
+    const char *variant;  /* the forced variant of the rows being run, or "" */
     double samples_ms[MAX_TIMING_RUNS];
     int sample_count;
     uint64_t row_begin_ns; /* the row's span on the trace */
@@ -159,6 +163,8 @@ static void begin_row(checker *c, const char *op, const char *direction, const c
     snprintf(c->row.op, sizeof c->row.op, "%s", op);
     snprintf(c->row.direction, sizeof c->row.direction, "%s", direction);
     snprintf(c->row.shape, sizeof c->row.shape, "%s", shape);
+    snprintf(c->row.variant, sizeof c->row.variant, "%s",
+             c->context->reference && c->variant[0] ? "reference" : c->variant);
     c->row.canaries_intact = true;
     c->row.passed = true;
     c->sample_count = 0;
@@ -218,14 +224,10 @@ static void note_mismatch(checker *c, const char *name, size_t index, double got
                  "%s%s[%zu] = %.9g, reference %.9g", used ? "; " : "", name, index, got, expected);
 }
 
-static clcnn_status compare(checker *c, const char *name, const clcnn_buffer *buffer,
-                            const float *reference, size_t count, double tolerance_abs,
-                            double tolerance_rel)
+/* got: count values, then the canaries */
+static void judge_floats(checker *c, const char *name, const float *got, const float *reference,
+                         size_t count, double tolerance_abs, double tolerance_rel)
 {
-    float *got = array(c, count + CANARY_COUNT, sizeof(float));
-    if (!got)
-        return clcnn_fail(CLCNN_ERROR_ALLOCATION, "check: out of host memory");
-    CLCNN_TRY(clcnn_buffer_read(c->context, buffer, 0, got, (count + CANARY_COUNT) * sizeof(float)));
     if (tolerance_abs > c->row.tolerance_abs)
         c->row.tolerance_abs = tolerance_abs;
     if (tolerance_rel > c->row.tolerance_rel)
@@ -256,18 +258,33 @@ static clcnn_status compare(checker *c, const char *name, const clcnn_buffer *bu
         if (bits != CANARY_BITS)
             c->row.canaries_intact = false;
     }
-    return CLCNN_OK;
+}
+
+/* Reads count values and the canaries after them from buffer, and judges them. */
+static clcnn_status compare(checker *c, const char *name, const clcnn_buffer *buffer,
+                            const float *reference, size_t count, double tolerance_abs,
+                            double tolerance_rel)
+{
+    float *got = malloc((count + CANARY_COUNT) * sizeof(float));
+    if (!got)
+        return clcnn_fail(CLCNN_ERROR_ALLOCATION, "check: out of host memory");
+    clcnn_status status =
+        clcnn_buffer_read(c->context, buffer, 0, got, (count + CANARY_COUNT) * sizeof(float));
+    if (status == CLCNN_OK)
+        judge_floats(c, name, got, reference, count, tolerance_abs, tolerance_rel);
+    free(got);
+    return status;
 }
 
 static clcnn_status compare_ints(checker *c, const char *name, const clcnn_buffer *buffer,
                                  const int32_t *reference, size_t count)
 {
-    float *as_float = array(c, count, sizeof(float));
-    int32_t *got = array(c, count + CANARY_COUNT, sizeof(int32_t));
-    if (!as_float || !got)
+    int32_t *got = malloc((count + CANARY_COUNT) * sizeof(int32_t));
+    if (!got)
         return clcnn_fail(CLCNN_ERROR_ALLOCATION, "check: out of host memory");
-    CLCNN_TRY(clcnn_buffer_read(c->context, buffer, 0, got, (count + CANARY_COUNT) * sizeof(int32_t)));
-    for (size_t i = 0; i < count; i++) {
+    clcnn_status status =
+        clcnn_buffer_read(c->context, buffer, 0, got, (count + CANARY_COUNT) * sizeof(int32_t));
+    for (size_t i = 0; status == CLCNN_OK && i < count; i++) {
         if (got[i] != reference[i]) {
             if (c->row.passed || strlen(c->row.mismatches) < 300)
                 note_mismatch(c, name, i, got[i], reference[i]);
@@ -278,14 +295,16 @@ static clcnn_status compare_ints(checker *c, const char *name, const clcnn_buffe
                 c->row.max_abs_error = error;
         }
     }
-    for (size_t i = count; i < count + CANARY_COUNT; i++)
+    for (size_t i = count; status == CLCNN_OK && i < count + CANARY_COUNT; i++)
         if ((uint32_t)got[i] != CANARY_BITS)
             c->row.canaries_intact = false;
-    return CLCNN_OK;
+    free(got);
+    return status;
 }
 
 /* Runs the dispatch for runs first_run .. timing_runs - 1, queue drained, timing those from 0
- * on: TIMED warms up once (building kernels, warming caches) and times timing_runs runs. */
+ * on: TIMED warms up once (building kernels, warming caches; not on a simulator) and times
+ * timing_runs runs. */
 #define TIMED_RUNS(c, first_run, call)                                                       \
     for (int run_ = (first_run); run_ < (c)->timing_runs; run_++) {                          \
         double start_ = now_ms();                                                            \
@@ -294,7 +313,40 @@ static clcnn_status compare_ints(checker *c, const char *name, const clcnn_buffe
         if (run_ >= 0)                                                                       \
             add_sample((c), now_ms() - start_);                                              \
     }
-#define TIMED(c, call) TIMED_RUNS(c, -1, call)
+#define TIMED(c, call) TIMED_RUNS(c, (c)->warm_up ? -1 : 0, call)
+
+/* ---- variants ---------------------------------------------------------------------------- */
+
+#define MAX_VARIANTS 8
+
+/* The variants of op the case runs at shape, into list: every one that handles the shape
+ * (with all_variants), the device's own choice last, so that what it leaves behind (conv2d's
+ * kept padding) is what the next direction's default meets; else the device's choice alone.
+ * The reference path has one. */
+static clcnn_status variants_to_run(checker *c, clcnn_variant_op op, const void *shape,
+                                    int list[MAX_VARIANTS], int *count)
+{
+    int chosen = 0;
+    *count = 0;
+    if (!c->context->reference)
+        CLCNN_TRY(clcnn_variant_pick(c->context, op, shape, &chosen));
+    if (c->all_variants && !c->context->reference)
+        for (int v = 0; v < clcnn_variant_count(op) && *count < MAX_VARIANTS - 1; v++) {
+            const clcnn_variant *variant = clcnn_variant_at(op, v);
+            if (v != chosen && (!variant->fits || variant->fits(c->context, shape)))
+                list[(*count)++] = v;
+        }
+    list[(*count)++] = chosen;
+    return CLCNN_OK;
+}
+
+/* Forces variant `index` of op for the rows that follow (their variant column names it);
+ * -1 hands the choice back to the device. */
+static void use_variant(checker *c, clcnn_variant_op op, int index)
+{
+    c->context->forced_variant[op] = index;
+    c->variant = index < 0 ? "" : clcnn_variant_at(op, index)->name;
+}
 
 /* ---- cases ------------------------------------------------------------------------------ */
 
@@ -335,40 +387,61 @@ static clcnn_status check_conv2d(checker *c, int N, int C, int H, int W, int OC,
 
     /* as a layer runs them, keeping the padded x and dy from one op to the next; the last
      * row pads afresh */
-    begin_row(c, "conv2d", "forward", shape);
-    TIMED(c, clcnn_conv2d_forward(c->context, &s, X, Wt, B, Y, &c->keep));
-    CLCNN_TRY(compare(c, "y", Y, y_ref, y_count,
-                      sum_tolerance((size_t)C * KH * KW + 1, y_ref, y_count), 2 * FLT_EPSILON));
-    end_row(c);
-
-    /* the fused ReLU (the layer's activation=relu): the reference's own ReLU of its y */
     clcnn_conv2d_shape relu_shape = s;
     relu_shape.relu = true;
     float *y_relu_ref;
     CLCNN_TRY(host_array(c, y_count, sizeof(float), (void **)&y_relu_ref));
     clcnn_ref_conv2d_forward(&relu_shape, x, w, b, y_relu_ref);
-    begin_row(c, "conv2d", "forward_relu", shape);
-    TIMED(c, clcnn_conv2d_forward(c->context, &relu_shape, X, Wt, B, Y, NULL));
-    CLCNN_TRY(compare(c, "y", Y, y_relu_ref, y_count,
-                      sum_tolerance((size_t)C * KH * KW + 1, y_ref, y_count), 2 * FLT_EPSILON));
-    end_row(c);
+    int list[MAX_VARIANTS], count;
+    CLCNN_TRY(variants_to_run(c, CLCNN_VARIANT_CONV2D_FORWARD, &s, list, &count));
+    for (int v = 0; v < count; v++) {
+        use_variant(c, CLCNN_VARIANT_CONV2D_FORWARD, list[v]);
+        begin_row(c, "conv2d", "forward", shape);
+        TIMED(c, clcnn_conv2d_forward(c->context, &s, X, Wt, B, Y, &c->keep));
+        CLCNN_TRY(compare(c, "y", Y, y_ref, y_count,
+                          sum_tolerance((size_t)C * KH * KW + 1, y_ref, y_count), 2 * FLT_EPSILON));
+        end_row(c);
 
-    begin_row(c, "conv2d", "backward_data", shape);
-    TIMED(c, clcnn_conv2d_backward_data(c->context, &s, DY, Wt, DX, &c->keep));
-    CLCNN_TRY(compare(c, "dx", DX, dx_ref, x_count,
-                      sum_tolerance((size_t)OC * KH * KW, dx_ref, x_count), 2 * FLT_EPSILON));
-    end_row(c);
+        /* the fused ReLU (the layer's activation=relu): the reference's own ReLU of its y */
+        begin_row(c, "conv2d", "forward_relu", shape);
+        TIMED(c, clcnn_conv2d_forward(c->context, &relu_shape, X, Wt, B, Y, NULL));
+        CLCNN_TRY(compare(c, "y", Y, y_relu_ref, y_count,
+                          sum_tolerance((size_t)C * KH * KW + 1, y_ref, y_count), 2 * FLT_EPSILON));
+        end_row(c);
+    }
+    use_variant(c, CLCNN_VARIANT_CONV2D_FORWARD, -1);
 
-    begin_row(c, "conv2d", "backward_weights", shape);
-    CLCNN_TRY(clcnn_conv2d_backward_weights(c->context, &s, X, DY, DW, DB_WITH_DW, &c->keep));
-    CLCNN_TRY(compare(c, "dw", DW, dw_ref, w_count,
-                      sum_tolerance((size_t)N * s.OH * s.OW, dw_ref, w_count), 2 * FLT_EPSILON));
-    CLCNN_TRY(compare(c, "db", DB_WITH_DW, db_ref, (size_t)OC,
-                      sum_tolerance((size_t)N * s.OH * s.OW, db_ref, (size_t)OC), 2 * FLT_EPSILON));
-    TIMED(c, clcnn_conv2d_backward_weights(c->context, &s, X, DY, DW, NULL, NULL));
-    CLCNN_TRY(compare(c, "dw", DW, dw_ref, w_count,
-                      sum_tolerance((size_t)N * s.OH * s.OW, dw_ref, w_count), 2 * FLT_EPSILON));
-    end_row(c);
+    CLCNN_TRY(variants_to_run(c, CLCNN_VARIANT_CONV2D_BACKWARD_DATA, &s, list, &count));
+    for (int v = 0; v < count; v++) {
+        use_variant(c, CLCNN_VARIANT_CONV2D_BACKWARD_DATA, list[v]);
+        begin_row(c, "conv2d", "backward_data", shape);
+        TIMED(c, clcnn_conv2d_backward_data(c->context, &s, DY, Wt, DX, &c->keep));
+        CLCNN_TRY(compare(c, "dx", DX, dx_ref, x_count,
+                          sum_tolerance((size_t)OC * KH * KW, dx_ref, x_count), 2 * FLT_EPSILON));
+        end_row(c);
+    }
+    use_variant(c, CLCNN_VARIANT_CONV2D_BACKWARD_DATA, -1);
+
+    CLCNN_TRY(variants_to_run(c, CLCNN_VARIANT_CONV2D_BACKWARD_WEIGHTS, &s, list, &count));
+    for (int v = 0; v < count; v++) {
+        /* each dW variant meets what the devices's forward and dX keep, as in a layer */
+        if (v > 0) {
+            CLCNN_TRY(clcnn_conv2d_forward(c->context, &s, X, Wt, B, Y, &c->keep));
+            CLCNN_TRY(clcnn_conv2d_backward_data(c->context, &s, DY, Wt, DX, &c->keep));
+        }
+        use_variant(c, CLCNN_VARIANT_CONV2D_BACKWARD_WEIGHTS, list[v]);
+        begin_row(c, "conv2d", "backward_weights", shape);
+        CLCNN_TRY(clcnn_conv2d_backward_weights(c->context, &s, X, DY, DW, DB_WITH_DW, &c->keep));
+        CLCNN_TRY(compare(c, "dw", DW, dw_ref, w_count,
+                          sum_tolerance((size_t)N * s.OH * s.OW, dw_ref, w_count), 2 * FLT_EPSILON));
+        CLCNN_TRY(compare(c, "db", DB_WITH_DW, db_ref, (size_t)OC,
+                          sum_tolerance((size_t)N * s.OH * s.OW, db_ref, (size_t)OC), 2 * FLT_EPSILON));
+        TIMED(c, clcnn_conv2d_backward_weights(c->context, &s, X, DY, DW, NULL, NULL));
+        CLCNN_TRY(compare(c, "dw", DW, dw_ref, w_count,
+                          sum_tolerance((size_t)N * s.OH * s.OW, dw_ref, w_count), 2 * FLT_EPSILON));
+        end_row(c);
+    }
+    use_variant(c, CLCNN_VARIANT_CONV2D_BACKWARD_WEIGHTS, -1);
 
     begin_row(c, "conv2d", "backward_bias", shape);
     TIMED(c, clcnn_conv2d_backward_bias(c->context, &s, DY, DB));
@@ -417,24 +490,35 @@ static clcnn_status check_maxpool2d(checker *c, int N, int C, int H, int W, int 
     CLCNN_TRY(output(c, y_count, &ARGMAX));
     CLCNN_TRY(output(c, x_count, &DX));
 
-    begin_row(c, "maxpool2d", "forward", shape);
-    TIMED(c, clcnn_maxpool2d_forward(c->context, &s, X, Y, ARGMAX));
-    CLCNN_TRY(compare(c, "y", Y, y_ref, y_count, 0.0, 0.0));
-    CLCNN_TRY(compare_ints(c, "argmax", ARGMAX, argmax_ref, y_count));
-    end_row(c);
+    int list[MAX_VARIANTS], count;
+    CLCNN_TRY(variants_to_run(c, CLCNN_VARIANT_MAXPOOL2D_FORWARD, &s, list, &count));
+    for (int v = 0; v < count; v++) {
+        use_variant(c, CLCNN_VARIANT_MAXPOOL2D_FORWARD, list[v]);
+        begin_row(c, "maxpool2d", "forward", shape);
+        TIMED(c, clcnn_maxpool2d_forward(c->context, &s, X, Y, ARGMAX));
+        CLCNN_TRY(compare(c, "y", Y, y_ref, y_count, 0.0, 0.0));
+        CLCNN_TRY(compare_ints(c, "argmax", ARGMAX, argmax_ref, y_count));
+        end_row(c);
+    }
+    use_variant(c, CLCNN_VARIANT_MAXPOOL2D_FORWARD, -1);
 
     /* backward from the reference's argmax, so a forward bug cannot mask a backward one */
-    begin_row(c, "maxpool2d", "backward", shape);
-    TIMED(c, clcnn_maxpool2d_backward(c->context, &s, DY, ARGMAX_REF, NULL, DX));
     size_t overlap = (size_t)((size + stride - 1) / stride) * ((size + stride - 1) / stride);
-    CLCNN_TRY(compare(c, "dx", DX, dx_ref, x_count, sum_tolerance(overlap, dx_ref, x_count), 0.0));
-    end_row(c);
+    CLCNN_TRY(variants_to_run(c, CLCNN_VARIANT_MAXPOOL2D_BACKWARD, &s, list, &count));
+    for (int v = 0; v < count; v++) {
+        use_variant(c, CLCNN_VARIANT_MAXPOOL2D_BACKWARD, list[v]);
+        begin_row(c, "maxpool2d", "backward", shape);
+        TIMED(c, clcnn_maxpool2d_backward(c->context, &s, DY, ARGMAX_REF, NULL, DX));
+        CLCNN_TRY(compare(c, "dx", DX, dx_ref, x_count, sum_tolerance(overlap, dx_ref, x_count), 0.0));
+        end_row(c);
 
-    begin_row(c, "maxpool2d", "backward_relu", shape);
-    TIMED(c, clcnn_maxpool2d_backward(c->context, &s, DY, ARGMAX_REF, Y_REF, DX));
-    CLCNN_TRY(compare(c, "dx", DX, dx_gated_ref, x_count,
-                      sum_tolerance(overlap, dx_gated_ref, x_count), 0.0));
-    end_row(c);
+        begin_row(c, "maxpool2d", "backward_relu", shape);
+        TIMED(c, clcnn_maxpool2d_backward(c->context, &s, DY, ARGMAX_REF, Y_REF, DX));
+        CLCNN_TRY(compare(c, "dx", DX, dx_gated_ref, x_count,
+                          sum_tolerance(overlap, dx_gated_ref, x_count), 0.0));
+        end_row(c);
+    }
+    use_variant(c, CLCNN_VARIANT_MAXPOOL2D_BACKWARD, -1);
     return CLCNN_OK;
 }
 
@@ -705,23 +789,19 @@ static clcnn_status check_dense_products(checker *c, const clcnn_dense_shape s, 
     return CLCNN_OK;
 }
 
-/* variant: CLCNN_DENSE_CLBLAST or CLCNN_DENSE_GEMM, forced for these rows whatever the device
- * would choose, so that both products are proven on every device; -1: the device's own. */
-static clcnn_status check_dense(checker *c, int N, int I, int O, int variant)
+static clcnn_status check_dense(checker *c, int N, int I, int O)
 {
     const clcnn_dense_shape s = {N, I, O};
     char shape[96];
-    if (variant < 0 || c->context->reference)
-        snprintf(shape, sizeof shape, "%dx%d -> %d", N, I, O);
-    else
-        snprintf(shape, sizeof shape, "%dx%d -> %d %s", N, I, O,
-                 variant == CLCNN_DENSE_GEMM ? "gemm" : "clblast");
-    const clcnn_dense_variant chosen = c->context->dense_variant;
-    if (variant >= 0)
-        c->context->dense_variant = (clcnn_dense_variant)variant;
-    clcnn_status status = check_dense_products(c, s, shape);
-    c->context->dense_variant = chosen;
-    return status;
+    snprintf(shape, sizeof shape, "%dx%d -> %d", N, I, O);
+    int list[MAX_VARIANTS], count;
+    CLCNN_TRY(variants_to_run(c, CLCNN_VARIANT_DENSE, &s, list, &count));
+    for (int v = 0; v < count; v++) {
+        use_variant(c, CLCNN_VARIANT_DENSE, list[v]);
+        CLCNN_TRY(check_dense_products(c, s, shape));
+    }
+    use_variant(c, CLCNN_VARIANT_DENSE, -1);
+    return CLCNN_OK;
 }
 
 static clcnn_status check_dropout(checker *c, int count, float rate, uint64_t step, uint32_t layer)
@@ -931,6 +1011,9 @@ static clcnn_status run_small(checker *c)
     RUN_CASE(c, check_conv2d(c, 2, 9, 5, 21, 10, 3, 3, 1, CLCNN_PADDING_VALID));
     RUN_CASE(c, check_conv2d(c, 1, 6, 3, 3, 4, 3, 3, 1, CLCNN_PADDING_VALID));
     RUN_CASE(c, check_conv2d(c, 2, 8, 1, 1, 8, 3, 3, 1, CLCNN_PADDING_SAME));
+    /* more than one tile of the tiled variant's every axis: 70 output channels, 70 pixels,
+     * and dW's sum split */
+    RUN_CASE(c, check_conv2d(c, 2, 2, 5, 7, 70, 3, 3, 1, CLCNN_PADDING_SAME));
     RUN_CASE(c, check_maxpool2d(c, 1, 3, 7, 7, 2, 2, CLCNN_PADDING_VALID, false));
     RUN_CASE(c, check_maxpool2d(c, 2, 5, 13, 13, 3, 2, CLCNN_PADDING_VALID, false));
     RUN_CASE(c, check_maxpool2d(c, 2, 3, 7, 13, 3, 1, CLCNN_PADDING_SAME, false));
@@ -956,12 +1039,9 @@ static clcnn_status run_small(checker *c)
     }
     RUN_CASE(c, check_add(c, 1));
     RUN_CASE(c, check_add(c, 4099));
-    const int last_variant = c->context->reference ? CLCNN_DENSE_CLBLAST : CLCNN_DENSE_GEMM;
-    for (int variant = CLCNN_DENSE_CLBLAST; variant <= last_variant; variant++) {
-        RUN_CASE(c, check_dense(c, 1, 7, 3, variant));
-        RUN_CASE(c, check_dense(c, 5, 130, 10, variant));
-        RUN_CASE(c, check_dense(c, 13, 67, 17, variant));
-    }
+    RUN_CASE(c, check_dense(c, 1, 7, 3));
+    RUN_CASE(c, check_dense(c, 5, 130, 10));
+    RUN_CASE(c, check_dense(c, 13, 67, 17));
     RUN_CASE(c, check_dropout(c, 1, 0.5f, 0, 0));
     RUN_CASE(c, check_dropout(c, 4099, 0.5f, 7, 2));
     RUN_CASE(c, check_dropout(c, 1000, 0.0f, 1ULL << 33, 5));
@@ -986,10 +1066,10 @@ static clcnn_status run_seed(checker *c)
         RUN_CASE(c, check_maxpool2d(c, 64, channels[layer + 1], sizes[layer], sizes[layer], 2, 2,
                                   CLCNN_PADDING_VALID, false));
     }
-    RUN_CASE(c, check_dense(c, 64, 2048, 128, -1));
+    RUN_CASE(c, check_dense(c, 64, 2048, 128));
     RUN_CASE(c, check_activation(c, CLCNN_ACTIVATION_RELU, 64 * 128));
     RUN_CASE(c, check_dropout(c, 64 * 128, 0.5f, 1234, 7));
-    RUN_CASE(c, check_dense(c, 64, 128, 10, -1));
+    RUN_CASE(c, check_dense(c, 64, 128, 10));
     RUN_CASE(c, check_softmax_and_metrics(c, 64, 10, 0.0f, false, false));
     RUN_CASE(c, check_optimizers(c, 2048 * 128, 10, false));
     return CLCNN_OK;
@@ -1005,13 +1085,14 @@ clcnn_status clcnn_check_run_timed(clcnn_context *context, clcnn_check_shapes sh
                                    uint64_t seed, int timing_runs, clcnn_check_callback callback,
                                    void *user_data, int *failures)
 {
-    return clcnn_check_families(context, shapes, NULL, seed, timing_runs, callback, user_data,
-                                failures);
+    return clcnn_check_run_variants(context, shapes, CLCNN_CHECK_VARIANTS_CHOSEN, seed,
+                                    timing_runs, callback, user_data, failures);
 }
 
-clcnn_status clcnn_check_families(clcnn_context *context, clcnn_check_shapes shapes,
-                                  const char *families, uint64_t seed, int timing_runs,
-                                  clcnn_check_callback callback, void *user_data, int *failures)
+static clcnn_status check_cases(clcnn_context *context, clcnn_check_shapes shapes,
+                                clcnn_check_variants variants, const char *families,
+                                uint64_t seed, int timing_runs, clcnn_check_callback callback,
+                                void *user_data, int *failures)
 {
     *failures = 0;
     if (timing_runs < 1 || timing_runs > MAX_TIMING_RUNS)
@@ -1021,13 +1102,35 @@ clcnn_status clcnn_check_families(clcnn_context *context, clcnn_check_shapes sha
     if (!c)
         return clcnn_fail(CLCNN_ERROR_ALLOCATION, "check: out of host memory");
     *c = (checker){.context = context, .random_state = seed, .callback = callback,
-                   .user_data = user_data, .timing_runs = timing_runs, .families = families};
+                   .user_data = user_data, .timing_runs = timing_runs, .families = families,
+                   .all_variants = variants == CLCNN_CHECK_VARIANTS_ALL, .variant = "",
+                   .warm_up = !context->device.is_simulator};
     clcnn_status status = clcnn_context_build_all(context);
     if (status == CLCNN_OK && (shapes & CLCNN_CHECK_SHAPES_SMALL))
         status = run_small(c);
     if (status == CLCNN_OK && (shapes & CLCNN_CHECK_SHAPES_SEED))
         status = run_seed(c);
+    /* a case that failed half-way leaves no variant forced */
+    for (int op = 0; op < CLCNN_VARIANT_OP_COUNT; op++)
+        context->forced_variant[op] = -1;
     *failures = c->failures;
     free(c);
     return status;
+}
+
+clcnn_status clcnn_check_run_variants(clcnn_context *context, clcnn_check_shapes shapes,
+                                      clcnn_check_variants variants, uint64_t seed,
+                                      int timing_runs, clcnn_check_callback callback,
+                                      void *user_data, int *failures)
+{
+    return check_cases(context, shapes, variants, NULL, seed, timing_runs, callback, user_data,
+                       failures);
+}
+
+clcnn_status clcnn_check_families(clcnn_context *context, clcnn_check_shapes shapes,
+                                  const char *families, uint64_t seed, int timing_runs,
+                                  clcnn_check_callback callback, void *user_data, int *failures)
+{
+    return check_cases(context, shapes, CLCNN_CHECK_VARIANTS_CHOSEN, families, seed, timing_runs,
+                       callback, user_data, failures);
 }

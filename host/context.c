@@ -49,7 +49,6 @@ static clcnn_status open_device(clcnn_context *context, const clcnn_context_opti
     if (limit > CLCNN_REDUCE_WG_MAX)
         limit = CLCNN_REDUCE_WG_MAX;
     context->reduce_work_group = largest_power_of_two_at_most(limit ? limit : 1);
-    context->dense_variant = context->device.is_cpu ? CLCNN_DENSE_GEMM : CLCNN_DENSE_CLBLAST;
     clcnn_tuning_load(context);
     return CLCNN_OK;
 }
@@ -62,6 +61,8 @@ clcnn_status clcnn_context_create(const char *spec, const clcnn_context_options 
     if (!context)
         return clcnn_fail(CLCNN_ERROR_ALLOCATION, "out of host memory creating a context");
     pthread_mutex_init(&context->notify_lock, NULL);
+    for (int op = 0; op < CLCNN_VARIANT_OP_COUNT; op++)
+        context->forced_variant[op] = -1;
 
     if (spec && !strcasecmp(spec, "ref")) {
         context->reference = true;
@@ -142,6 +143,61 @@ static const struct {
 #undef ENTRY
 };
 
+static const struct {
+    clcnn_program_id program;
+    const char *name;
+} block_table[CLCNN_BLOCK_COUNT] = {
+#define ENTRY(name, program) {CLCNN_PROGRAM_##program, #name},
+    CLCNN_BLOCKS(ENTRY)
+#undef ENTRY
+};
+
+/* The value of the line `#define <name> <value>` in source; false when there is none. */
+static bool read_default(const char *source, const char *name, int *value)
+{
+    const size_t length = strlen(name);
+    for (const char *at = strstr(source, "#define "); at; at = strstr(at + 1, "#define ")) {
+        const char *rest = at + strlen("#define ");
+        if (strncmp(rest, name, length) != 0 || rest[length] != ' ')
+            continue;
+        char *end = NULL;
+        long parsed = strtol(rest + length, &end, 10);
+        if (end == rest + length || parsed < 1 || parsed > 4096)
+            return false;
+        *value = (int)parsed;
+        return true;
+    }
+    return false;
+}
+
+/* Reads the defaults of every block parameter of the program not yet known. */
+static clcnn_status read_blocks(clcnn_context *context, clcnn_program_id program,
+                                const char *source)
+{
+    for (int i = 0; i < CLCNN_BLOCK_COUNT; i++)
+        if (block_table[i].program == program && context->blocks[i] == 0 &&
+            !read_default(source, block_table[i].name, &context->blocks[i]))
+            return clcnn_fail(CLCNN_ERROR_BUILD,
+                              "kernel source %s has no default for its block parameter %s "
+                              "(expected a line `#define %s <1..4096>`)",
+                              program_files[program], block_table[i].name, block_table[i].name);
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_block(clcnn_context *context, clcnn_block_id id, int *value)
+{
+    if (context->blocks[id] == 0) {
+        char *source = NULL;
+        size_t length = 0;
+        CLCNN_TRY(clcnn_kernel_source(program_files[block_table[id].program], &source, &length));
+        clcnn_status status = read_blocks(context, block_table[id].program, source);
+        free(source);
+        CLCNN_TRY(status);
+    }
+    *value = context->blocks[id];
+    return CLCNN_OK;
+}
+
 /* Builds a program and creates all its kernels before the binary is cached (inside
  * clcnn_program_build), since some drivers compile only when a kernel is created. */
 static clcnn_status load_program(clcnn_context *context, clcnn_program_id program)
@@ -149,10 +205,16 @@ static clcnn_status load_program(clcnn_context *context, clcnn_program_id progra
     char *source = NULL;
     size_t length = 0;
     CLCNN_TRY(clcnn_kernel_source(program_files[program], &source, &length));
-    char options[128];
-    snprintf(options, sizeof options, "-DREDUCE_WG=%zu", context->reduce_work_group);
-    clcnn_status status = clcnn_program_build(context, program_files[program], source, length,
-                                              options, &context->programs[program]);
+    clcnn_status status = read_blocks(context, program, source);
+    char options[512];
+    int used = snprintf(options, sizeof options, "-DREDUCE_WG=%zu", context->reduce_work_group);
+    for (int i = 0; i < CLCNN_BLOCK_COUNT; i++)
+        if (block_table[i].program == program)
+            used += snprintf(options + used, sizeof options - (size_t)used, " -D%s=%d",
+                             block_table[i].name, context->blocks[i]);
+    if (status == CLCNN_OK)
+        status = clcnn_program_build(context, program_files[program], source, length, options,
+                                     &context->programs[program]);
     free(source);
     CLCNN_TRY(status);
     for (int k = 0; k < CLCNN_KERNEL_COUNT; k++) {

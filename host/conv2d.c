@@ -1,13 +1,18 @@
-/* conv2d dispatch: shapes as Keras defines them, kernels in cl/conv2d.cl, reference twin in
- * ref/conv2d.c.
+/* conv2d dispatch: shapes as Keras defines them, kernels in cl/conv2d.cl and
+ * cl/conv2d_tiled.cl, reference twin in ref/conv2d.c.
  *
- * Design, by measurement on PoCL (2 cores): direct kernels. im2col + CLBlast was not taken:
- * CLBlast SGEMM on PoCL reaches only 7-31 GFLOP/s on this network's shapes.
- *  - 3x3, stride 1, any size: the input is zero-padded (to whole tiles) into scratch, then
- *    float8 kernels compute 8 pixels x 8 channels per work-item (forward, and dX as a
- *    convolution of padded dy with flipped weights) or 2 x 9 taps (dW).
- *  - anything else: a work-item per output pixel and 4 channels (forward, dX), a work-group
- *    per (oc, c) pair for 3x3 dW, a work-group per weight otherwise. */
+ * Each direction has an ordered table of variants (host/variant.c picks one per shape and
+ * device; `clcnn check --variants all` forces each):
+ *  - direct_3x3_f8 (CPUs; 3x3 stride 1, any size): the input is zero-padded (to whole tiles)
+ *    into scratch, then float8 kernels compute 8 pixels x 8 channels per work-item (forward,
+ *    and dX as a convolution of padded dy with flipped weights) or 2 x 9 taps (dW);
+ *    direct_3x3_w16 is dW's 16-column form for tiles a multiple of 16 wide. Measured on PoCL
+ *    (2 cores): im2col + CLBlast reached only 7-31 GFLOP/s there.
+ *  - tiled (GPUs; any shape): an implicit GEMM staged through local memory, dW's long sum
+ *    split across work-groups and added in order.
+ *  - direct (any device, any shape): a work-item per output pixel and 4 channels (forward,
+ *    dX), a work-group per (oc, c) pair for 3x3 dW (direct_3x3), a work-group per weight
+ *    otherwise. */
 #include "ops.h"
 
 bool clcnn_keras_output_size(int in, int window, int stride, clcnn_padding padding, int *out,
@@ -182,7 +187,7 @@ static clcnn_status fast_backward_data(clcnn_context *context, const clcnn_conv2
  * zeros follow it for at least a tile), else dy padded to the tiles here. */
 static clcnn_status fast_backward_weights(clcnn_context *context, const clcnn_conv2d_shape *s,
                                           cl_mem x, cl_mem dy, cl_mem dw, cl_mem db,
-                                          clcnn_conv2d_keep *keep)
+                                          clcnn_conv2d_keep *keep, bool wide)
 {
     const int OHT = tile_rows(s->OH), OWT = tile_columns(s->OW);
     const bool overhang = OHT != s->OH || OWT != s->OW;
@@ -203,12 +208,10 @@ static clcnn_status fast_backward_weights(clcnn_context *context, const clcnn_co
                              CLCNN_SCRATCH_PADDED_GRADIENT, NULL, &dyp));
         DYH = OHT, DYW = OWT;
     }
-    if (keep)
-        keep->input_kept = keep->gradient_kept = false;
     cl_kernel kernel;
     CLCNN_TRY(clcnn_kernel(context,
-                           OWT % 16 == 0 ? CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3_WIDE
-                                         : CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3_FAST,
+                           wide ? CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3_WIDE
+                                : CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3_FAST,
                            &kernel));
     const int with_bias = db != NULL;
     if (!db)
@@ -225,7 +228,278 @@ static clcnn_status fast_backward_weights(clcnn_context *context, const clcnn_co
                                (size_t)context->tuning.values.conv2d_3x3_work_group);
 }
 
-/* ---- dispatch --------------------------------------------------------------------------------- */
+static clcnn_status fast_backward_weights_f8(clcnn_context *context, const clcnn_conv2d_shape *s,
+                                             cl_mem x, cl_mem dy, cl_mem dw, cl_mem db,
+                                             clcnn_conv2d_keep *keep)
+{
+    return fast_backward_weights(context, s, x, dy, dw, db, keep, false);
+}
+
+static clcnn_status fast_backward_weights_w16(clcnn_context *context,
+                                              const clcnn_conv2d_shape *s, cl_mem x, cl_mem dy,
+                                              cl_mem dw, cl_mem db, clcnn_conv2d_keep *keep)
+{
+    return fast_backward_weights(context, s, x, dy, dw, db, keep, true);
+}
+
+/* db: [OC] from dy: [N, OC, OH, OW], for the variants whose dW leaves it out */
+static clcnn_status launch_bias(clcnn_context *context, const clcnn_conv2d_shape *s, cl_mem dy,
+                                cl_mem db)
+{
+    cl_kernel kernel;
+    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_BACKWARD_BIAS, &kernel));
+    CLCNN_TRY(clcnn_set_args(context, kernel, 6, sizeof(cl_mem), &dy, sizeof(cl_mem), &db,
+                             sizeof(int), &s->N, sizeof(int), &s->OC, sizeof(int), &s->OH,
+                             sizeof(int), &s->OW));
+    clcnn_profile_cost(context, (double)output_count(s), 4.0 * (double)output_count(s));
+    /* an item per channel, each summing N planes */
+    return clcnn_launch_spread(context, kernel, (size_t)s->OC,
+                               (size_t)context->tuning.values.elementwise_work_group);
+}
+
+/* ---- the tiled implicit GEMM (cl/conv2d_tiled.cl), shaped for GPUs ------------------------ */
+
+typedef struct tiled_blocks {
+    int tile_m, tile_p, tile_k, work_m, work_p;
+} tiled_blocks;
+
+static clcnn_status read_tiled_blocks(clcnn_context *context, tiled_blocks *b)
+{
+    CLCNN_TRY(clcnn_block(context, CLCNN_BLOCK_TILE_M, &b->tile_m));
+    CLCNN_TRY(clcnn_block(context, CLCNN_BLOCK_TILE_P, &b->tile_p));
+    CLCNN_TRY(clcnn_block(context, CLCNN_BLOCK_TILE_K, &b->tile_k));
+    CLCNN_TRY(clcnn_block(context, CLCNN_BLOCK_WORK_M, &b->work_m));
+    return clcnn_block(context, CLCNN_BLOCK_WORK_P, &b->work_p);
+}
+
+/* Any shape, where the device takes the work-group and its two local tiles. */
+static bool tiled_fits(clcnn_context *context, const void *shape)
+{
+    (void)shape;
+    tiled_blocks b;
+    if (read_tiled_blocks(context, &b) != CLCNN_OK)
+        return false;
+    const size_t items = (size_t)(b.tile_m / b.work_m) * (size_t)(b.tile_p / b.work_p);
+    const double local_bytes = 4.0 * b.tile_k * (b.tile_m + b.tile_p);
+    return items <= context->device.max_work_group_size &&
+           local_bytes <= (double)context->device.local_mem_bytes;
+}
+
+/* The 13 shape integers of CONV2D_SHAPE_ARGUMENTS, from argument `first` on. */
+static clcnn_status set_shape_arguments(clcnn_context *context, cl_kernel kernel, cl_uint first,
+                                        const clcnn_conv2d_shape *s)
+{
+    const int shape[13] = {s->N, s->C, s->H, s->W, s->OC, s->KH, s->KW, s->OH, s->OW,
+                           s->stride_h, s->stride_w, s->pad_top, s->pad_left};
+    for (cl_uint i = 0; i < 13; i++)
+        CLCNN_CL_CHECK(context, clSetKernelArg(kernel, first + i, sizeof(int), &shape[i]));
+    return CLCNN_OK;
+}
+
+/* Whole work-groups over the product's (P, M), `splits` deep. */
+static clcnn_status tiled_launch(clcnn_context *context, cl_kernel kernel, int M, int P,
+                                 int splits)
+{
+    tiled_blocks b;
+    CLCNN_TRY(read_tiled_blocks(context, &b));
+    const size_t local[3] = {(size_t)(b.tile_p / b.work_p), (size_t)(b.tile_m / b.work_m), 1};
+    const size_t global[3] = {(size_t)((P + b.tile_p - 1) / b.tile_p) * local[0],
+                              (size_t)((M + b.tile_m - 1) / b.tile_m) * local[1], (size_t)splits};
+    return clcnn_launch_nd(context, kernel, 3, global, local);
+}
+
+static clcnn_status tiled_forward(clcnn_context *context, const clcnn_conv2d_shape *s, cl_mem x,
+                                  cl_mem w, cl_mem b, cl_mem y, clcnn_conv2d_keep *keep)
+{
+    (void)keep;
+    cl_kernel kernel;
+    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_TILED_FORWARD, &kernel));
+    const int relu = s->relu;
+    CLCNN_TRY(clcnn_set_args(context, kernel, 5, sizeof(cl_mem), &x, sizeof(cl_mem), &w,
+                             sizeof(cl_mem), &b, sizeof(cl_mem), &y, sizeof(int), &relu));
+    CLCNN_TRY(set_shape_arguments(context, kernel, 5, s));
+    declare_cost(context, s);
+    return tiled_launch(context, kernel, s->OC, s->N * s->OH * s->OW, 1);
+}
+
+static clcnn_status tiled_backward_data(clcnn_context *context, const clcnn_conv2d_shape *s,
+                                        cl_mem dy, cl_mem w, cl_mem dx, clcnn_conv2d_keep *keep)
+{
+    (void)keep;
+    cl_kernel kernel;
+    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_TILED_BACKWARD_DATA, &kernel));
+    CLCNN_TRY(clcnn_set_args(context, kernel, 3, sizeof(cl_mem), &dy, sizeof(cl_mem), &w,
+                             sizeof(cl_mem), &dx));
+    CLCNN_TRY(set_shape_arguments(context, kernel, 3, s));
+    declare_cost(context, s);
+    return tiled_launch(context, kernel, s->C, s->N * s->H * s->W, 1);
+}
+
+/* The N*OH*OW-long sum is split so that the device gets about 4 work-groups per compute unit
+ * (a split spans whole TILE_K steps, at least 4 of them); the split count depends only on the
+ * shape and the device, so runs stay deterministic. */
+static clcnn_status tiled_backward_weights(clcnn_context *context, const clcnn_conv2d_shape *s,
+                                           cl_mem x, cl_mem dy, cl_mem dw, cl_mem db,
+                                           clcnn_conv2d_keep *keep)
+{
+    (void)keep;
+    tiled_blocks b;
+    CLCNN_TRY(read_tiled_blocks(context, &b));
+    const int M = s->OC, P = s->C * s->KH * s->KW, K = s->N * s->OH * s->OW;
+    const long groups = (long)((M + b.tile_m - 1) / b.tile_m) * ((P + b.tile_p - 1) / b.tile_p);
+    const long wanted = 4L * (long)context->device.compute_units;
+    long splits = groups >= wanted ? 1 : (wanted + groups - 1) / groups;
+    const long most = (K + 4L * b.tile_k - 1) / (4L * b.tile_k);
+    if (splits > most)
+        splits = most;
+    if (splits < 1)
+        splits = 1;
+    const int span = (int)((K + splits - 1) / splits + b.tile_k - 1) / b.tile_k * b.tile_k;
+    splits = (K + span - 1) / span;
+    cl_mem partial = dw;
+    const size_t count = (size_t)M * P;
+    if (splits > 1)
+        CLCNN_TRY(clcnn_scratch(context, CLCNN_SCRATCH_SPLIT_SUMS,
+                                (size_t)splits * count * sizeof(float), &partial));
+    cl_kernel kernel;
+    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_TILED_BACKWARD_WEIGHTS, &kernel));
+    CLCNN_TRY(clcnn_set_args(context, kernel, 4, sizeof(cl_mem), &x, sizeof(cl_mem), &dy,
+                             sizeof(cl_mem), &partial, sizeof(int), &span));
+    CLCNN_TRY(set_shape_arguments(context, kernel, 4, s));
+    declare_cost(context, s);
+    CLCNN_TRY(tiled_launch(context, kernel, M, P, (int)splits));
+    if (splits > 1) {
+        CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_TILED_SUM_SPLITS, &kernel));
+        const int count_arg = (int)count, splits_arg = (int)splits;
+        CLCNN_TRY(clcnn_set_args(context, kernel, 4, sizeof(cl_mem), &partial, sizeof(cl_mem),
+                                 &dw, sizeof(int), &count_arg, sizeof(int), &splits_arg));
+        clcnn_profile_cost(context, (double)splits * count, 4.0 * (splits + 1.0) * count);
+        CLCNN_TRY(clcnn_launch_elementwise(context, kernel, count));
+    }
+    return db ? launch_bias(context, s, dy, db) : CLCNN_OK;
+}
+
+/* ---- the generic direct kernels (cl/conv2d.cl): any shape, any device ------------------------ */
+
+static clcnn_status direct_forward(clcnn_context *context, const clcnn_conv2d_shape *s, cl_mem x,
+                                   cl_mem w, cl_mem b, cl_mem y, clcnn_conv2d_keep *keep)
+{
+    (void)keep;
+    /* cl/conv2d.cl: OC_BLOCK output channels per work-item */
+    size_t channel_blocks = (size_t)(s->OC + 3) / 4;
+    CLCNN_TRY(launch_conv2d(context, CLCNN_KERNEL_CONV2D_FORWARD, s, x, w, b, y,
+                            (size_t)s->N * channel_blocks * s->OH * s->OW));
+    if (!s->relu)
+        return CLCNN_OK;
+    clcnn_buffer out = {.mem = y, .bytes = output_count(s) * sizeof(float)};
+    return clcnn_activation_forward(context, CLCNN_ACTIVATION_RELU, 0.0f, (int)output_count(s),
+                                    &out, &out);
+}
+
+static clcnn_status direct_backward_data(clcnn_context *context, const clcnn_conv2d_shape *s,
+                                         cl_mem dy, cl_mem w, cl_mem dx, clcnn_conv2d_keep *keep)
+{
+    (void)keep;
+    /* cl/conv2d.cl: C_BLOCK input channels per work-item */
+    size_t channel_blocks = (size_t)(s->C + 3) / 4;
+    return launch_conv2d(context, CLCNN_KERNEL_CONV2D_BACKWARD_DATA, s, dy, w, dx, NULL,
+                         (size_t)s->N * channel_blocks * s->H * s->W);
+}
+
+/* one work-group per (oc, c) pair */
+static clcnn_status direct_backward_weights_3x3(clcnn_context *context,
+                                                const clcnn_conv2d_shape *s, cl_mem x, cl_mem dy,
+                                                cl_mem dw, cl_mem db, clcnn_conv2d_keep *keep)
+{
+    (void)keep;
+    CLCNN_TRY(launch_conv2d(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3, s, x, dy, dw, NULL,
+                            (size_t)s->OC * s->C));
+    return db ? launch_bias(context, s, dy, db) : CLCNN_OK;
+}
+
+/* one work-group per weight */
+static clcnn_status direct_backward_weights(clcnn_context *context, const clcnn_conv2d_shape *s,
+                                            cl_mem x, cl_mem dy, cl_mem dw, cl_mem db,
+                                            clcnn_conv2d_keep *keep)
+{
+    (void)keep;
+    CLCNN_TRY(launch_conv2d(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS, s, x, dy, dw, NULL,
+                            weight_count(s)));
+    return db ? launch_bias(context, s, dy, db) : CLCNN_OK;
+}
+
+/* ---- the variant tables ---------------------------------------------------------------------- */
+
+static bool fits_3x3(clcnn_context *context, const void *shape)
+{
+    (void)context;
+    return fast_3x3(shape);
+}
+
+/* the dW kernel that takes tiles 16 columns at a time */
+static bool fits_3x3_w16(clcnn_context *context, const void *shape)
+{
+    const clcnn_conv2d_shape *s = shape;
+    return fits_3x3(context, shape) && tile_columns(s->OW) % 16 == 0;
+}
+
+static bool fits_3x3_any_stride(clcnn_context *context, const void *shape)
+{
+    (void)context;
+    const clcnn_conv2d_shape *s = shape;
+    return s->KH == 3 && s->KW == 3;
+}
+
+typedef struct forward_variant {
+    clcnn_variant head;
+    clcnn_status (*run)(clcnn_context *context, const clcnn_conv2d_shape *s, cl_mem x, cl_mem w,
+                        cl_mem b, cl_mem y, clcnn_conv2d_keep *keep);
+} forward_variant;
+
+static const forward_variant forward_variants[] = {
+    {{"direct_3x3_f8", CLCNN_SUITS_CPU, fits_3x3}, fast_forward},
+    {{"tiled", CLCNN_SUITS_GPU, tiled_fits}, tiled_forward},
+    {{"direct", CLCNN_SUITS_ANY, NULL}, direct_forward},
+};
+const clcnn_variant_table clcnn_conv2d_forward_variants = {
+    &forward_variants[0].head, sizeof forward_variants / sizeof forward_variants[0],
+    sizeof forward_variants[0]};
+
+/* dy, w -> dx */
+typedef struct data_variant {
+    clcnn_variant head;
+    clcnn_status (*run)(clcnn_context *context, const clcnn_conv2d_shape *s, cl_mem dy, cl_mem w,
+                        cl_mem dx, clcnn_conv2d_keep *keep);
+} data_variant;
+
+static const data_variant data_variants[] = {
+    {{"direct_3x3_f8", CLCNN_SUITS_CPU, fits_3x3}, fast_backward_data},
+    {{"tiled", CLCNN_SUITS_GPU, tiled_fits}, tiled_backward_data},
+    {{"direct", CLCNN_SUITS_ANY, NULL}, direct_backward_data},
+};
+const clcnn_variant_table clcnn_conv2d_backward_data_variants = {
+    &data_variants[0].head, sizeof data_variants / sizeof data_variants[0],
+    sizeof data_variants[0]};
+
+/* x, dy -> dw, and db unless NULL */
+typedef struct weights_variant {
+    clcnn_variant head;
+    clcnn_status (*run)(clcnn_context *context, const clcnn_conv2d_shape *s, cl_mem x, cl_mem dy,
+                        cl_mem dw, cl_mem db, clcnn_conv2d_keep *keep);
+} weights_variant;
+
+static const weights_variant weights_variants[] = {
+    {{"direct_3x3_w16", CLCNN_SUITS_CPU, fits_3x3_w16}, fast_backward_weights_w16},
+    {{"direct_3x3_f8", CLCNN_SUITS_CPU, fits_3x3}, fast_backward_weights_f8},
+    {{"tiled", CLCNN_SUITS_GPU, tiled_fits}, tiled_backward_weights},
+    {{"direct_3x3", CLCNN_SUITS_ANY, fits_3x3_any_stride}, direct_backward_weights_3x3},
+    {{"direct", CLCNN_SUITS_ANY, NULL}, direct_backward_weights},
+};
+const clcnn_variant_table clcnn_conv2d_backward_weights_variants = {
+    &weights_variants[0].head, sizeof weights_variants / sizeof weights_variants[0],
+    sizeof weights_variants[0]};
+
+/* ---- dispatch ---------------------------------------------------------------------------------- */
 
 clcnn_status clcnn_conv2d_forward(clcnn_context *context, const clcnn_conv2d_shape *s,
                                   const clcnn_buffer *x, const clcnn_buffer *w,
@@ -239,16 +513,11 @@ clcnn_status clcnn_conv2d_forward(clcnn_context *context, const clcnn_conv2d_sha
         clcnn_ref_conv2d_forward(s, x->host, w->host, b->host, y->host);
         return CLCNN_OK;
     }
-    if (fast_3x3(s))
-        return fast_forward(context, s, x->mem, w->mem, b->mem, y->mem, keep);
-    /* cl/conv2d.cl: OC_BLOCK output channels per work-item */
-    size_t channel_blocks = (size_t)(s->OC + 3) / 4;
-    CLCNN_TRY(launch_conv2d(context, CLCNN_KERNEL_CONV2D_FORWARD, s, x->mem, w->mem, b->mem,
-                            y->mem, (size_t)s->N * channel_blocks * s->OH * s->OW));
-    if (s->relu)
-        return clcnn_activation_forward(context, CLCNN_ACTIVATION_RELU, 0.0f, (int)output_count(s),
-                                        y, y);
-    return CLCNN_OK;
+    int v;
+    CLCNN_TRY(clcnn_variant_pick(context, CLCNN_VARIANT_CONV2D_FORWARD, s, &v));
+    if (keep) /* a variant that keeps x padded says so again */
+        keep->input_kept = false;
+    return forward_variants[v].run(context, s, x->mem, w->mem, b->mem, y->mem, keep);
 }
 
 clcnn_status clcnn_conv2d_backward_data(clcnn_context *context, const clcnn_conv2d_shape *s,
@@ -262,12 +531,11 @@ clcnn_status clcnn_conv2d_backward_data(clcnn_context *context, const clcnn_conv
         clcnn_ref_conv2d_backward_data(s, dy->host, w->host, dx->host);
         return CLCNN_OK;
     }
-    if (fast_3x3(s))
-        return fast_backward_data(context, s, dy->mem, w->mem, dx->mem, keep);
-    /* cl/conv2d.cl: C_BLOCK input channels per work-item */
-    size_t channel_blocks = (size_t)(s->C + 3) / 4;
-    return launch_conv2d(context, CLCNN_KERNEL_CONV2D_BACKWARD_DATA, s, dy->mem, w->mem, dx->mem,
-                         NULL, (size_t)s->N * channel_blocks * s->H * s->W);
+    int v;
+    CLCNN_TRY(clcnn_variant_pick(context, CLCNN_VARIANT_CONV2D_BACKWARD_DATA, s, &v));
+    if (keep)
+        keep->gradient_kept = false;
+    return data_variants[v].run(context, s, dy->mem, w->mem, dx->mem, keep);
 }
 
 clcnn_status clcnn_conv2d_backward_weights(clcnn_context *context, const clcnn_conv2d_shape *s,
@@ -280,18 +548,19 @@ clcnn_status clcnn_conv2d_backward_weights(clcnn_context *context, const clcnn_c
     CLCNN_TRY(clcnn_require_bytes("conv2d_backward_weights", "dw", dw, weight_count(s), sizeof(float)));
     if (db)
         CLCNN_TRY(clcnn_require_bytes("conv2d_backward_weights", "db", db, (size_t)s->OC, sizeof(float)));
-    if (context->reference)
+    if (context->reference) {
         clcnn_ref_conv2d_backward_weights(s, x->host, dy->host, dw->host);
-    else if (fast_3x3(s)) /* db in the same pass */
-        return fast_backward_weights(context, s, x->mem, dy->mem, dw->mem, db ? db->mem : NULL,
-                                     keep);
-    else if (s->KH == 3 && s->KW == 3) /* one work-group per (oc, c) pair */
-        CLCNN_TRY(launch_conv2d(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_3X3, s, x->mem,
-                                dy->mem, dw->mem, NULL, (size_t)s->OC * s->C));
-    else
-        CLCNN_TRY(launch_conv2d(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS, s, x->mem, dy->mem,
-                                dw->mem, NULL, weight_count(s)));
-    return db ? clcnn_conv2d_backward_bias(context, s, dy, db) : CLCNN_OK;
+        if (db)
+            clcnn_ref_conv2d_backward_bias(s, dy->host, db->host);
+        return CLCNN_OK;
+    }
+    int v;
+    CLCNN_TRY(clcnn_variant_pick(context, CLCNN_VARIANT_CONV2D_BACKWARD_WEIGHTS, s, &v));
+    clcnn_status status = weights_variants[v].run(context, s, x->mem, dy->mem, dw->mem,
+                                                  db ? db->mem : NULL, keep);
+    if (keep) /* what was kept served this step's dW, and only it */
+        keep->input_kept = keep->gradient_kept = false;
+    return status;
 }
 
 clcnn_status clcnn_conv2d_backward_bias(clcnn_context *context, const clcnn_conv2d_shape *s,
@@ -303,13 +572,5 @@ clcnn_status clcnn_conv2d_backward_bias(clcnn_context *context, const clcnn_conv
         clcnn_ref_conv2d_backward_bias(s, dy->host, db->host);
         return CLCNN_OK;
     }
-    cl_kernel kernel;
-    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_BACKWARD_BIAS, &kernel));
-    CLCNN_TRY(clcnn_set_args(context, kernel, 6, sizeof(cl_mem), &dy->mem, sizeof(cl_mem), &db->mem,
-                             sizeof(int), &s->N, sizeof(int), &s->OC, sizeof(int), &s->OH,
-                             sizeof(int), &s->OW));
-    clcnn_profile_cost(context, (double)output_count(s), 4.0 * (double)output_count(s));
-    /* an item per channel, each summing N planes */
-    return clcnn_launch_spread(context, kernel, (size_t)s->OC,
-                               (size_t)context->tuning.values.elementwise_work_group);
+    return launch_bias(context, s, dy->mem, db->mem);
 }

@@ -1,8 +1,7 @@
 /* Dense (fully connected) dispatch: matrix products through CLBlast SGEMM with a scratch
- * buffer the context owns (CLBlast would otherwise allocate one per call), or through
- * cl/dense.cl's dense_gemm where the context says so (context->dense_variant: CPU devices,
- * where CLBlast reaches 7-31 GFLOP/s on PoCL); bias add and bias gradient in cl/dense.cl;
- * reference twin in ref/dense.c.
+ * buffer the context owns (CLBlast would otherwise allocate one per call; the variant GPUs
+ * get), or through cl/dense.cl's dense_gemm (the variant CPUs get: CLBlast reaches 7-31
+ * GFLOP/s on PoCL); bias add and bias gradient in cl/dense.cl; reference twin in ref/dense.c.
  * x: [N, I], w: [I, O], b: [O], y: [N, O], all row-major. */
 #include <clblast_c.h>
 
@@ -57,16 +56,6 @@ static clcnn_status reserve_gemm(clcnn_context *context, const gemm *g)
     return CLCNN_OK;
 }
 
-clcnn_status clcnn_dense_reserve(clcnn_context *context, const clcnn_dense_shape *s)
-{
-    if (context->reference || context->dense_variant != CLCNN_DENSE_CLBLAST)
-        return CLCNN_OK;
-    const gemm all[3] = {forward_gemm(s), data_gemm(s), weights_gemm(s)};
-    for (int i = 0; i < 3; i++)
-        CLCNN_TRY(reserve_gemm(context, &all[i]));
-    return CLCNN_OK;
-}
-
 /* c = a b (beta 0) on the context's queue. */
 static clcnn_status run_gemm(clcnn_context *context, const gemm *g, cl_mem a, cl_mem b, cl_mem c)
 {
@@ -111,6 +100,103 @@ static clcnn_status own_gemm(clcnn_context *context, cl_mem a, cl_mem b, cl_mem 
                                (size_t)context->tuning.values.elementwise_work_group);
 }
 
+static clcnn_status gemm_forward(clcnn_context *context, const clcnn_dense_shape *s, cl_mem x,
+                                 cl_mem w, cl_mem y)
+{
+    return own_gemm(context, x, w, y, s->N, s->O, s->I, s->I, 1);
+}
+
+static clcnn_status gemm_backward_data(clcnn_context *context, const clcnn_dense_shape *s,
+                                       cl_mem dy, cl_mem w, cl_mem dx)
+{
+    cl_mem transposed;
+    CLCNN_TRY(clcnn_scratch(context, CLCNN_SCRATCH_TRANSPOSED_WEIGHTS,
+                            (size_t)s->I * s->O * sizeof(float), &transposed));
+    cl_kernel kernel;
+    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_DENSE_TRANSPOSE, &kernel));
+    CLCNN_TRY(clcnn_set_args(context, kernel, 4, sizeof(cl_mem), &w, sizeof(cl_mem), &transposed,
+                             sizeof(int), &s->I, sizeof(int), &s->O));
+    clcnn_profile_cost(context, 0.0, 8.0 * s->I * s->O);
+    CLCNN_TRY(clcnn_launch_planes(context, kernel, (size_t)s->I, (size_t)s->O, 1));
+    /* dx[N, I] = dy[N, O] wt[O, I] */
+    return own_gemm(context, dy, transposed, dx, s->N, s->I, s->O, s->O, 1);
+}
+
+/* dw[I, O] = x^T dy: A(i, n) = x[n * I + i] */
+static clcnn_status gemm_backward_weights(clcnn_context *context, const clcnn_dense_shape *s,
+                                          cl_mem x, cl_mem dy, cl_mem dw)
+{
+    return own_gemm(context, x, dy, dw, s->I, s->O, s->N, 1, s->I);
+}
+
+static clcnn_status clblast_forward(clcnn_context *context, const clcnn_dense_shape *s, cl_mem x,
+                                    cl_mem w, cl_mem y)
+{
+    const gemm g = forward_gemm(s);
+    return run_gemm(context, &g, x, w, y);
+}
+
+static clcnn_status clblast_backward_data(clcnn_context *context, const clcnn_dense_shape *s,
+                                          cl_mem dy, cl_mem w, cl_mem dx)
+{
+    const gemm g = data_gemm(s);
+    return run_gemm(context, &g, dy, w, dx);
+}
+
+static clcnn_status clblast_backward_weights(clcnn_context *context, const clcnn_dense_shape *s,
+                                             cl_mem x, cl_mem dy, cl_mem dw)
+{
+    const gemm g = weights_gemm(s);
+    return run_gemm(context, &g, x, dy, dw);
+}
+
+/* CLBlast's scratch for all three products, reserved before a step so that no call grows it */
+static clcnn_status clblast_reserve(clcnn_context *context, const clcnn_dense_shape *s)
+{
+    const gemm all[3] = {forward_gemm(s), data_gemm(s), weights_gemm(s)};
+    for (int i = 0; i < 3; i++)
+        CLCNN_TRY(reserve_gemm(context, &all[i]));
+    return CLCNN_OK;
+}
+
+/* One variant does all three products: (a, b) -> c as forward (x, w) -> y, backward_data
+ * (dy, w) -> dx, backward_weights (x, dy) -> dw. */
+typedef clcnn_status (*dense_product)(clcnn_context *context, const clcnn_dense_shape *s,
+                                      cl_mem a, cl_mem b, cl_mem c);
+typedef struct dense_variant {
+    clcnn_variant head;
+    dense_product forward, backward_data, backward_weights;
+    clcnn_status (*reserve)(clcnn_context *context, const clcnn_dense_shape *s); /* or NULL */
+} dense_variant;
+
+static const dense_variant variants[] = {
+    {{"gemm", CLCNN_SUITS_CPU, NULL}, gemm_forward, gemm_backward_data, gemm_backward_weights,
+     NULL},
+    {{"clblast", CLCNN_SUITS_GPU, NULL}, clblast_forward, clblast_backward_data,
+     clblast_backward_weights, clblast_reserve},
+};
+const clcnn_variant_table clcnn_dense_variants = {&variants[0].head,
+                                                  sizeof variants / sizeof variants[0],
+                                                  sizeof variants[0]};
+
+static clcnn_status pick(clcnn_context *context, const clcnn_dense_shape *s,
+                         const dense_variant **variant)
+{
+    int v;
+    CLCNN_TRY(clcnn_variant_pick(context, CLCNN_VARIANT_DENSE, s, &v));
+    *variant = &variants[v];
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_dense_reserve(clcnn_context *context, const clcnn_dense_shape *s)
+{
+    if (context->reference)
+        return CLCNN_OK;
+    const dense_variant *variant;
+    CLCNN_TRY(pick(context, s, &variant));
+    return variant->reserve ? variant->reserve(context, s) : CLCNN_OK;
+}
+
 clcnn_status clcnn_dense_forward(clcnn_context *context, const clcnn_dense_shape *s,
                                  const clcnn_buffer *x, const clcnn_buffer *w,
                                  const clcnn_buffer *b, clcnn_buffer *y)
@@ -123,12 +209,9 @@ clcnn_status clcnn_dense_forward(clcnn_context *context, const clcnn_dense_shape
         clcnn_ref_dense_forward(s, x->host, w->host, b->host, y->host);
         return CLCNN_OK;
     }
-    if (context->dense_variant == CLCNN_DENSE_GEMM) {
-        CLCNN_TRY(own_gemm(context, x->mem, w->mem, y->mem, s->N, s->O, s->I, s->I, 1));
-    } else {
-        const gemm g = forward_gemm(s);
-        CLCNN_TRY(run_gemm(context, &g, x->mem, w->mem, y->mem));
-    }
+    const dense_variant *variant;
+    CLCNN_TRY(pick(context, s, &variant));
+    CLCNN_TRY(variant->forward(context, s, x->mem, w->mem, y->mem));
     cl_kernel kernel;
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_DENSE_BIAS_ADD, &kernel));
     CLCNN_TRY(clcnn_set_args(context, kernel, 4, sizeof(cl_mem), &y->mem, sizeof(cl_mem), &b->mem,
@@ -147,21 +230,9 @@ clcnn_status clcnn_dense_backward_data(clcnn_context *context, const clcnn_dense
         clcnn_ref_dense_backward_data(s, dy->host, w->host, dx->host);
         return CLCNN_OK;
     }
-    if (context->dense_variant == CLCNN_DENSE_GEMM) {
-        cl_mem transposed;
-        CLCNN_TRY(clcnn_scratch(context, CLCNN_SCRATCH_TRANSPOSED_WEIGHTS,
-                                (size_t)s->I * s->O * sizeof(float), &transposed));
-        cl_kernel kernel;
-        CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_DENSE_TRANSPOSE, &kernel));
-        CLCNN_TRY(clcnn_set_args(context, kernel, 4, sizeof(cl_mem), &w->mem, sizeof(cl_mem),
-                                 &transposed, sizeof(int), &s->I, sizeof(int), &s->O));
-        clcnn_profile_cost(context, 0.0, 8.0 * s->I * s->O);
-        CLCNN_TRY(clcnn_launch_planes(context, kernel, (size_t)s->I, (size_t)s->O, 1));
-        /* dx[N, I] = dy[N, O] wt[O, I] */
-        return own_gemm(context, dy->mem, transposed, dx->mem, s->N, s->I, s->O, s->O, 1);
-    }
-    const gemm g = data_gemm(s);
-    return run_gemm(context, &g, dy->mem, w->mem, dx->mem);
+    const dense_variant *variant;
+    CLCNN_TRY(pick(context, s, &variant));
+    return variant->backward_data(context, s, dy->mem, w->mem, dx->mem);
 }
 
 clcnn_status clcnn_dense_backward_weights(clcnn_context *context, const clcnn_dense_shape *s,
@@ -175,11 +246,9 @@ clcnn_status clcnn_dense_backward_weights(clcnn_context *context, const clcnn_de
         clcnn_ref_dense_backward_weights(s, x->host, dy->host, dw->host);
         return CLCNN_OK;
     }
-    /* dw[I, O] = x^T dy: A(i, n) = x[n * I + i] */
-    if (context->dense_variant == CLCNN_DENSE_GEMM)
-        return own_gemm(context, x->mem, dy->mem, dw->mem, s->I, s->O, s->N, 1, s->I);
-    const gemm g = weights_gemm(s);
-    return run_gemm(context, &g, x->mem, dy->mem, dw->mem);
+    const dense_variant *variant;
+    CLCNN_TRY(pick(context, s, &variant));
+    return variant->backward_weights(context, s, x->mem, dy->mem, dw->mem);
 }
 
 clcnn_status clcnn_dense_backward_bias(clcnn_context *context, const clcnn_dense_shape *s,

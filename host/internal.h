@@ -55,7 +55,8 @@ clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char
     X(DROPOUT, "dropout.cl")                                                                 \
     X(SOFTMAX_CROSS_ENTROPY, "softmax_cross_entropy.cl")                                     \
     X(OPTIMIZER, "optimizer.cl")                                                             \
-    X(METRICS, "metrics.cl")
+    X(METRICS, "metrics.cl")                                                                 \
+    X(CONV2D_TILED, "conv2d_tiled.cl")
 
 /* kernel id, program id, function name in the .cl file */
 #define CLCNN_KERNELS(X)                                                                     \
@@ -97,7 +98,11 @@ clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char
     X(ADAM_UPDATE, OPTIMIZER, "adam_update")                                                 \
     X(SGD_UPDATE, OPTIMIZER, "sgd_update")                                                   \
     X(METRICS_REDUCE, METRICS, "metrics_reduce")                                             \
-    X(ARGMAX, METRICS, "argmax")
+    X(ARGMAX, METRICS, "argmax")                                                             \
+    X(CONV2D_TILED_FORWARD, CONV2D_TILED, "conv2d_tiled_forward")                            \
+    X(CONV2D_TILED_BACKWARD_DATA, CONV2D_TILED, "conv2d_tiled_backward_data")                \
+    X(CONV2D_TILED_BACKWARD_WEIGHTS, CONV2D_TILED, "conv2d_tiled_backward_weights")          \
+    X(CONV2D_TILED_SUM_SPLITS, CONV2D_TILED, "conv2d_tiled_sum_splits")
 
 #define CLCNN_ENUM_PROGRAM(id, file) CLCNN_PROGRAM_##id,
 typedef enum { CLCNN_PROGRAMS(CLCNN_ENUM_PROGRAM) CLCNN_PROGRAM_COUNT } clcnn_program_id;
@@ -106,6 +111,21 @@ typedef enum { CLCNN_PROGRAMS(CLCNN_ENUM_PROGRAM) CLCNN_PROGRAM_COUNT } clcnn_pr
 #define CLCNN_ENUM_KERNEL(id, program, name) CLCNN_KERNEL_##id,
 typedef enum { CLCNN_KERNELS(CLCNN_ENUM_KERNEL) CLCNN_KERNEL_COUNT } clcnn_kernel_id;
 #undef CLCNN_ENUM_KERNEL
+
+/* Block parameters: a program's tuning defines (tile and work sizes), passed as -DNAME=value.
+ * Their defaults are the `#define NAME value` lines of the program's own .cl file, under
+ * `#ifndef NAME`; the host reads them from that source (clcnn_block), so that launch geometry
+ * and kernel agree on one record. name, program id */
+#define CLCNN_BLOCKS(X)                                                                      \
+    X(TILE_M, CONV2D_TILED)                                                                  \
+    X(TILE_P, CONV2D_TILED)                                                                  \
+    X(TILE_K, CONV2D_TILED)                                                                  \
+    X(WORK_M, CONV2D_TILED)                                                                  \
+    X(WORK_P, CONV2D_TILED)
+
+#define CLCNN_ENUM_BLOCK(name, program) CLCNN_BLOCK_##name,
+typedef enum { CLCNN_BLOCKS(CLCNN_ENUM_BLOCK) CLCNN_BLOCK_COUNT } clcnn_block_id;
+#undef CLCNN_ENUM_BLOCK
 
 /* Work-group size of the reduction kernels (a power of two the device supports); passed to
  * every program as -DREDUCE_WG so that kernels can size their local arrays. */
@@ -182,6 +202,7 @@ enum {
     CLCNN_SCRATCH_FLIPPED_WEIGHTS, /* conv2d: the weights of dX */
     CLCNN_SCRATCH_PLANE_SUMS,      /* batchnorm: per-plane sums, [N * C, 2] */
     CLCNN_SCRATCH_TRANSPOSED_WEIGHTS, /* dense: w^T for dX on dense_gemm */
+    CLCNN_SCRATCH_SPLIT_SUMS,      /* conv2d tiled dW: partial sums, [splits, OC, C*KH*KW] */
     CLCNN_SCRATCH_SLOTS
 };
 
@@ -192,9 +213,54 @@ typedef struct clcnn_tuning_state {
     bool from_store;
 } clcnn_tuning_state;
 
-/* How dense layers multiply (host/dense.c): through CLBlast's SGEMM, or through clcnn's own
- * dense_gemm kernel, which CPU devices get by default (CLBlast reaches 7-31 GFLOP/s on PoCL). */
-typedef enum { CLCNN_DENSE_CLBLAST, CLCNN_DENSE_GEMM } clcnn_dense_variant;
+/* ---- kernel variants (host/variant.c) ----------------------------------------------------- */
+
+/* Ops with more than one implementation. Each dispatcher holds an ordered table of variants
+ * (its records begin with a clcnn_variant; the table is exported for the registry); the first
+ * that fits the shape and suits the device runs, unless one is forced. id, table, name */
+#define CLCNN_VARIANT_OPS(X)                                                                 \
+    X(CONV2D_FORWARD, clcnn_conv2d_forward_variants, "conv2d forward")                       \
+    X(CONV2D_BACKWARD_DATA, clcnn_conv2d_backward_data_variants, "conv2d backward_data")     \
+    X(CONV2D_BACKWARD_WEIGHTS, clcnn_conv2d_backward_weights_variants,                       \
+      "conv2d backward_weights")                                                             \
+    X(DENSE, clcnn_dense_variants, "dense")                                                  \
+    X(MAXPOOL2D_FORWARD, clcnn_maxpool2d_forward_variants, "maxpool2d forward")              \
+    X(MAXPOOL2D_BACKWARD, clcnn_maxpool2d_backward_variants, "maxpool2d backward")
+
+#define CLCNN_ENUM_VARIANT_OP(id, table, name) CLCNN_VARIANT_##id,
+typedef enum { CLCNN_VARIANT_OPS(CLCNN_ENUM_VARIANT_OP) CLCNN_VARIANT_OP_COUNT } clcnn_variant_op;
+#undef CLCNN_ENUM_VARIANT_OP
+
+/* The device class a variant is shaped for: chosen by default only there. */
+typedef enum { CLCNN_SUITS_ANY, CLCNN_SUITS_CPU, CLCNN_SUITS_GPU } clcnn_suits;
+
+typedef struct clcnn_variant {
+    const char *name;
+    clcnn_suits suits;
+    /* whether it computes this shape (the op's shape struct) on this device; NULL: always */
+    bool (*fits)(clcnn_context *context, const void *shape);
+} clcnn_variant;
+
+/* count records of `stride` bytes from `first`, each beginning with its clcnn_variant */
+typedef struct clcnn_variant_table {
+    const clcnn_variant *first;
+    int count;
+    size_t stride;
+} clcnn_variant_table;
+
+#define CLCNN_DECLARE_VARIANT_TABLE(id, table, name) extern const clcnn_variant_table table;
+CLCNN_VARIANT_OPS(CLCNN_DECLARE_VARIANT_TABLE)
+#undef CLCNN_DECLARE_VARIANT_TABLE
+
+const clcnn_variant *clcnn_variant_at(clcnn_variant_op op, int index);
+int clcnn_variant_count(clcnn_variant_op op);
+const char *clcnn_variant_op_name(clcnn_variant_op op);
+/* The index of the variant that runs `shape`: the forced one (context->forced_variant), else
+ * the first in table order that fits and suits the device, else the first that fits (the last
+ * of every table fits every shape). Fails naming the op, variant and device when the forced
+ * variant does not fit. */
+clcnn_status clcnn_variant_pick(clcnn_context *context, clcnn_variant_op op,
+                                const void *shape, int *index);
 
 struct clcnn_context {
     clcnn_device_info device;
@@ -206,8 +272,10 @@ struct clcnn_context {
     bool profiling;
     bool tracing; /* implies profiling */
     size_t reduce_work_group;
-    clcnn_dense_variant dense_variant;
+    /* per op: the variant index that runs whatever the device would choose, or -1 */
+    int forced_variant[CLCNN_VARIANT_OP_COUNT];
     clcnn_tuning_state tuning;
+    int blocks[CLCNN_BLOCK_COUNT]; /* read from the .cl sources on first use; 0: not yet */
     cl_program programs[CLCNN_PROGRAM_COUNT];
     cl_kernel kernels[CLCNN_KERNEL_COUNT];
     clcnn_build_stats stats;
@@ -250,6 +318,9 @@ clcnn_status clcnn_tuning_save(clcnn_context *context, const clcnn_tuning *winne
 
 /* A scratch buffer of at least `bytes` in `slot`; valid until the next call for that slot. */
 clcnn_status clcnn_scratch(clcnn_context *context, int slot, size_t bytes, cl_mem *buffer);
+
+/* The value of a block parameter (its default in the .cl source, read on first use). */
+clcnn_status clcnn_block(clcnn_context *context, clcnn_block_id id, int *value);
 
 /* The kernel, building its program on first use. */
 clcnn_status clcnn_kernel(clcnn_context *context, clcnn_kernel_id id, cl_kernel *kernel);
@@ -346,6 +417,11 @@ clcnn_status clcnn_launch_spread(clcnn_context *context, cl_kernel kernel, size_
                                  size_t local_size);
 /* clcnn_launch_items in groups of the device's tuned element-wise work-group size. */
 clcnn_status clcnn_launch_elementwise(clcnn_context *context, cl_kernel kernel, size_t items);
+
+/* Enqueues an n-D launch of exactly global[i] items in groups of local[i] (global[i] a multiple
+ * of local[i]), for kernels with a fixed work-group shape. */
+clcnn_status clcnn_launch_nd(clcnn_context *context, cl_kernel kernel, cl_uint dimensions,
+                             const size_t *global, const size_t *local);
 
 /* Enqueues a 3-D launch over [planes][height][width], x fastest: work-groups of up to
  * tuning.planes_work_group items, a power of two wide (and tall, and several planes deep, when a

@@ -21,8 +21,10 @@ clcnn_status clcnn_pool2d_shape_make(int N, int C, int H, int W, int KH, int KW,
 
 /* The tutorial's 2x2/2 windows with no padding, every window inside the input: the
  * straight-line kernels, which a CPU driver vectorises (the general ones it does not). */
-static bool seed_windows(const clcnn_pool2d_shape *s)
+static bool seed_windows(clcnn_context *context, const void *shape)
 {
+    (void)context;
+    const clcnn_pool2d_shape *s = shape;
     return s->KH == 2 && s->KW == 2 && s->stride_h == 2 && s->stride_w == 2 && s->pad_top == 0 &&
            s->pad_left == 0 && 2 * s->OH <= s->H && 2 * s->OW <= s->W;
 }
@@ -54,6 +56,84 @@ static clcnn_status launch_pool(clcnn_context *context, clcnn_kernel_id id,
                                (size_t)s->N * s->C);
 }
 
+/* ---- variants: (a, b, c, gate) as forward (x, y, argmax, -) and backward (dy, argmax, dx, gate) */
+
+static clcnn_status forward_runs_2x2(clcnn_context *context, const clcnn_pool2d_shape *s,
+                                     cl_mem x, cl_mem y, cl_mem argmax, cl_mem gate, int gated)
+{
+    (void)gate, (void)gated;
+    /* cl/maxpool2d.cl: runs of 4 windows */
+    return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_FORWARD_2X2, s, x, y, argmax, NULL, 0,
+                       (s->OW + 3) / 4, s->OH);
+}
+
+static clcnn_status forward_direct(clcnn_context *context, const clcnn_pool2d_shape *s, cl_mem x,
+                                   cl_mem y, cl_mem argmax, cl_mem gate, int gated)
+{
+    (void)gate, (void)gated;
+    return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_FORWARD, s, x, y, argmax, NULL, 0, s->OW,
+                       s->OH);
+}
+
+/* every input pixel in exactly one window: 2x2/2 windows tiling the input */
+static bool fits_backward_2x2(clcnn_context *context, const void *shape)
+{
+    const clcnn_pool2d_shape *s = shape;
+    return seed_windows(context, shape) && s->H == 2 * s->OH && s->W == 2 * s->OW;
+}
+
+/* windows that do not overlap: an item per window scatters into its own pixels */
+static bool fits_backward_tiled(clcnn_context *context, const void *shape)
+{
+    (void)context;
+    const clcnn_pool2d_shape *s = shape;
+    return s->KH == s->stride_h && s->KW == s->stride_w && s->pad_top == 0 && s->pad_left == 0;
+}
+
+static clcnn_status backward_runs_2x2(clcnn_context *context, const clcnn_pool2d_shape *s,
+                                      cl_mem dy, cl_mem argmax, cl_mem dx, cl_mem gate, int gated)
+{
+    return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_BACKWARD_2X2, s, dy, argmax, dx, gate,
+                       gated, (s->OW + 3) / 4, s->OH);
+}
+
+static clcnn_status backward_tiled(clcnn_context *context, const clcnn_pool2d_shape *s, cl_mem dy,
+                                   cl_mem argmax, cl_mem dx, cl_mem gate, int gated)
+{
+    return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_BACKWARD_TILED, s, dy, argmax, dx, gate,
+                       gated, (s->W + s->KW - 1) / s->KW, (s->H + s->KH - 1) / s->KH);
+}
+
+static clcnn_status backward_direct(clcnn_context *context, const clcnn_pool2d_shape *s, cl_mem dy,
+                                    cl_mem argmax, cl_mem dx, cl_mem gate, int gated)
+{
+    return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_BACKWARD, s, dy, argmax, dx, gate, gated,
+                       s->W, s->H);
+}
+
+typedef struct pool_variant {
+    clcnn_variant head;
+    clcnn_status (*run)(clcnn_context *context, const clcnn_pool2d_shape *s, cl_mem a, cl_mem b,
+                        cl_mem c, cl_mem gate, int gated);
+} pool_variant;
+
+static const pool_variant forward_variants[] = {
+    {{"runs_2x2", CLCNN_SUITS_ANY, seed_windows}, forward_runs_2x2},
+    {{"direct", CLCNN_SUITS_ANY, NULL}, forward_direct},
+};
+const clcnn_variant_table clcnn_maxpool2d_forward_variants = {
+    &forward_variants[0].head, sizeof forward_variants / sizeof forward_variants[0],
+    sizeof forward_variants[0]};
+
+static const pool_variant backward_variants[] = {
+    {{"runs_2x2", CLCNN_SUITS_ANY, fits_backward_2x2}, backward_runs_2x2},
+    {{"tiled", CLCNN_SUITS_ANY, fits_backward_tiled}, backward_tiled},
+    {{"direct", CLCNN_SUITS_ANY, NULL}, backward_direct},
+};
+const clcnn_variant_table clcnn_maxpool2d_backward_variants = {
+    &backward_variants[0].head, sizeof backward_variants / sizeof backward_variants[0],
+    sizeof backward_variants[0]};
+
 clcnn_status clcnn_maxpool2d_forward(clcnn_context *context, const clcnn_pool2d_shape *s,
                                      const clcnn_buffer *x, clcnn_buffer *y, clcnn_buffer *argmax)
 {
@@ -64,11 +144,9 @@ clcnn_status clcnn_maxpool2d_forward(clcnn_context *context, const clcnn_pool2d_
         clcnn_ref_maxpool2d_forward(s, x->host, y->host, argmax->host);
         return CLCNN_OK;
     }
-    if (seed_windows(s)) /* cl/maxpool2d.cl: runs of 4 windows */
-        return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_FORWARD_2X2, s, x->mem, y->mem,
-                           argmax->mem, NULL, 0, (s->OW + 3) / 4, s->OH);
-    return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_FORWARD, s, x->mem, y->mem, argmax->mem,
-                       NULL, 0, s->OW, s->OH);
+    int v;
+    CLCNN_TRY(clcnn_variant_pick(context, CLCNN_VARIANT_MAXPOOL2D_FORWARD, s, &v));
+    return forward_variants[v].run(context, s, x->mem, y->mem, argmax->mem, NULL, 0);
 }
 
 clcnn_status clcnn_maxpool2d_backward(clcnn_context *context, const clcnn_pool2d_shape *s,
@@ -84,15 +162,9 @@ clcnn_status clcnn_maxpool2d_backward(clcnn_context *context, const clcnn_pool2d
         clcnn_ref_maxpool2d_backward(s, dy->host, argmax->host, gate ? gate->host : NULL, dx->host);
         return CLCNN_OK;
     }
+    int v;
+    CLCNN_TRY(clcnn_variant_pick(context, CLCNN_VARIANT_MAXPOOL2D_BACKWARD, s, &v));
     /* an unused gate argument still needs a buffer */
-    cl_mem g = gate ? gate->mem : dy->mem;
-    if (seed_windows(s) && s->H == 2 * s->OH && s->W == 2 * s->OW)
-        return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_BACKWARD_2X2, s, dy->mem, argmax->mem,
-                           dx->mem, g, gate != NULL, (s->OW + 3) / 4, s->OH);
-    if (s->KH == s->stride_h && s->KW == s->stride_w && s->pad_top == 0 && s->pad_left == 0)
-        return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_BACKWARD_TILED, s, dy->mem, argmax->mem,
-                           dx->mem, g, gate != NULL, (s->W + s->KW - 1) / s->KW,
-                           (s->H + s->KH - 1) / s->KH);
-    return launch_pool(context, CLCNN_KERNEL_MAXPOOL2D_BACKWARD, s, dy->mem, argmax->mem, dx->mem,
-                       g, gate != NULL, s->W, s->H);
+    return backward_variants[v].run(context, s, dy->mem, argmax->mem, dx->mem,
+                                    gate ? gate->mem : dy->mem, gate != NULL);
 }

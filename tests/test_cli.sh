@@ -222,7 +222,7 @@ expect 1 "data folder $work/missing: missing" -- "$clcnn" train --data "$work/mi
 # built all 12 programs and a warm one that loaded them
 "$clcnn" bench --steps 2 --no-reference --json > "$work/bench.json" 2> "$work/bench.err" \
     && pass "bench --json runs" || fail "bench: $(tail -3 "$work/bench.err")"
-for field in '"runs":2' '"programs_built":12' '"programs_loaded":12' '"op":"conv2d"' '"direction":"backward_weights"'; do
+for field in '"runs":2' '"programs_built":13' '"programs_loaded":13' '"op":"conv2d"' '"direction":"backward_weights"'; do
     grep -qF "$field" "$work/bench.json" && pass "bench JSON has $field" || fail "bench JSON lacks $field"
 done
 [ "$(grep -c '"passed":true' "$work/bench.json")" -eq 47 ] && ! grep -q '"passed":false' "$work/bench.json" \

@@ -11,13 +11,18 @@
 typedef struct tally {
     int rows;
     int failed_rows;
-    char failed_ops[1024];
+    char failed_ops[16384];/* "op/direction/variant " for each failed row */
+    char ran[16384];        /* "op/direction/variant " for each distinct row kind */
 } tally;
 
 static void record_row(const clcnn_check_row *row, void *user_data)
 {
     tally *t = user_data;
     t->rows++;
+    char kind[128];
+    snprintf(kind, sizeof kind, "%s/%s/%s ", row->op, row->direction, row->variant);
+    if (!strstr(t->ran, kind) && strlen(t->ran) + strlen(kind) < sizeof t->ran)
+        strcat(t->ran, kind);
     /* err/tol is the number that decides: a float row passes exactly when it is <= 1 */
     ck_assert_msg(!row->canaries_intact || row->passed == (row->error_over_tolerance <= 1.0),
                   "%s %s: passed %d but err/tol %g", row->op, row->direction, row->passed,
@@ -30,7 +35,8 @@ static void record_row(const clcnn_check_row *row, void *user_data)
             row->tolerance_abs, row->tolerance_rel,
             row->canaries_intact ? "" : ", canaries overwritten", row->mismatches);
     size_t used = strlen(t->failed_ops);
-    snprintf(t->failed_ops + used, sizeof t->failed_ops - used, "%s/%s ", row->op, row->direction);
+    snprintf(t->failed_ops + used, sizeof t->failed_ops - used, "%s/%s/%s ", row->op,
+             row->direction, row->variant);
 }
 
 static clcnn_check_shapes shapes_from_environment(void)
@@ -46,7 +52,23 @@ START_TEST(every_op_matches_the_reference)
     fprintf(stderr, "checking on %s\n", context->device.name);
     tally t = {0};
     int failures = 0;
-    ck_assert_ok(clcnn_check_run(context, shapes_from_environment(), 42, record_row, &t, &failures));
+    ck_assert_ok(clcnn_check_run_variants(context, shapes_from_environment(),
+                                          CLCNN_CHECK_VARIANTS_ALL, 42, 1, record_row, &t,
+                                          &failures));
+    /* every variant of every op ran, forced where the device would choose another */
+    for (int op = 0; op < CLCNN_VARIANT_OP_COUNT; op++) {
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "%s", clcnn_variant_op_name((clcnn_variant_op)op));
+        char *space = strchr(prefix, ' ');
+        if (space) /* "conv2d forward": rows of op conv2d, direction forward */
+            *space = '/';
+        for (int v = 0; v < clcnn_variant_count((clcnn_variant_op)op); v++) {
+            char kind[128];
+            snprintf(kind, sizeof kind, "%s%s/%s ", prefix, space ? "" : "/forward",
+                     clcnn_variant_at((clcnn_variant_op)op, v)->name);
+            ck_assert_msg(strstr(t.ran, kind) != NULL, "no check row ran %s", kind);
+        }
+    }
     clcnn_context_destroy(context);
     ck_assert_int_gt(t.rows, 60);
     ck_assert_msg(failures == 0 && t.failed_rows == 0, "%d rows failed: %s", t.failed_rows,
@@ -54,11 +76,21 @@ START_TEST(every_op_matches_the_reference)
 }
 END_TEST
 
-/* A ReLU kernel with a slightly wrong slope, a conv2d that skips the last input channel, an
- * average pool that counts the padding (Keras does not) and a batch norm that forgets epsilon
- * in training (a 0.15% error here) must all be caught, and nothing else may be blamed. */
+/* A ReLU kernel with a slightly wrong slope, a conv2d that skips the last input channel, a
+ * tiled conv2d that skips one k of every TILE_K, an average pool that counts the padding
+ * (Keras does not) and a batch norm that forgets epsilon in training (a 0.15% error here) must
+ * all be caught, and nothing else may be blamed. One device proves the check catches them:
+ * a simulator's run (all variants, interpreted) is there for its race and bounds reports. */
 START_TEST(a_wrong_kernel_is_caught)
 {
+    {
+        clcnn_context *probe = NULL;
+        ck_assert_ok(clcnn_context_create(test_device_spec(), NULL, &probe));
+        const bool simulator = probe->device.is_simulator;
+        clcnn_context_destroy(probe);
+        if (simulator)
+            return;
+    }
     const char *dir = make_temp_dir("mutant-kernels");
     for (size_t i = 0; i < clcnn_embedded_kernel_count; i++) {
         char path[4200];
@@ -78,6 +110,9 @@ START_TEST(a_wrong_kernel_is_caught)
         } else if (!strcmp(clcnn_embedded_kernels[i].name, "conv2d.cl")) {
             from = "for (int c = 0; c < C; c++) {\n        __global const float *x_plane";
             to = "for (int c = 0; c < C - 1; c++) {\n        __global const float *x_plane";
+        } else if (!strcmp(clcnn_embedded_kernels[i].name, "conv2d_tiled.cl")) {
+            from = "for (int kk = 0; kk < TILE_K; kk++) {";
+            to = "for (int kk = 1; kk < TILE_K; kk++) {";
         }
         char *mutated = text;
         if (from) {
@@ -99,11 +134,18 @@ START_TEST(a_wrong_kernel_is_caught)
     ck_assert_ok(clcnn_context_create(test_device_spec(), NULL, &context));
     tally t = {0};
     int failures = 0;
-    ck_assert_ok(clcnn_check_run(context, CLCNN_CHECK_SHAPES_SMALL, 42, record_row, &t, &failures));
+    ck_assert_ok(clcnn_check_run_variants(context, CLCNN_CHECK_SHAPES_SMALL,
+                                          CLCNN_CHECK_VARIANTS_ALL, 42, 1, record_row, &t,
+                                          &failures));
     clcnn_context_destroy(context);
     unsetenv("CLCNN_KERNEL_DIR");
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "relu/forward"));
-    ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/forward"));
+    ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/forward/direct "));
+    ck_assert_ptr_null(strstr(t.failed_ops, "conv2d/forward/direct_3x3_f8"));
+    ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/forward/tiled"));
+    ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/backward_data/tiled"));
+    ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/backward_weights/tiled"));
+    ck_assert_ptr_null(strstr(t.failed_ops, "conv2d/backward_weights/direct"));
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "avgpool2d/forward"));
     ck_assert_ptr_null(strstr(t.failed_ops, "avgpool2d/backward"));
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "batchnorm/forward_training"));

@@ -25,6 +25,10 @@ typedef struct clcnn_check_row {
     char op[32];
     char direction[24];
     char shape[96];
+    /* the kernel variant that ran: the device's choice, or the one forced by
+     * CLCNN_CHECK_VARIANTS_ALL; "" for ops with one implementation, "reference" on the
+     * reference path */
+    char variant[32];
     double max_abs_error;
     double max_rel_error; /* over elements with |reference| > 1e-6 */
     double tolerance_abs;
@@ -50,6 +54,21 @@ typedef void (*clcnn_check_callback)(const clcnn_check_row *row, void *user_data
 CLCNN_API clcnn_status clcnn_check_run(clcnn_context *context, clcnn_check_shapes shapes,
                                        uint64_t seed, clcnn_check_callback callback,
                                        void *user_data, int *failures);
+
+/* Which kernel variants a check runs for ops that have several (conv2d, dense, maxpool2d):
+ * the one the device would choose, or every variant that handles the case, each forced
+ * whatever the device would choose, so that a GPU variant is proven on a CPU device (and on
+ * Oclgrind) and the other way round. */
+typedef enum clcnn_check_variants {
+    CLCNN_CHECK_VARIANTS_CHOSEN = 0,
+    CLCNN_CHECK_VARIANTS_ALL = 1,
+} clcnn_check_variants;
+
+/* As clcnn_check_run_timed, with the variants to run. */
+CLCNN_API clcnn_status clcnn_check_run_variants(clcnn_context *context, clcnn_check_shapes shapes,
+                                                clcnn_check_variants variants, uint64_t seed,
+                                                int timing_runs, clcnn_check_callback callback,
+                                                void *user_data, int *failures);
 
 /* As clcnn_check_run, timing each op timing_runs times (1 to 1000) after its warm-up: the
  * rows' device_ms is then the median and device_ms_min/max the spread. `clcnn bench` uses

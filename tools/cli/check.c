@@ -1,4 +1,5 @@
-/* clcnn check [--device SPEC|all] [--shapes small|seed|all] [--seed N] [--json]
+/* clcnn check [--device SPEC|all] [--shapes small|seed|all] [--variants chosen|all] [--seed N]
+ *             [--json]
  * Runs every op and direction on each chosen device against the reference and prints a table;
  * the exit status is 1 if any row fails. The command to run on a new GPU to trust it. */
 #include <json-c/json.h>
@@ -11,6 +12,7 @@
 
 typedef struct check_output {
     bool json;
+    clcnn_check_variants variants;
     bool profile;
     const char *trace;
     int traced_devices;
@@ -28,6 +30,7 @@ static void print_row(const clcnn_check_row *row, void *user_data)
         json_object_object_add(o, "op", json_object_new_string(row->op));
         json_object_object_add(o, "direction", json_object_new_string(row->direction));
         json_object_object_add(o, "shape", json_object_new_string(row->shape));
+        json_object_object_add(o, "variant", json_object_new_string(row->variant));
         json_object_object_add(o, "max_abs_error", json_object_new_double(row->max_abs_error));
         json_object_object_add(o, "max_rel_error", json_object_new_double(row->max_rel_error));
         json_object_object_add(o, "tolerance_abs", json_object_new_double(row->tolerance_abs));
@@ -42,8 +45,8 @@ static void print_row(const clcnn_check_row *row, void *user_data)
         json_object_array_add(out->rows, o);
         return;
     }
-    printf("%-13s %-17s %-34s %9.3g %9.3g %8.2g %8.2g %8.3g  %-4s %9.3f\n", row->op,
-           row->direction, row->shape, row->max_abs_error, row->max_rel_error, row->tolerance_abs,
+    printf("%-13s %-17s %-34s %-15s %9.3g %9.3g %8.2g %8.2g %8.3g  %-4s %9.3f\n", row->op,
+           row->direction, row->shape, row->variant[0] ? row->variant : "-", row->max_abs_error, row->max_rel_error, row->tolerance_abs,
            row->tolerance_rel, row->error_over_tolerance, row->passed ? "PASS" : "FAIL",
            row->device_ms);
     if (!row->canaries_intact)
@@ -65,9 +68,10 @@ static int check_device(const char *spec, clcnn_check_shapes shapes, uint64_t se
     if (!out->json)
         printf("A row passes when err/tol <= 1: the worst element's |error| over its own "
                "tolerance, tol abs + tol rel x |reference|\n"
-               "%-13s %-17s %-34s %9s %9s %8s %8s %8s  %-4s %9s\n", "op", "direction", "shape",
-               "max abs", "max rel", "tol abs", "tol rel", "err/tol", "", "device ms");
-    clcnn_status status = clcnn_check_run(context, shapes, seed, print_row, out, failures);
+               "%-13s %-17s %-34s %-15s %9s %9s %8s %8s %8s  %-4s %9s\n", "op", "direction",
+               "shape", "variant", "max abs", "max rel", "tol abs", "tol rel", "err/tol", "", "device ms");
+    clcnn_status status = clcnn_check_run_variants(context, shapes, out->variants, seed, 1,
+                                                   print_row, out, failures);
     if (status == CLCNN_OK && out->profile && !out->json)
         report_profile(context, NULL);
     if (status == CLCNN_OK && out->trace)
@@ -102,6 +106,16 @@ static bool handle(int key, const char *arg, void *config)
             return false;
         }
         break;
+    case 'v':
+        if (!strcmp(arg, "chosen"))
+            c->out.variants = CLCNN_CHECK_VARIANTS_CHOSEN;
+        else if (!strcmp(arg, "all"))
+            c->out.variants = CLCNN_CHECK_VARIANTS_ALL;
+        else {
+            fprintf(stderr, "clcnn check: --variants expects chosen or all, got '%s'\n", arg);
+            return false;
+        }
+        break;
     case 'r': return parse_int_flag("--seed", arg, 0, 2147483647L, &c->seed);
     case 'j': c->out.json = true; break;
     case 'p': c->out.profile = true; break;
@@ -117,6 +131,9 @@ int command_check(int argc, char **argv)
                                    "small shapes only)", 0},
         {"shapes", 's', "SET", 0, "small (default: odd sizes, batch 1), seed (the tutorial "
                                   "model's) or all", 0},
+        {"variants", 'v', "WHICH", 0, "chosen (default: the kernel variant the device would "
+                                      "run) or all: every variant that handles the case, forced "
+                                      "(GPU variants on a CPU too)", 0},
         {"seed", 'r', "N", 0, "seed of the random inputs (default 1)", 0},
         {"json", 'j', NULL, 0, "the rows as JSON", 0},
         {"profile", 'p', NULL, 0, "also print the per-kernel profile", 0},
