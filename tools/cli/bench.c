@@ -315,12 +315,12 @@ static void print_device(const device_result *r)
         return;
     printf("each op at the model's shapes, cross-checked against the reference; median of %d runs "
            "after a warm-up:\n", r->ops[0].timing_runs);
-    printf("  %-13s %-16s %-34s %10s %10s %10s  %s\n", "op", "direction", "shape", "median ms",
-           "min ms", "max ms", "check");
+    printf("  %-13s %-16s %-34s %-15s %10s %10s %10s  %s\n", "op", "direction", "shape",
+           "variant", "median ms", "min ms", "max ms", "check");
     for (int i = 0; i < r->op_count; i++) {
         const clcnn_check_row *op = &r->ops[i];
-        printf("  %-13s %-16s %-34s %10.3f %10.3f %10.3f  %s\n", op->op, op->direction, op->shape,
-               op->device_ms, op->device_ms_min, op->device_ms_max, op->passed ? "PASS" : "FAIL");
+        printf("  %-13s %-16s %-34s %-15s %10.3f %10.3f %10.3f  %s\n", op->op, op->direction,
+               op->shape, op->variant[0] ? op->variant : "-", op->device_ms, op->device_ms_min, op->device_ms_max, op->passed ? "PASS" : "FAIL");
     }
 }
 
@@ -387,6 +387,7 @@ static json_object *device_json(const device_result *r)
         json_object_object_add(op, "op", json_object_new_string(row->op));
         json_object_object_add(op, "direction", json_object_new_string(row->direction));
         json_object_object_add(op, "shape", json_object_new_string(row->shape));
+        json_object_object_add(op, "variant", json_object_new_string(row->variant));
         json_object_object_add(op, "median_ms", json_object_new_double(row->device_ms));
         json_object_object_add(op, "min_ms", json_object_new_double(row->device_ms_min));
         json_object_object_add(op, "max_ms", json_object_new_double(row->device_ms_max));

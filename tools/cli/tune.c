@@ -1,8 +1,9 @@
-/* clcnn tune [--device SPEC] [--runs N]: times each work-group size candidate at the tutorial
+/* clcnn tune [--device SPEC] [--runs N] [--shapes seed|small]: times each work-group size candidate at the tutorial
  * model's shapes, cross-checked against the reference, and stores the fastest that passed for
  * this device in the program cache folder; every later run on the device uses them. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -31,6 +32,7 @@ static void print_candidate(const clcnn_tune_row *row, void *user_data)
 typedef struct tune_config {
     const char *device;
     long runs;
+    clcnn_check_shapes shapes;
 } tune_config;
 
 static bool handle(int key, const char *arg, void *config)
@@ -40,6 +42,14 @@ static bool handle(int key, const char *arg, void *config)
         c->device = arg;
     else if (key == 'r')
         return parse_int_flag("--runs", arg, 1, 1000, &c->runs);
+    else if (key == 's' && !strcmp(arg, "seed"))
+        c->shapes = CLCNN_CHECK_SHAPES_SEED;
+    else if (key == 's' && !strcmp(arg, "small"))
+        c->shapes = CLCNN_CHECK_SHAPES_SMALL;
+    else if (key == 's') {
+        fprintf(stderr, "clcnn tune: --shapes expects seed or small, got '%s'\n", arg);
+        return false;
+    }
     return true;
 }
 
@@ -48,6 +58,8 @@ int command_tune(int argc, char **argv)
     static const struct argp_option options[] = {
         {"device", 'd', "SPEC", 0, DEVICE_HELP, 0},
         {"runs", 'r', "N", 0, "timed runs of each op for each candidate (default 10)", 0},
+        {"shapes", 's', "SET", 0, "seed (default: the tutorial model's shapes) or small (a quick "
+                                  "smoke run: odd sizes, batch 1)", 0},
         HELP_OPTION, {0}};
     static const command_line line = {
         options, NULL,
@@ -59,7 +71,7 @@ int command_tune(int argc, char **argv)
         "stored in the program cache folder for this device and driver (`clcnn build` shows "
         "them).",
         handle};
-    tune_config config = {.runs = 10};
+    tune_config config = {.runs = 10, .shapes = CLCNN_CHECK_SHAPES_SEED};
     int parsed = parse_command_line(&line, argc, argv, &config, NULL);
     if (parsed >= 0)
         return parsed;
@@ -73,8 +85,8 @@ int command_tune(int argc, char **argv)
            "runs\n%-24s %5s %10s %10s %10s  %s\n", runs, "parameter", "size", "median ms", "min ms",
            "max ms", "check");
     clcnn_tuning winners;
-    clcnn_status status = clcnn_tune(context, CLCNN_CHECK_SHAPES_SEED, (int)runs, print_candidate, NULL,
-                        &winners);
+    clcnn_status status = clcnn_tune(context, config.shapes, (int)runs, print_candidate, NULL,
+                                     &winners);
     bool stored = false;
     clcnn_context_tuning(context, &stored);
     clcnn_context_destroy(context);
