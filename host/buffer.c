@@ -103,6 +103,7 @@ clcnn_status clcnn_buffer_write(clcnn_context *context, clcnn_buffer *buffer, si
         memcpy((char *)buffer->host + offset, data, bytes);
         return CLCNN_OK;
     }
+    context->host_syncs++;
     CLCNN_CL_CHECK(context, clEnqueueWriteBuffer(context->queue, buffer->mem, CL_TRUE, offset,
                                                  bytes, data, 0, NULL, NULL));
     return CLCNN_OK;
@@ -116,6 +117,7 @@ clcnn_status clcnn_buffer_read(clcnn_context *context, const clcnn_buffer *buffe
         memcpy(data, (const char *)buffer->host + offset, bytes);
         return CLCNN_OK;
     }
+    context->host_syncs++;
     CLCNN_CL_CHECK(context, clEnqueueReadBuffer(context->queue, buffer->mem, CL_TRUE, offset,
                                                 bytes, data, 0, NULL, NULL));
     return CLCNN_OK;
@@ -124,14 +126,23 @@ clcnn_status clcnn_buffer_read(clcnn_context *context, const clcnn_buffer *buffe
 clcnn_status clcnn_buffer_copy(clcnn_context *context, const clcnn_buffer *source,
                                clcnn_buffer *destination, size_t bytes)
 {
-    CLCNN_TRY(check_range(source, 0, bytes, "a copy"));
-    CLCNN_TRY(check_range(destination, 0, bytes, "a copy"));
+    return clcnn_buffer_copy_at(context, source, 0, destination, 0, bytes);
+}
+
+clcnn_status clcnn_buffer_copy_at(clcnn_context *context, const clcnn_buffer *source,
+                                  size_t source_offset, clcnn_buffer *destination,
+                                  size_t destination_offset, size_t bytes)
+{
+    CLCNN_TRY(check_range(source, source_offset, bytes, "a copy"));
+    CLCNN_TRY(check_range(destination, destination_offset, bytes, "a copy"));
     if (context->reference) {
-        memcpy(destination->host, source->host, bytes);
+        memcpy((char *)destination->host + destination_offset,
+               (const char *)source->host + source_offset, bytes);
         return CLCNN_OK;
     }
-    CLCNN_CL_CHECK(context, clEnqueueCopyBuffer(context->queue, source->mem, destination->mem, 0,
-                                                0, bytes, 0, NULL, NULL));
+    CLCNN_CL_CHECK(context, clEnqueueCopyBuffer(context->queue, source->mem, destination->mem,
+                                                source_offset, destination_offset, bytes, 0, NULL,
+                                                NULL));
     return CLCNN_OK;
 }
 

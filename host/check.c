@@ -43,6 +43,8 @@ typedef struct checker {
     bool warm_up;         /* a run before the timed ones; not on a simulator, whose times mean
                              nothing and whose runs are slow */
     const char *variant;  /* the forced variant of the rows being run, or "" */
+    bool matched[256];    /* by position in families: the family named a case */
+    bool dry_run;         /* RUN_CASE selects and marks, but runs nothing */
     double samples_ms[MAX_TIMING_RUNS];
     int sample_count;
     uint64_t row_begin_ns; /* the row's span on the trace */
@@ -679,6 +681,42 @@ static clcnn_status check_augment(checker *c, int N, int C, int H, int W, int pa
     return CLCNN_OK;
 }
 
+/* N samples from position first of a shuffled order over count kept images */
+static clcnn_status check_gather(checker *c, int N, int C, int H, int W, int count, int first)
+{
+    char shape[96];
+    snprintf(shape, sizeof shape, "%dx%dx%dx%d of %d from %d", N, C, H, W, count, first);
+    const size_t image = (size_t)C * H * W, order_count = (size_t)first + N;
+    uint8_t *pixels, *labels;
+    int32_t *order, *labels_ref;
+    float *x_ref;
+    CLCNN_TRY(host_array(c, (size_t)count * image, 1, (void **)&pixels));
+    CLCNN_TRY(host_array(c, (size_t)count, 1, (void **)&labels));
+    CLCNN_TRY(host_array(c, order_count, sizeof(int32_t), (void **)&order));
+    CLCNN_TRY(host_array(c, (size_t)N * image, sizeof(float), (void **)&x_ref));
+    CLCNN_TRY(host_array(c, (size_t)N, sizeof(int32_t), (void **)&labels_ref));
+    for (size_t i = 0; i < (size_t)count * image; i++)
+        pixels[i] = (uint8_t)(next_random(c) >> 56);
+    for (int i = 0; i < count; i++)
+        labels[i] = (uint8_t)(next_random(c) % 10);
+    for (size_t i = 0; i < order_count; i++)
+        order[i] = (int32_t)(next_random(c) % (uint64_t)count);
+    const clcnn_gather_shape s = {N, C, H, W, count, first, 255.0f};
+    CLCNN_TRY(clcnn_ref_gather(&s, pixels, labels, order, x_ref, labels_ref));
+    clcnn_buffer *PIXELS, *LABELS, *ORDER, *X, *Y_LABELS;
+    CLCNN_TRY(upload(c, pixels, (size_t)count * image, &PIXELS));
+    CLCNN_TRY(upload(c, labels, (size_t)count, &LABELS));
+    CLCNN_TRY(upload(c, order, order_count * sizeof(int32_t), &ORDER));
+    CLCNN_TRY(output(c, (size_t)N * image, &X));
+    CLCNN_TRY(output(c, (size_t)N, &Y_LABELS));
+    begin_row(c, "gather", "forward", shape);
+    TIMED(c, clcnn_gather(c->context, &s, PIXELS, LABELS, ORDER, X, Y_LABELS));
+    CLCNN_TRY(compare(c, "x", X, x_ref, (size_t)N * image, 0.0, 0.0)); /* one rounding: exact */
+    CLCNN_TRY(compare_ints(c, "labels", Y_LABELS, labels_ref, (size_t)N));
+    end_row(c);
+    return CLCNN_OK;
+}
+
 static clcnn_status check_activation(checker *c, clcnn_activation kind, int count)
 {
     const float alpha = 0.3f; /* Keras LeakyReLU's default slope */
@@ -971,28 +1009,49 @@ static clcnn_status check_optimizers(checker *c, int count, uint64_t t, bool nes
 
 /* ---- shape sets -------------------------------------------------------------------------- */
 
-/* Whether the case `check_<family>(...)` is among c->families. */
-static bool selected(const checker *c, const char *call)
+/* Whether the case `check_<family>(...)` is among c->families; a family that is marks itself
+ * in c->matched (by its position in c->families). */
+static bool selected(checker *c, const char *call)
 {
     if (!c->families)
         return true;
     const char *family = call + strlen("check_");
     size_t length = strcspn(family, "(");
     for (const char *at = c->families; *at; at += strcspn(at, " "), at += strspn(at, " "))
-        if (strcspn(at, " ") == length && !strncmp(at, family, length))
+        if (strcspn(at, " ") == length && !strncmp(at, family, length)) {
+            c->matched[at - c->families] = true;
             return true;
+        }
     return false;
 }
 
 #define RUN_CASE(c, call)                                                                    \
     do {                                                                                     \
-        if (!selected((c), #call))                                                           \
+        if (!selected((c), #call) || (c)->dry_run)                                           \
             break;                                                                           \
         clcnn_status case_status_ = (call);                                                  \
         release_case(c);                                                                     \
         if (case_status_ != CLCNN_OK)                                                        \
             return case_status_;                                                             \
     } while (0)
+
+static clcnn_status run_small(checker *c);
+static clcnn_status run_seed(checker *c);
+
+/* A family that names no case would time nothing, and so win any comparison: each must name
+ * a case of some shape set (the tutorial's shapes, say, have no batch norm to time). */
+static clcnn_status every_family_names_a_case(checker *c)
+{
+    c->dry_run = true;
+    run_small(c);
+    run_seed(c);
+    c->dry_run = false;
+    for (const char *at = c->families; at && *at; at += strcspn(at, " "), at += strspn(at, " "))
+        if (!c->matched[at - c->families])
+            return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT, "check: the family '%.*s' names no case",
+                              (int)strcspn(at, " "), at);
+    return CLCNN_OK;
+}
 
 static clcnn_status run_small(checker *c)
 {
@@ -1031,6 +1090,8 @@ static clcnn_status run_small(checker *c)
     RUN_CASE(c, check_batchnorm(c, 7, 130, 1)); /* after a dense layer */
     RUN_CASE(c, check_augment(c, 1, 3, 7, 9, 2));
     RUN_CASE(c, check_augment(c, 9, 3, 32, 32, 4));
+    RUN_CASE(c, check_gather(c, 1, 3, 7, 9, 5, 0));
+    RUN_CASE(c, check_gather(c, 13, 1, 28, 28, 40, 27));
     const clcnn_activation kinds[] = {CLCNN_ACTIVATION_RELU, CLCNN_ACTIVATION_SIGMOID,
                                       CLCNN_ACTIVATION_TANH, CLCNN_ACTIVATION_LEAKY_RELU};
     for (int k = 0; k < 4; k++) {
@@ -1057,6 +1118,7 @@ static clcnn_status run_small(checker *c)
  * followed by ReLU and 2x2 pooling; dense 2048->128 (ReLU, dropout 0.5) and 128->10. */
 static clcnn_status run_seed(checker *c)
 {
+    RUN_CASE(c, check_gather(c, 64, 3, 32, 32, 1000, 640));
     const int channels[4] = {3, 32, 64, 128}, sizes[3] = {32, 16, 8};
     for (int layer = 0; layer < 3; layer++) {
         RUN_CASE(c, check_conv2d(c, 64, channels[layer], sizes[layer], sizes[layer],
@@ -1095,6 +1157,8 @@ static clcnn_status check_cases(clcnn_context *context, clcnn_check_shapes shape
                                 void *user_data, int *failures)
 {
     *failures = 0;
+    if (families && strlen(families) >= sizeof ((checker *)NULL)->matched)
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT, "check: the family list is too long");
     if (timing_runs < 1 || timing_runs > MAX_TIMING_RUNS)
         return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT, "check: timing runs must be 1 to %d, got %d",
                           MAX_TIMING_RUNS, timing_runs);
@@ -1105,7 +1169,9 @@ static clcnn_status check_cases(clcnn_context *context, clcnn_check_shapes shape
                    .user_data = user_data, .timing_runs = timing_runs, .families = families,
                    .all_variants = variants == CLCNN_CHECK_VARIANTS_ALL, .variant = "",
                    .warm_up = !context->device.is_simulator};
-    clcnn_status status = clcnn_context_build_all(context);
+    clcnn_status status = every_family_names_a_case(c);
+    if (status == CLCNN_OK)
+        status = clcnn_context_build_all(context);
     if (status == CLCNN_OK && (shapes & CLCNN_CHECK_SHAPES_SMALL))
         status = run_small(c);
     if (status == CLCNN_OK && (shapes & CLCNN_CHECK_SHAPES_SEED))

@@ -120,16 +120,19 @@ const clcnn_device_info *clcnn_context_device(const clcnn_context *context)
 
 clcnn_build_stats clcnn_context_build_stats(const clcnn_context *context) { return context->stats; }
 
+uint64_t clcnn_context_host_syncs(const clcnn_context *context) { return context->host_syncs; }
+
 clcnn_status clcnn_context_finish(clcnn_context *context)
 {
     if (context->reference)
         return CLCNN_OK;
+    context->host_syncs++;
     CLCNN_CL_CHECK(context, clFinish(context->queue));
     return CLCNN_OK;
 }
 
 static const char *const program_files[CLCNN_PROGRAM_COUNT] = {
-#define FILE_OF(id, file) file,
+#define FILE_OF(id, file, family) file,
     CLCNN_PROGRAMS(FILE_OF)
 #undef FILE_OF
 };
@@ -138,7 +141,7 @@ static const struct {
     clcnn_program_id program;
     const char *name;
 } kernel_table[CLCNN_KERNEL_COUNT] = {
-#define ENTRY(id, program, name) {CLCNN_PROGRAM_##program, name},
+#define ENTRY(id, program, name, tuned_by) {CLCNN_PROGRAM_##program, name},
     CLCNN_KERNELS(ENTRY)
 #undef ENTRY
 };

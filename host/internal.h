@@ -42,73 +42,86 @@ clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char
 
 /* ---- kernel registry ----------------------------------------------------------------- */
 
-/* One program per op family, one file per program in cl/. */
+/* One program per op family, one file per program in cl/ (a large variant may have its own):
+ * program id, file, the check family (host/check.c's case) that runs its kernels. */
 #define CLCNN_PROGRAMS(X)                                                                    \
-    X(CONV2D, "conv2d.cl")                                                                   \
-    X(MAXPOOL2D, "maxpool2d.cl")                                                             \
-    X(AVGPOOL2D, "avgpool2d.cl")                                                             \
-    X(BATCHNORM, "batchnorm.cl")                                                             \
-    X(AUGMENT, "augment.cl")                                                                 \
-    X(ACTIVATION, "activation.cl")                                                           \
-    X(ADD, "add.cl")                                                                         \
-    X(DENSE, "dense.cl")                                                                     \
-    X(DROPOUT, "dropout.cl")                                                                 \
-    X(SOFTMAX_CROSS_ENTROPY, "softmax_cross_entropy.cl")                                     \
-    X(OPTIMIZER, "optimizer.cl")                                                             \
-    X(METRICS, "metrics.cl")                                                                 \
-    X(CONV2D_TILED, "conv2d_tiled.cl")
+    X(CONV2D, "conv2d.cl", "conv2d")                                                        \
+    X(MAXPOOL2D, "maxpool2d.cl", "maxpool2d")                                               \
+    X(AVGPOOL2D, "avgpool2d.cl", "avgpool2d")                                               \
+    X(BATCHNORM, "batchnorm.cl", "batchnorm")                                               \
+    X(AUGMENT, "augment.cl", "augment")                                                     \
+    X(GATHER, "gather.cl", "gather")                                                        \
+    X(ACTIVATION, "activation.cl", "activation")                                            \
+    X(ADD, "add.cl", "add")                                                                 \
+    X(DENSE, "dense.cl", "dense")                                                           \
+    X(DROPOUT, "dropout.cl", "dropout")                                                     \
+    X(SOFTMAX_CROSS_ENTROPY, "softmax_cross_entropy.cl", "softmax_and_metrics")             \
+    X(OPTIMIZER, "optimizer.cl", "optimizers")                                              \
+    X(METRICS, "metrics.cl", "softmax_and_metrics")                                         \
+    X(CONV2D_TILED, "conv2d_tiled.cl", "conv2d")
 
-/* kernel id, program id, function name in the .cl file */
+/* Which tuning parameter sizes a kernel's work-groups (clcnn_tuning; FIXED: sizes of its own,
+ * REDUCE_WG or a variant's block parameters), so that `clcnn tune` times, for each parameter,
+ * the check families of every kernel it drives. */
+typedef enum {
+    CLCNN_TUNED_BY_FIXED,
+    CLCNN_TUNED_BY_CONV2D_3X3,  /* conv2d_3x3_work_group */
+    CLCNN_TUNED_BY_ELEMENTWISE, /* elementwise_work_group */
+    CLCNN_TUNED_BY_PLANES,      /* planes_work_group */
+} clcnn_tuned_by;
+
+/* kernel id, program id, function name in the .cl file, the parameter its launches use */
 #define CLCNN_KERNELS(X)                                                                     \
-    X(CONV2D_FORWARD, CONV2D, "conv2d_forward")                                              \
-    X(CONV2D_BACKWARD_DATA, CONV2D, "conv2d_backward_data")                                  \
-    X(CONV2D_BACKWARD_WEIGHTS, CONV2D, "conv2d_backward_weights")                            \
-    X(CONV2D_BACKWARD_WEIGHTS_3X3, CONV2D, "conv2d_backward_weights_3x3")                    \
-    X(CONV2D_PAD, CONV2D, "conv2d_pad")                                                      \
-    X(CONV2D_FLIP_3X3, CONV2D, "conv2d_flip_3x3")                                            \
-    X(CONV2D_FORWARD_3X3, CONV2D, "conv2d_forward_3x3")                                      \
-    X(CONV2D_BACKWARD_WEIGHTS_3X3_FAST, CONV2D, "conv2d_backward_weights_3x3_fast")          \
-    X(CONV2D_BACKWARD_WEIGHTS_3X3_WIDE, CONV2D, "conv2d_backward_weights_3x3_wide")          \
-    X(CONV2D_BACKWARD_BIAS, CONV2D, "conv2d_backward_bias")                                  \
-    X(MAXPOOL2D_FORWARD, MAXPOOL2D, "maxpool2d_forward")                                     \
-    X(MAXPOOL2D_FORWARD_2X2, MAXPOOL2D, "maxpool2d_forward_2x2")                             \
-    X(MAXPOOL2D_BACKWARD, MAXPOOL2D, "maxpool2d_backward")                                   \
-    X(MAXPOOL2D_BACKWARD_TILED, MAXPOOL2D, "maxpool2d_backward_tiled")                       \
-    X(MAXPOOL2D_BACKWARD_2X2, MAXPOOL2D, "maxpool2d_backward_2x2")                           \
-    X(AVGPOOL2D_FORWARD, AVGPOOL2D, "avgpool2d_forward")                                     \
-    X(AVGPOOL2D_BACKWARD, AVGPOOL2D, "avgpool2d_backward")                                   \
-    X(BATCHNORM_PLANE_MOMENTS, BATCHNORM, "batchnorm_plane_moments")                         \
-    X(BATCHNORM_STATISTICS, BATCHNORM, "batchnorm_statistics")                               \
-    X(BATCHNORM_MOVING_STATISTICS, BATCHNORM, "batchnorm_moving_statistics")                 \
-    X(BATCHNORM_FORWARD, BATCHNORM, "batchnorm_forward")                                     \
-    X(BATCHNORM_PLANE_GRADIENTS, BATCHNORM, "batchnorm_plane_gradients")                     \
-    X(BATCHNORM_BACKWARD_PARAMETERS, BATCHNORM, "batchnorm_backward_parameters")             \
-    X(BATCHNORM_BACKWARD_DATA, BATCHNORM, "batchnorm_backward_data")                         \
-    X(AUGMENT, AUGMENT, "augment")                                                           \
-    X(ACTIVATION_FORWARD, ACTIVATION, "activation_forward")                                  \
-    X(ACTIVATION_BACKWARD, ACTIVATION, "activation_backward")                                \
-    X(ADD, ADD, "add")                                                                       \
-    X(DENSE_GEMM, DENSE, "dense_gemm")                                                       \
-    X(DENSE_TRANSPOSE, DENSE, "dense_transpose")                                             \
-    X(DENSE_BIAS_ADD, DENSE, "dense_bias_add")                                               \
-    X(DENSE_BACKWARD_BIAS, DENSE, "dense_backward_bias")                                     \
-    X(DROPOUT_FORWARD, DROPOUT, "dropout_forward")                                           \
-    X(DROPOUT_BACKWARD, DROPOUT, "dropout_backward")                                         \
-    X(SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY, "softmax_cross_entropy")                 \
-    X(ADAM_UPDATE, OPTIMIZER, "adam_update")                                                 \
-    X(SGD_UPDATE, OPTIMIZER, "sgd_update")                                                   \
-    X(METRICS_REDUCE, METRICS, "metrics_reduce")                                             \
-    X(ARGMAX, METRICS, "argmax")                                                             \
-    X(CONV2D_TILED_FORWARD, CONV2D_TILED, "conv2d_tiled_forward")                            \
-    X(CONV2D_TILED_BACKWARD_DATA, CONV2D_TILED, "conv2d_tiled_backward_data")                \
-    X(CONV2D_TILED_BACKWARD_WEIGHTS, CONV2D_TILED, "conv2d_tiled_backward_weights")          \
-    X(CONV2D_TILED_SUM_SPLITS, CONV2D_TILED, "conv2d_tiled_sum_splits")
+    X(CONV2D_FORWARD, CONV2D, "conv2d_forward", ELEMENTWISE)                                \
+    X(CONV2D_BACKWARD_DATA, CONV2D, "conv2d_backward_data", ELEMENTWISE)                    \
+    X(CONV2D_BACKWARD_WEIGHTS, CONV2D, "conv2d_backward_weights", FIXED)                    \
+    X(CONV2D_BACKWARD_WEIGHTS_3X3, CONV2D, "conv2d_backward_weights_3x3", FIXED)            \
+    X(CONV2D_PAD, CONV2D, "conv2d_pad", PLANES)                                             \
+    X(CONV2D_FLIP_3X3, CONV2D, "conv2d_flip_3x3", PLANES)                                   \
+    X(CONV2D_FORWARD_3X3, CONV2D, "conv2d_forward_3x3", PLANES)                             \
+    X(CONV2D_BACKWARD_WEIGHTS_3X3_FAST, CONV2D, "conv2d_backward_weights_3x3_fast", CONV2D_3X3)\
+    X(CONV2D_BACKWARD_WEIGHTS_3X3_WIDE, CONV2D, "conv2d_backward_weights_3x3_wide", CONV2D_3X3)\
+    X(CONV2D_BACKWARD_BIAS, CONV2D, "conv2d_backward_bias", ELEMENTWISE)                    \
+    X(MAXPOOL2D_FORWARD, MAXPOOL2D, "maxpool2d_forward", PLANES)                            \
+    X(MAXPOOL2D_FORWARD_2X2, MAXPOOL2D, "maxpool2d_forward_2x2", PLANES)                    \
+    X(MAXPOOL2D_BACKWARD, MAXPOOL2D, "maxpool2d_backward", PLANES)                          \
+    X(MAXPOOL2D_BACKWARD_TILED, MAXPOOL2D, "maxpool2d_backward_tiled", PLANES)              \
+    X(MAXPOOL2D_BACKWARD_2X2, MAXPOOL2D, "maxpool2d_backward_2x2", PLANES)                  \
+    X(AVGPOOL2D_FORWARD, AVGPOOL2D, "avgpool2d_forward", PLANES)                            \
+    X(AVGPOOL2D_BACKWARD, AVGPOOL2D, "avgpool2d_backward", PLANES)                          \
+    X(BATCHNORM_PLANE_MOMENTS, BATCHNORM, "batchnorm_plane_moments", ELEMENTWISE)           \
+    X(BATCHNORM_STATISTICS, BATCHNORM, "batchnorm_statistics", ELEMENTWISE)                 \
+    X(BATCHNORM_MOVING_STATISTICS, BATCHNORM, "batchnorm_moving_statistics", ELEMENTWISE)\
+    X(BATCHNORM_FORWARD, BATCHNORM, "batchnorm_forward", PLANES)                            \
+    X(BATCHNORM_PLANE_GRADIENTS, BATCHNORM, "batchnorm_plane_gradients", ELEMENTWISE)       \
+    X(BATCHNORM_BACKWARD_PARAMETERS, BATCHNORM, "batchnorm_backward_parameters", ELEMENTWISE)\
+    X(BATCHNORM_BACKWARD_DATA, BATCHNORM, "batchnorm_backward_data", PLANES)                \
+    X(AUGMENT, AUGMENT, "augment", PLANES)                                                  \
+    X(GATHER, GATHER, "gather", PLANES)                                                     \
+    X(ACTIVATION_FORWARD, ACTIVATION, "activation_forward", ELEMENTWISE)                    \
+    X(ACTIVATION_BACKWARD, ACTIVATION, "activation_backward", ELEMENTWISE)                  \
+    X(ADD, ADD, "add", ELEMENTWISE)                                                         \
+    X(DENSE_GEMM, DENSE, "dense_gemm", ELEMENTWISE)                                         \
+    X(DENSE_TRANSPOSE, DENSE, "dense_transpose", PLANES)                                    \
+    X(DENSE_BIAS_ADD, DENSE, "dense_bias_add", ELEMENTWISE)                                 \
+    X(DENSE_BACKWARD_BIAS, DENSE, "dense_backward_bias", ELEMENTWISE)                       \
+    X(DROPOUT_FORWARD, DROPOUT, "dropout_forward", ELEMENTWISE)                             \
+    X(DROPOUT_BACKWARD, DROPOUT, "dropout_backward", ELEMENTWISE)                           \
+    X(SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY, "softmax_cross_entropy", ELEMENTWISE)\
+    X(ADAM_UPDATE, OPTIMIZER, "adam_update", ELEMENTWISE)                                   \
+    X(SGD_UPDATE, OPTIMIZER, "sgd_update", ELEMENTWISE)                                     \
+    X(METRICS_REDUCE, METRICS, "metrics_reduce", FIXED)                                     \
+    X(ARGMAX, METRICS, "argmax", ELEMENTWISE)                                               \
+    X(CONV2D_TILED_FORWARD, CONV2D_TILED, "conv2d_tiled_forward", FIXED)                    \
+    X(CONV2D_TILED_BACKWARD_DATA, CONV2D_TILED, "conv2d_tiled_backward_data", FIXED)        \
+    X(CONV2D_TILED_BACKWARD_WEIGHTS, CONV2D_TILED, "conv2d_tiled_backward_weights", FIXED)\
+    X(CONV2D_TILED_SUM_SPLITS, CONV2D_TILED, "conv2d_tiled_sum_splits", ELEMENTWISE)
 
-#define CLCNN_ENUM_PROGRAM(id, file) CLCNN_PROGRAM_##id,
+#define CLCNN_ENUM_PROGRAM(id, file, family) CLCNN_PROGRAM_##id,
 typedef enum { CLCNN_PROGRAMS(CLCNN_ENUM_PROGRAM) CLCNN_PROGRAM_COUNT } clcnn_program_id;
 #undef CLCNN_ENUM_PROGRAM
 
-#define CLCNN_ENUM_KERNEL(id, program, name) CLCNN_KERNEL_##id,
+#define CLCNN_ENUM_KERNEL(id, program, name, tuned_by) CLCNN_KERNEL_##id,
 typedef enum { CLCNN_KERNELS(CLCNN_ENUM_KERNEL) CLCNN_KERNEL_COUNT } clcnn_kernel_id;
 #undef CLCNN_ENUM_KERNEL
 
@@ -279,6 +292,7 @@ struct clcnn_context {
     cl_program programs[CLCNN_PROGRAM_COUNT];
     cl_kernel kernels[CLCNN_KERNEL_COUNT];
     clcnn_build_stats stats;
+    uint64_t host_syncs; /* clcnn_context_host_syncs */
     /* CLBlast's GEMM scratch, owned here so that CLBlast never allocates per call. */
     cl_mem gemm_temp;
     size_t gemm_temp_bytes;
@@ -295,11 +309,11 @@ struct clcnn_context {
 
 /* ---- the tuning store (host/tuning_store.c) ------------------------------------------- */
 
-/* One tuning parameter: its name in the store, its field in clcnn_tuning, its candidate
- * range, and the check families whose time it changes (what the tuner times). */
+/* One tuning parameter: its name in the store, the kernels it sizes, its field in
+ * clcnn_tuning and its candidate range. */
 typedef struct clcnn_tuning_parameter {
     const char *name;
-    const char *families;
+    clcnn_tuned_by tuned_by;
     size_t offset;
     int smallest, largest;
 } clcnn_tuning_parameter;
@@ -307,6 +321,9 @@ typedef struct clcnn_tuning_parameter {
 #define CLCNN_TUNING_PARAMETERS 3
 extern const clcnn_tuning_parameter clcnn_tuning_parameters[CLCNN_TUNING_PARAMETERS];
 int *clcnn_tuning_field(clcnn_tuning *tuning, const clcnn_tuning_parameter *parameter);
+/* The check families (space-separated) of the programs whose kernels the parameter sizes:
+ * what the tuner times for it. */
+void clcnn_tuning_families(const clcnn_tuning_parameter *parameter, char *families, size_t size);
 /* The largest power of two the device accepts as a work-group. */
 int clcnn_tuning_limit(const clcnn_context *context);
 
@@ -398,6 +415,10 @@ clcnn_status clcnn_buffer_read(clcnn_context *context, const clcnn_buffer *buffe
                                void *data, size_t bytes);
 clcnn_status clcnn_buffer_copy(clcnn_context *context, const clcnn_buffer *source,
                                clcnn_buffer *destination, size_t bytes);
+/* bytes from source_offset of source to destination_offset of destination, queued (no wait) */
+clcnn_status clcnn_buffer_copy_at(clcnn_context *context, const clcnn_buffer *source,
+                                  size_t source_offset, clcnn_buffer *destination,
+                                  size_t destination_offset, size_t bytes);
 
 /* ---- dispatch helpers ------------------------------------------------------------------ */
 

@@ -148,6 +148,26 @@ void clcnn_ref_batchnorm_backward(const clcnn_batchnorm_shape *shape, const floa
                                   const float *gamma, const float *stats, const float *dy,
                                   float *dgamma, float *dbeta, float *dx);
 
+/* ---- gather --------------------------------------------------------------------------------- */
+
+/* The trainer's resident data: count images of C x H x W bytes, and an epoch's order.
+ * x[n] = pixels[order[first + n]] / divisor, y_labels[n] = labels[order[first + n]], n < N. The
+ * device trusts order (the trainer checks it when it uploads it); the reference checks it. */
+typedef struct clcnn_gather_shape {
+    int N, C, H, W;
+    int count, first;
+    float divisor;
+} clcnn_gather_shape;
+
+/* pixels: [count, C, H, W] u8, labels: [count] u8, order: [first + N] int32,
+ * x: [N, C, H, W] float, y_labels: [N] int32 */
+clcnn_status clcnn_gather(clcnn_context *context, const clcnn_gather_shape *shape,
+                          const clcnn_buffer *pixels, const clcnn_buffer *labels,
+                          const clcnn_buffer *order, clcnn_buffer *x, clcnn_buffer *y_labels);
+clcnn_status clcnn_ref_gather(const clcnn_gather_shape *shape, const uint8_t *pixels,
+                              const uint8_t *labels, const int32_t *order, float *x,
+                              int32_t *y_labels);
+
 /* ---- augment ------------------------------------------------------------------------------ */
 
 /* x, y: [N, C, H, W]; moves: [N, 3] int: dy, dx, mirror. y = x shifted by (dy, dx) with zeros

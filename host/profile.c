@@ -141,6 +141,7 @@ clcnn_status clcnn_profile_flush(clcnn_context *context)
     clcnn_profile *p = &context->profile;
     if (!context->profiling || p->pending_count == 0)
         return CLCNN_OK;
+    context->host_syncs++;
     CLCNN_CL_CHECK(context, clFinish(context->queue));
     clcnn_status status = CLCNN_OK;
     for (int i = 0; i < p->pending_count; i++) {

@@ -28,6 +28,8 @@ clcnn_status clcnn_tune(clcnn_context *context, clcnn_check_shapes shapes, int r
     clcnn_tuning best = saved.values;
     for (size_t i = 0; i < CLCNN_TUNING_PARAMETERS; i++) {
         const clcnn_tuning_parameter *p = &clcnn_tuning_parameters[i];
+        char families[256];
+        clcnn_tuning_families(p, families, sizeof families);
         const int default_value = *clcnn_tuning_field(&best, p);
         clcnn_tune_row fastest = {.milliseconds = INFINITY}, standard = {.passed = false};
         for (int value = p->smallest; value <= p->largest && value <= limit; value *= 2) {
@@ -35,7 +37,7 @@ clcnn_status clcnn_tune(clcnn_context *context, clcnn_check_shapes shapes, int r
             *clcnn_tuning_field(&context->tuning.values, p) = value;
             clcnn_tune_row row = {.value = value};
             int failures = 0;
-            clcnn_status status = clcnn_check_families(context, shapes, p->families, 1, runs,
+            clcnn_status status = clcnn_check_families(context, shapes, families, 1, runs,
                                                        add_row, &row, &failures);
             if (status != CLCNN_OK) {
                 context->tuning = saved;

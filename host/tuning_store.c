@@ -15,12 +15,44 @@
 #define DEFAULT_WORK_GROUP 64
 
 const clcnn_tuning_parameter clcnn_tuning_parameters[CLCNN_TUNING_PARAMETERS] = {
-    {"conv2d_3x3_work_group", "conv2d", offsetof(clcnn_tuning, conv2d_3x3_work_group), 16, 256},
-    {"elementwise_work_group", "activation add dropout optimizers",
+    {"conv2d_3x3_work_group", CLCNN_TUNED_BY_CONV2D_3X3,
+     offsetof(clcnn_tuning, conv2d_3x3_work_group), 16, 256},
+    {"elementwise_work_group", CLCNN_TUNED_BY_ELEMENTWISE,
      offsetof(clcnn_tuning, elementwise_work_group), 16, 256},
-    {"planes_work_group", "maxpool2d avgpool2d batchnorm conv2d",
-     offsetof(clcnn_tuning, planes_work_group), 32, 1024},
+    {"planes_work_group", CLCNN_TUNED_BY_PLANES, offsetof(clcnn_tuning, planes_work_group), 32,
+     1024},
 };
+
+static const char *const program_families[CLCNN_PROGRAM_COUNT] = {
+#define FAMILY_OF(id, file, family) family,
+    CLCNN_PROGRAMS(FAMILY_OF)
+#undef FAMILY_OF
+};
+
+static const struct {
+    clcnn_program_id program;
+    clcnn_tuned_by tuned_by;
+} kernel_parameters[CLCNN_KERNEL_COUNT] = {
+#define PARAMETER_OF(id, program, name, tuned_by) {CLCNN_PROGRAM_##program, CLCNN_TUNED_BY_##tuned_by},
+    CLCNN_KERNELS(PARAMETER_OF)
+#undef PARAMETER_OF
+};
+
+void clcnn_tuning_families(const clcnn_tuning_parameter *parameter, char *families, size_t size)
+{
+    families[0] = '\0';
+    for (int k = 0; k < CLCNN_KERNEL_COUNT; k++) {
+        if (kernel_parameters[k].tuned_by != parameter->tuned_by)
+            continue;
+        const char *family = program_families[kernel_parameters[k].program];
+        bool listed = false;
+        for (const char *at = families; *at && !listed; at += strcspn(at, " "), at += strspn(at, " "))
+            listed = strcspn(at, " ") == strlen(family) && !strncmp(at, family, strlen(family));
+        size_t used = strlen(families);
+        if (!listed)
+            snprintf(families + used, size - used, "%s%s", used ? " " : "", family);
+    }
+}
 
 int *clcnn_tuning_field(clcnn_tuning *tuning, const clcnn_tuning_parameter *p)
 {

@@ -219,14 +219,18 @@ expect 1 "data folder $work/missing: missing" -- "$clcnn" train --data "$work/mi
     || fail "the earlier trace was changed: $(head -c 80 "$work/kept.json")"
 
 # ---- bench: two timed steps on the device alone; every op cross-checked, a cold start that
-# built all 12 programs and a warm one that loaded them
+# built all 14 programs and a warm one that loaded them; resident steps read their totals
+# once for both steps (0.5 host synchronisations a step; 1/N for N steps)
 "$clcnn" bench --steps 2 --no-reference --json > "$work/bench.json" 2> "$work/bench.err" \
     && pass "bench --json runs" || fail "bench: $(tail -3 "$work/bench.err")"
-for field in '"runs":2' '"programs_built":13' '"programs_loaded":13' '"op":"conv2d"' '"direction":"backward_weights"'; do
+for field in '"runs":2' '"programs_built":14' '"programs_loaded":14' '"op":"conv2d"' '"direction":"backward_weights"'; do
     grep -qF "$field" "$work/bench.json" && pass "bench JSON has $field" || fail "bench JSON lacks $field"
 done
-[ "$(grep -c '"passed":true' "$work/bench.json")" -eq 47 ] && ! grep -q '"passed":false' "$work/bench.json" \
-    && pass "bench: 47 ops timed, all cross-checked" || fail "bench: $(grep -c '"passed":true' "$work/bench.json") ops passed"
+[ "$(grep -c '"passed":true' "$work/bench.json")" -eq 48 ] && ! grep -q '"passed":false' "$work/bench.json" \
+    && pass "bench: 48 ops timed, all cross-checked" || fail "bench: $(grep -c '"passed":true' "$work/bench.json") ops passed"
+grep -A3 '"resident_train_step"' "$work/bench.json" | grep -qF '"host_syncs_per_step":0.5' \
+    && pass "bench: resident steps make one host synchronisation for two steps" \
+    || fail "bench resident steps: $(grep -A3 '"resident_train_step"' "$work/bench.json")"
 grep -q "measuring a cold start" "$work/bench.err" && pass "bench says what it is measuring" \
     || fail "bench progress: $(cat "$work/bench.err")"
 "$clcnn" bench --steps 1 --no-reference --no-cold-start > "$work/bench.txt" 2> "$work/bench.err" \

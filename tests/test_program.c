@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "ops.h"
 
 static const char *const tiny_source =
     "__kernel void saxpy(__global const float *x, __global float *y, const float a,\n"
@@ -325,6 +326,39 @@ START_TEST(tuned_work_groups_are_stored_and_used_by_later_contexts)
 }
 END_TEST
 
+/* Each parameter's families come from the kernel registry: every program whose kernels it
+ * sizes, so the tuner times all of them; a family that names no case is refused rather than
+ * timed as zero. */
+START_TEST(tuning_families_come_from_the_kernels_each_parameter_sizes)
+{
+    const char *expected[CLCNN_TUNING_PARAMETERS][6] = {
+        {"conv2d"},
+        {"conv2d", "batchnorm", "activation", "dense", "softmax_and_metrics", "optimizers"},
+        {"conv2d", "maxpool2d", "avgpool2d", "batchnorm", "gather", "dense"},
+    };
+    for (int i = 0; i < CLCNN_TUNING_PARAMETERS; i++) {
+        char families[256];
+        clcnn_tuning_families(&clcnn_tuning_parameters[i], families, sizeof families);
+        for (int k = 0; k < 6 && expected[i][k]; k++)
+            ck_assert_msg(strstr(families, expected[i][k]), "%s: '%s' lacks %s",
+                          clcnn_tuning_parameters[i].name, families, expected[i][k]);
+        clcnn_context *context = open_context();
+        int failures = -1;
+        ck_assert_ok(clcnn_check_families(context, CLCNN_CHECK_SHAPES_SMALL, families, 1, 1, NULL,
+                                          NULL, &failures));
+        ck_assert_int_eq(failures, 0);
+        clcnn_context_destroy(context);
+    }
+    clcnn_context *context = open_context();
+    int failures = -1;
+    ck_assert_int_eq(clcnn_check_families(context, CLCNN_CHECK_SHAPES_SEED, "conv2d optimisers", 1,
+                                          1, NULL, NULL, &failures),
+                     CLCNN_ERROR_INVALID_ARGUMENT);
+    ck_assert_str_eq(clcnn_last_error(), "check: the family 'optimisers' names no case");
+    clcnn_context_destroy(context);
+}
+END_TEST
+
 /* Every candidate of a wrong 3x3 convolution fails the cross-check: tune fails, stores nothing. */
 START_TEST(a_candidate_that_fails_the_check_cannot_win)
 {
@@ -378,6 +412,7 @@ int main(void)
     const char *spec = test_device_spec();
     if (!spec || !strstr(spec, "oclgrind")) {
         tcase_add_test(tc, tuned_work_groups_are_stored_and_used_by_later_contexts);
+        tcase_add_test(tc, tuning_families_come_from_the_kernels_each_parameter_sizes);
         tcase_add_test(tc, a_candidate_that_fails_the_check_cannot_win);
     }
     suite_add_tcase(suite, tc);

@@ -283,17 +283,22 @@ typedef struct session {
     clcnn_trainer *trainer;
 } session;
 
-static session open_session(const char *spec, int batch, uint64_t seed)
+static session open_session_options(const char *spec, const clcnn_train_options *options)
 {
     session s = {0};
     ck_assert_ok(clcnn_context_create(spec, NULL, &s.context));
     s.model = small_model();
+    ck_assert_ok(clcnn_trainer_create(s.context, s.model, options, &s.trainer));
+    return s;
+}
+
+static session open_session(const char *spec, int batch, uint64_t seed)
+{
     clcnn_train_options options = clcnn_train_defaults();
     options.batch_size = batch;
     options.seed = seed;
     options.learning_rate = 1e-2;
-    ck_assert_ok(clcnn_trainer_create(s.context, s.model, &options, &s.trainer));
-    return s;
+    return open_session_options(spec, &options);
 }
 
 static void close_session(session *s)
@@ -477,6 +482,90 @@ START_TEST(a_nan_stops_training_naming_the_layer_and_tensor)
 }
 END_TEST
 
+/* Steps on resident images (gathered and augmented on the device, totals collected in
+ * bursts) against the same steps on host batches: the same weights and the same totals, bit
+ * for bit, over more steps than the totals ring holds, in an epoch resumed mid-way, with
+ * augmentation and a short last batch; then the misuses, each refused with its message. */
+static void kept_steps_on(const char *spec)
+{
+    clcnn_dataset data;
+    ck_assert_ok(clcnn_dataset_load(good_folder("train-kept", 30, 5), NULL, CLCNN_DATA_ALL, &data));
+    const int B = 4, count = 150, first_batch = 3; /* 35 steps from batch 3: the ring fills */
+    clcnn_train_options options = clcnn_train_defaults();
+    options.batch_size = B;
+    options.seed = 11;
+    options.learning_rate = 1e-2;
+    options.augment_pad = 2;
+    options.augment_mirror = true;
+    session host = open_session_options(spec, &options), kept = open_session_options(spec, &options);
+    int32_t *order = malloc((size_t)count * sizeof(int32_t));
+    clcnn_shuffle(11, 1, order, count);
+    bool resident = false;
+    ck_assert_ok(clcnn_trainer_keep_images(kept.trainer, &data.train, &resident));
+    ck_assert(resident);
+    ck_assert_ok(clcnn_trainer_plan_epoch(kept.trainer, order, count, first_batch));
+    double host_loss = 0, kept_loss = 0;
+    long host_correct = 0, kept_correct = 0;
+    int kept_steps = 0;
+    for (int first = first_batch * B; first < count; first += B) {
+        const int n = count - first < B ? count - first : B;
+        clcnn_batch_totals totals;
+        clcnn_batch b = batch_of(&data.train, order + first, n);
+        ck_assert_ok(clcnn_trainer_train_step(host.trainer, b.x, b.labels, n, &totals));
+        clcnn_batch_free(&b);
+        host_loss += totals.loss_sum;
+        host_correct += totals.correct;
+        ck_assert_ok(clcnn_trainer_train_kept(kept.trainer, first, n));
+        if (first / B % 10 == 0 || first + n == count) { /* collected now and then */
+            const clcnn_batch_totals *collected;
+            int steps = 0;
+            ck_assert_ok(clcnn_trainer_collect(kept.trainer, &collected, &steps));
+            for (int k = 0; k < steps; k++) {
+                kept_loss += collected[k].loss_sum;
+                kept_correct += collected[k].correct;
+            }
+            kept_steps += steps;
+        }
+    }
+    ck_assert_int_eq(kept_steps, (count - first_batch * B + B - 1) / B);
+    ck_assert_msg(host_loss == kept_loss && host_correct == kept_correct,
+                  "host batches: loss %.9g, %ld correct; kept: %.9g, %ld", host_loss,
+                  host_correct, kept_loss, kept_correct);
+    float *expected = parameters_of(&host), *got = parameters_of(&kept);
+    ck_assert_int_eq(memcmp(expected, got, 3 * clcnn_model_parameter_count(host.model) * sizeof(float)), 0);
+    free(expected);
+    free(got);
+
+    /* misuses */
+    ck_assert_int_eq(clcnn_trainer_train_kept(kept.trainer, 0, B), CLCNN_ERROR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(clcnn_last_error(), "plan the epoch again"));
+    ck_assert_int_eq(clcnn_trainer_train_kept(kept.trainer, 2, B), CLCNN_ERROR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(clcnn_last_error(), "in batches of 4"));
+    order[7] = data.train.count;
+    ck_assert_int_eq(clcnn_trainer_plan_epoch(kept.trainer, order, count, 0),
+                     CLCNN_ERROR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(clcnn_last_error(), "order[7] = 150 is not one of the 150 kept"));
+    clcnn_images wrong = data.train;
+    wrong.channels = 1;
+    ck_assert_int_eq(clcnn_trainer_keep_images(host.trainer, &wrong, &resident),
+                     CLCNN_ERROR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(clcnn_last_error(), "for a model that takes 32x32x3"));
+    ck_assert_int_eq(clcnn_trainer_plan_epoch(host.trainer, order, count, 0),
+                     CLCNN_ERROR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(clcnn_last_error(), "no images are kept"));
+    free(order);
+    close_session(&host);
+    close_session(&kept);
+    clcnn_dataset_free(&data);
+}
+
+START_TEST(kept_steps_equal_host_batch_steps)
+{
+    kept_steps_on(test_device_spec());
+    kept_steps_on("ref");
+}
+END_TEST
+
 START_TEST(a_damaged_checkpoint_is_refused)
 {
     float parameters[3] = {1, 2, 3};
@@ -532,6 +621,7 @@ int main(void)
     tcase_add_test(training, resuming_from_a_checkpoint_ends_with_the_same_weights);
     tcase_add_test(training, the_device_agrees_with_the_reference_step_by_step);
     tcase_add_test(training, a_nan_stops_training_naming_the_layer_and_tensor);
+    tcase_add_test(training, kept_steps_equal_host_batch_steps);
     tcase_add_test(training, a_damaged_checkpoint_is_refused);
     suite_add_tcase(suite, training);
     return run_suite(suite);

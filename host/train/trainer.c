@@ -331,6 +331,7 @@ void clcnn_trainer_destroy(clcnn_trainer *t)
                              &t->sum_scratch[0], &t->sum_scratch[1], &t->raw_input, &t->moves};
     for (size_t k = 0; k < sizeof owned / sizeof owned[0]; k++)
         clcnn_buffer_release(owned[k]);
+    clcnn_resident_release(&t->resident);
     free(t->moves_host);
     free(t->nodes);
     free(t);
@@ -470,14 +471,14 @@ clcnn_status clcnn_trainer_backward_node(clcnn_trainer *t, int i, int N, uint64_
     return CLCNN_OK;
 }
 
-static clcnn_status forward(clcnn_trainer *t, int N, bool training, uint64_t first_sample)
+clcnn_status clcnn_trainer_forward(clcnn_trainer *t, int N, bool training, uint64_t first_sample)
 {
     for (int i = 0; i < t->count; i++)
         CLCNN_TRY(clcnn_trainer_forward_node(t, i, N, training, first_sample));
     return CLCNN_OK;
 }
 
-static clcnn_status backward(clcnn_trainer *t, int N, uint64_t first_sample)
+clcnn_status clcnn_trainer_backward(clcnn_trainer *t, int N, uint64_t first_sample)
 {
     for (int i = t->count - 1; i >= 0; i--)
         CLCNN_TRY(clcnn_trainer_backward_node(t, i, N, first_sample));
@@ -511,7 +512,7 @@ clcnn_status clcnn_trainer_apply(clcnn_trainer *t)
 /* The first tensor holding NaN or Inf, in the order the values flowed: each node's
  * parameters, then its output. Reads back every tensor: only ever called once training has
  * failed. */
-static clcnn_status find_non_finite(clcnn_trainer *t, int N, char *where, size_t size)
+clcnn_status clcnn_trainer_find_non_finite(clcnn_trainer *t, int N, char *where, size_t size)
 {
     for (int i = 0; i < t->count; i++) {
         node_state *s = &t->nodes[i];
@@ -548,27 +549,39 @@ static clcnn_status find_non_finite(clcnn_trainer *t, int N, char *where, size_t
 static clcnn_status non_finite_loss(clcnn_trainer *t, int N, float loss)
 {
     char where[256];
-    CLCNN_TRY(find_non_finite(t, N, where, sizeof where));
+    CLCNN_TRY(clcnn_trainer_find_non_finite(t, N, where, sizeof where));
     return clcnn_fail(CLCNN_ERROR_NUMERIC,
                       "the loss is %s at step %llu; first non-finite tensor: %s. Stopped before "
                       "updating the weights; the last checkpoint holds the last good state",
                       isnan(loss) ? "NaN" : "infinite", (unsigned long long)t->steps + 1, where);
 }
 
-clcnn_status clcnn_trainer_loss(clcnn_trainer *t, int N, bool training)
+clcnn_status clcnn_trainer_loss_into(clcnn_trainer *t, int N, bool training,
+                                     clcnn_buffer *totals)
 {
     node_state *last = &t->nodes[t->count - 1];
     CLCNN_TRY(clcnn_softmax_cross_entropy(t->context, N, t->classes,
                                           (float)t->options.label_smoothing, last->y, &t->labels,
                                           training ? last->dy : NULL, &t->loss));
     return clcnn_metrics_reduce(t->context, N, t->classes, last->y, &t->labels, &t->loss,
-                                &t->totals);
+                                totals);
+}
+
+clcnn_status clcnn_trainer_loss(clcnn_trainer *t, int N, bool training)
+{
+    return clcnn_trainer_loss_into(t, N, training, &t->totals);
 }
 
 clcnn_status clcnn_trainer_totals(clcnn_trainer *t, int N, clcnn_batch_totals *totals)
 {
     float values[3];
     CLCNN_TRY(clcnn_buffer_read(t->context, &t->totals, 0, values, sizeof values));
+    return clcnn_trainer_check_totals(t, N, values, totals);
+}
+
+clcnn_status clcnn_trainer_check_totals(clcnn_trainer *t, int N, const float values[3],
+                                        clcnn_batch_totals *totals)
+{
     if (values[2] != 0.0f)
         return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT, "%d labels of the batch are outside 0..%d",
                           (int)values[2], t->classes - 1);
@@ -599,11 +612,11 @@ clcnn_status clcnn_trainer_gradients(clcnn_trainer *t, const float *x, const int
                                      int count, uint64_t first_sample, clcnn_batch_totals *totals)
 {
     CLCNN_TRY(clcnn_trainer_step_input(t, x, labels, count, first_sample));
-    CLCNN_TRY(forward(t, count, true, first_sample));
+    CLCNN_TRY(clcnn_trainer_forward(t, count, true, first_sample));
     CLCNN_TRY(clcnn_trainer_loss(t, count, true));
     /* the totals are read back once backward is queued, so the device never waits for the
      * host mid-step; a bad label or a non-finite loss still stops before the update */
-    CLCNN_TRY(backward(t, count, first_sample));
+    CLCNN_TRY(clcnn_trainer_backward(t, count, first_sample));
     return clcnn_trainer_totals(t, count, totals);
 }
 
@@ -635,7 +648,7 @@ clcnn_status clcnn_trainer_evaluate(clcnn_trainer *t, const float *x, const int3
 {
     uint64_t begin = clcnn_trace_begin(t->context);
     CLCNN_TRY(upload_batch(t, x, labels, count, &t->input));
-    CLCNN_TRY(forward(t, count, false, 0));
+    CLCNN_TRY(clcnn_trainer_forward(t, count, false, 0));
     CLCNN_TRY(clcnn_trainer_loss(t, count, false));
     CLCNN_TRY(clcnn_trainer_totals(t, count, totals));
     const clcnn_buffer *logits = t->nodes[t->count - 1].y;

@@ -20,6 +20,25 @@ typedef struct node_state {
     size_t offset[CLCNN_MAX_PARAMS]; /* each parameter's place in the arenas, in floats */
 } node_state;
 
+/* Resident training data (host/train/resident.c): the images kept on the device, the epoch's
+ * order (and augmentation moves) uploaded once per epoch, and a ring of per-step totals
+ * read back in bursts. */
+#define CLCNN_TOTALS_RING 32
+typedef struct clcnn_resident {
+    clcnn_buffer pixels, labels; /* [kept, C, H, W] and [kept] bytes */
+    int kept;                    /* images kept; 0: none */
+    clcnn_buffer order, moves;   /* the epoch's order [planned], moves [planned, 3] */
+    int planned;                 /* positions in the order; 0: no epoch planned */
+    uint64_t plan_step;          /* the step the plan's first batch was drawn for */
+    int plan_first_batch;
+    clcnn_buffer ring, slots[CLCNN_TOTALS_RING]; /* each slot: the totals of one step */
+    int ring_used, ring_counts[CLCNN_TOTALS_RING]; /* each slot's batch size */
+    uint64_t ring_steps[CLCNN_TOTALS_RING];         /* and its step number */
+    clcnn_batch_totals *collected; /* drained from the ring, not yet handed out */
+    int collected_count, collected_capacity;
+} clcnn_resident;
+void clcnn_resident_release(clcnn_resident *r);
+
 struct clcnn_trainer {
     clcnn_context *context;
     const clcnn_model *model;
@@ -39,6 +58,7 @@ struct clcnn_trainer {
      * tensors come first (trainable_floats of them) so the optimizer runs over one range. */
     clcnn_buffer values, grads, m, v;
     size_t arena_floats, trainable_floats, decayed_floats; /* decayed ones start the arena */
+    clcnn_resident resident; /* host/train/resident.c */
 };
 
 /* A training step in its phases, as clcnn_trainer_gradients runs them, so that the
@@ -51,8 +71,20 @@ clcnn_status clcnn_trainer_step_input(clcnn_trainer *t, const float *x, const in
 clcnn_status clcnn_trainer_forward_node(clcnn_trainer *t, int i, int N, bool training,
                                         uint64_t first_sample);
 clcnn_status clcnn_trainer_loss(clcnn_trainer *t, int N, bool training);
+/* As clcnn_trainer_loss, the batch's totals ([3] floats, metrics.cl) into `totals` */
+clcnn_status clcnn_trainer_loss_into(clcnn_trainer *t, int N, bool training,
+                                     clcnn_buffer *totals);
 clcnn_status clcnn_trainer_totals(clcnn_trainer *t, int N, clcnn_batch_totals *totals);
+/* The totals of a batch of N from the three floats metrics.cl wrote; fails on a label outside
+ * the classes or a non-finite loss (naming the first non-finite tensor). */
+clcnn_status clcnn_trainer_check_totals(clcnn_trainer *t, int N, const float values[3],
+                                        clcnn_batch_totals *totals);
 clcnn_status clcnn_trainer_backward_node(clcnn_trainer *t, int i, int N, uint64_t first_sample);
+/* Where the first NaN or Inf is, in the order the values flowed (reads every tensor back). */
+clcnn_status clcnn_trainer_find_non_finite(clcnn_trainer *t, int N, char *where, size_t size);
+/* Every node's forward in order / backward in reverse order. */
+clcnn_status clcnn_trainer_forward(clcnn_trainer *t, int N, bool training, uint64_t first_sample);
+clcnn_status clcnn_trainer_backward(clcnn_trainer *t, int N, uint64_t first_sample);
 /* The tensor node i reads as its input k: another node's y, or the model's input. */
 const clcnn_buffer *clcnn_trainer_input_of(const clcnn_trainer *t, int node, int k);
 

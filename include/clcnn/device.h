@@ -100,6 +100,10 @@ typedef struct clcnn_build_stats {
 
 CLCNN_API clcnn_build_stats clcnn_context_build_stats(const clcnn_context *context);
 
+/* Host synchronisations so far: calls that blocked until the device reached a point in its
+ * queue (blocking reads and writes, finish). 0 on the reference path. */
+CLCNN_API uint64_t clcnn_context_host_syncs(const clcnn_context *context);
+
 #ifdef __cplusplus
 }
 #endif

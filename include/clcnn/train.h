@@ -1,8 +1,9 @@
 /* Training and evaluation of a model on one context (an OpenCL device or the reference
- * path). Every tensor lives on the device; a step uploads the input batch and labels and
- * reads back three floats (loss sum, correct count, bad labels). Batches are floats in the
- * model's input shape: a clcnn_source (clcnn/data.h) fills them, and clcnn/fit.h runs whole
- * epochs from one. */
+ * path). Every tensor lives on the device. A step on a host batch uploads the batch and its
+ * labels and reads back three floats (loss sum, correct count, bad labels); a step on images
+ * kept on the device (clcnn_trainer_keep_images) sends nothing and reads nothing, its totals
+ * collected later with many others. Batches are floats in the model's input shape: a
+ * clcnn_source (clcnn/data.h) fills them, and clcnn/fit.h runs whole epochs from one. */
 #ifndef CLCNN_TRAIN_H
 #define CLCNN_TRAIN_H
 
@@ -127,6 +128,33 @@ CLCNN_API clcnn_status clcnn_trainer_get_state(clcnn_trainer *trainer, float *pa
                                                float *m, float *v);
 CLCNN_API clcnn_status clcnn_trainer_set_state(clcnn_trainer *trainer, const float *parameters,
                                                const float *m, const float *v, uint64_t steps);
+
+/* ---- resident data: steps with no host synchronisation ----
+ * The training images kept on the device as bytes (divided by 255 there, as
+ * clcnn_images_source does), each epoch's order uploaded once, and steps that name their batch
+ * by position: the device gathers (and augments) it, and each step's totals wait on the device
+ * until clcnn_trainer_collect reads them in one transfer (or, every 32 steps, a step does).
+ * Equal to clcnn_trainer_train_step on the same batches, bit for bit. */
+
+/* Uploads the images when they fit the device (at most a quarter of its memory and its
+ * largest allocation): *kept tells. Their shape must be the model's input and every label one
+ * of its classes. Replaces images kept before. */
+CLCNN_API clcnn_status clcnn_trainer_keep_images(clcnn_trainer *trainer,
+                                                 const clcnn_images *images, bool *kept);
+/* The epoch's order ([count] indices into the kept images), its steps to start at batch
+ * first_batch (a resumed epoch). With augmentation, every batch's moves are drawn now, for the
+ * steps that batch will run as (first_batch's is the next step). */
+CLCNN_API clcnn_status clcnn_trainer_plan_epoch(clcnn_trainer *trainer, const int32_t *order,
+                                                int count, int first_batch);
+/* One training step on order positions first .. first + count - 1 (first a multiple of the
+ * batch size, batches in plan order). Its totals stay on the device. */
+CLCNN_API clcnn_status clcnn_trainer_train_kept(clcnn_trainer *trainer, int first, int count);
+/* The totals of the kept steps run since the last collect, in step order: *count of them at
+ * *totals, valid until the next kept step or collect. Fails as a step would on a label outside
+ * the classes or a non-finite loss, naming the step. Collect before a train_step or crosscheck
+ * so that totals stay in step order. */
+CLCNN_API clcnn_status clcnn_trainer_collect(clcnn_trainer *trainer,
+                                             const clcnn_batch_totals **totals, int *count);
 
 typedef struct clcnn_crosscheck_report {
     char worst_tensor[96]; /* "conv2d_1 dW", the tensor furthest from the reference */

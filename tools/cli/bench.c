@@ -42,6 +42,11 @@ typedef struct device_result {
     clcnn_device_info device;
     char spec[32];
     timing step, validation;
+    double step_syncs;       /* host synchronisations per step, outside bench's own drain */
+    bool resident;           /* the images fit on the device: resident steps were timed */
+    double resident_step_ms; /* a resident step: wall time of back-to-back steps, per step */
+    double resident_syncs;   /* their host synchronisations per step */
+    int resident_runs;
     startup cold, warm;
     bool cold_measured;
     clcnn_check_row *ops;
@@ -78,7 +83,7 @@ static int startup_probe(const char *spec, const char *model)
         workload_close(&w);
         return w.exit_status;
     }
-    clcnn_status status = workload_step(&w, 0);
+    clcnn_status status = workload_step(&w, 0, NULL);
     struct timespec done;
     clock_gettime(CLOCK_MONOTONIC, &done);
     clcnn_build_stats stats = clcnn_context_build_stats(w.context);
@@ -218,15 +223,29 @@ static bool time_workload(workload *w, int steps, device_result *result)
         return false;
     clcnn_status status = CLCNN_OK;
     for (int i = 0; i < WARMUP_STEPS && status == CLCNN_OK; i++)
-        status = workload_step(w, i);
+        status = workload_step(w, i, NULL);
     clcnn_profile_reset(w->context);
+    uint64_t syncs = 0;
     for (int i = 0; i < steps && status == CLCNN_OK; i++) {
         double start = seconds_now();
-        status = workload_step(w, i);
+        uint64_t step_syncs = 0;
+        status = workload_step(w, i, &step_syncs);
         samples[i] = (seconds_now() - start) * 1e3;
+        syncs += step_syncs;
     }
-    if (status == CLCNN_OK)
+    if (status == CLCNN_OK) {
         result->step = summarise(samples, steps);
+        result->step_syncs = (double)syncs / steps;
+    }
+    /* resident steps: the batch gathered on the device, the totals read once at the end */
+    if (status == CLCNN_OK && w->resident && !clcnn_context_device(w->context)->is_reference) {
+        double start = seconds_now();
+        status = workload_resident_steps(w, steps, &syncs);
+        result->resident = status == CLCNN_OK;
+        result->resident_step_ms = (seconds_now() - start) * 1e3 / steps;
+        result->resident_syncs = (double)syncs / steps;
+        result->resident_runs = steps;
+    }
     for (int i = 0; i < steps && status == CLCNN_OK; i++) {
         double start = seconds_now();
         status = workload_evaluate(w);
@@ -303,6 +322,12 @@ static void print_device(const device_result *r)
     printf("%-52s %10.2f %10.2f %10.2f %6d %10.0f\n", "validation batch of 64 (forward, loss, accuracy)",
            r->validation.median_ms, r->validation.min_ms, r->validation.max_ms, r->validation.runs,
            images_per_second(&r->validation));
+    printf("host synchronisations per training step: %.2f (the batch uploaded, the loss read)\n",
+           r->step_syncs);
+    if (r->resident)
+        printf("resident steps (images kept on the device, totals read once per %d steps): "
+               "%.2f ms a step back to back, %.3f host synchronisations per step\n",
+               r->resident_runs, r->resident_step_ms, r->resident_syncs);
     if (r->cold_measured)
         printf("cold start: %.2f s from launch to the end of the first step, empty caches (%d "
                "programs built in %.2f s)\n", r->cold.seconds, r->cold.built, r->cold.build_seconds);
@@ -376,7 +401,17 @@ static json_object *device_json(const device_result *r)
     json_object_object_add(o, "driver", json_object_new_string(r->device.driver_version));
     json_object_object_add(o, "spec", json_object_new_string(r->spec));
     json_object_object_add(o, "batch", json_object_new_int(WORKLOAD_BATCH));
-    json_object_object_add(o, "train_step", timing_json(&r->step));
+    json_object *step = timing_json(&r->step);
+    json_object_object_add(step, "host_syncs_per_step", json_object_new_double(r->step_syncs));
+    json_object_object_add(o, "train_step", step);
+    if (r->resident) {
+        json_object *resident = json_object_new_object();
+        json_object_object_add(resident, "ms_per_step", json_object_new_double(r->resident_step_ms));
+        json_object_object_add(resident, "host_syncs_per_step",
+                               json_object_new_double(r->resident_syncs));
+        json_object_object_add(resident, "steps", json_object_new_int(r->resident_runs));
+        json_object_object_add(o, "resident_train_step", resident);
+    }
     json_object_object_add(o, "validation_batch", timing_json(&r->validation));
     json_object_object_add(o, "cold_start", r->cold_measured ? startup_json(&r->cold) : NULL);
     json_object_object_add(o, "warm_start", startup_json(&r->warm));

@@ -139,12 +139,17 @@ typedef struct workload {
     clcnn_batch batch;
     int32_t order[2 * WORKLOAD_BATCH];
     size_t image_floats; /* channels x height x width of one image */
+    bool resident;       /* the images are kept on the device (clcnn_trainer_keep_images) */
     int exit_status;
 } workload;
 bool workload_open(workload *w, const char *spec, const clcnn_context_options *options,
                    const char *model_path);
-/* One training step (forward, backward, Adam), the queue drained. */
-clcnn_status workload_step(workload *w, int step);
+/* One training step (forward, backward, Adam), the queue drained; *syncs: the host
+ * synchronisations the step itself made (not the drain). */
+clcnn_status workload_step(workload *w, int step, uint64_t *syncs);
+/* steps resident steps back to back, their totals collected at the end, then the queue
+ * drained; *syncs: the synchronisations before the drain. Needs w->resident. */
+clcnn_status workload_resident_steps(workload *w, int steps, uint64_t *syncs);
 /* One validation batch: forward with dropout off, loss and accuracy read back. */
 clcnn_status workload_evaluate(workload *w);
 void workload_close(workload *w);

@@ -88,10 +88,10 @@ static bool profile_device(const char *spec, const char *model, long steps, stru
         snprintf(out->name, sizeof out->name, "%s", clcnn_context_device(w.context)->name);
         print_device_header(clcnn_context_device(w.context));
         for (int i = 0; i < PROFILE_WARMUP_STEPS && status == CLCNN_OK; i++)
-            status = workload_step(&w, i);
+            status = workload_step(&w, i, NULL);
         clcnn_profile_reset(w.context);
         for (long i = 0; i < steps && status == CLCNN_OK; i++)
-            status = workload_step(&w, (int)i);
+            status = workload_step(&w, (int)i, NULL);
         if (status != CLCNN_OK) {
             report_failure(status, "the profiled steps");
             ok = false;

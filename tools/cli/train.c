@@ -59,6 +59,7 @@ typedef struct run {
     clcnn_checkpoint progress; /* history, best, and progress inside the current epoch */
     int train_count, validation_count;
     int32_t *order; /* this epoch's permutation of 0..train_count-1 */
+    bool resident;  /* the images are kept on the device: steps send no pixels, read nothing */
     bool interactive;
     int exit_status; /* for a failed set-up: 2 for a bad device spec, else 1 */
     int model_epoch; /* the epoch whose weights the trainer holds at the end, when not the last */
@@ -773,6 +774,9 @@ static bool setup(run *r)
     if (status == CLCNN_OK && r->config.resume)
         status = clcnn_trainer_set_state(r->trainer, r->progress.parameters, r->progress.m,
                                          r->progress.v, r->progress.steps);
+    /* the images on the device when they fit; else each step uploads its batch */
+    if (status == CLCNN_OK)
+        status = clcnn_trainer_keep_images(r->trainer, &r->data.train, &r->resident);
     if (status == CLCNN_OK && r->config.crosscheck_every) {
         status = clcnn_context_create("ref", NULL, &r->reference_context);
         if (status == CLCNN_OK)
@@ -844,25 +848,64 @@ static bool append_history(run *r, clcnn_history_row row)
     return true;
 }
 
-/* One training step, cross-checked against the reference every --crosscheck-every steps.
- * Prints why and returns false when the step fails or leaves tolerance. */
-static bool step(run *r, const int32_t *indices, int count, clcnn_batch_totals *totals)
+/* Adds the totals of the resident steps run since the last collect to the epoch's, in step
+ * order (the same sums, in the same order, as steps that return their totals). */
+static bool collect(run *r)
+{
+    if (!r->resident)
+        return true;
+    const clcnn_batch_totals *totals;
+    int count = 0;
+    clcnn_status status = clcnn_trainer_collect(r->trainer, &totals, &count);
+    for (int k = 0; status == CLCNN_OK && k < count; k++) {
+        r->progress.epoch_loss_sum += totals[k].loss_sum;
+        r->progress.epoch_correct += totals[k].correct;
+        r->progress.epoch_seen += totals[k].count;
+    }
+    if (status != CLCNN_OK) {
+        if (r->interactive)
+            fprintf(stderr, "\n");
+        report_failure(status, "a training step");
+    }
+    return status == CLCNN_OK;
+}
+
+/* One training step on order positions first.. of this epoch, cross-checked against the
+ * reference every --crosscheck-every steps. A resident step leaves its totals on the device
+ * (collect() adds them); the others add theirs here. Prints why and returns false when the
+ * step fails or leaves tolerance. */
+static bool step(run *r, int first, int count)
 {
     uint64_t step_number = clcnn_trainer_steps(r->trainer) + 1;
     bool check = r->reference && step_number % (uint64_t)r->config.crosscheck_every == 0;
+    if (r->resident && !check) {
+        clcnn_status status = clcnn_trainer_train_kept(r->trainer, first, count);
+        if (status != CLCNN_OK) {
+            if (r->interactive)
+                fprintf(stderr, "\n");
+            report_failure(status, "a training step");
+        }
+        return status == CLCNN_OK;
+    }
+    if (check && !collect(r)) /* earlier steps' totals first */
+        return false;
     clcnn_crosscheck_report report;
-    clcnn_status status = clcnn_batch_fill(&r->batch, &r->train_source, indices, count);
+    clcnn_batch_totals totals;
+    clcnn_status status = clcnn_batch_fill(&r->batch, &r->train_source, r->order + first, count);
     if (status == CLCNN_OK)
         status = check ? clcnn_trainer_crosscheck(r->trainer, r->reference, r->batch.x,
-                                                  r->batch.labels, count, totals, &report)
+                                                  r->batch.labels, count, &totals, &report)
                        : clcnn_trainer_train_step(r->trainer, r->batch.x, r->batch.labels, count,
-                                                  totals);
+                                                  &totals);
     if (r->interactive && (check || status != CLCNN_OK))
         fprintf(stderr, "\n");
     if (status != CLCNN_OK) {
         report_failure(status, "a training step");
         return false;
     }
+    r->progress.epoch_loss_sum += totals.loss_sum;
+    r->progress.epoch_correct += totals.correct;
+    r->progress.epoch_seen += totals.count;
     if (!check)
         return true;
     fprintf(stderr, "cross-check at step %llu: %d tensors, worst %s at %.3g (tolerance %.3g)\n%s",
@@ -885,6 +928,14 @@ static int run_epoch(run *r, int epoch)
     clcnn_checkpoint *p = &r->progress;
     int total = (r->train_count + (int)r->config.batch - 1) / (int)r->config.batch;
     clcnn_shuffle((uint64_t)r->config.seed, (uint64_t)epoch, r->order, r->train_count);
+    if (r->resident) {
+        clcnn_status status = clcnn_trainer_plan_epoch(r->trainer, r->order, r->train_count,
+                                                       p->epoch_batches_done);
+        if (status != CLCNN_OK) {
+            report_failure(status, "planning the epoch");
+            return -1;
+        }
+    }
     /* Keras names the epoch before it starts, so the live line has a heading */
     if (p->epoch_batches_done)
         printf("Epoch %d/%ld (resumed after step %d)\n", epoch, r->config.epochs,
@@ -893,19 +944,22 @@ static int run_epoch(run *r, int epoch)
         printf("Epoch %d/%ld\n", epoch, r->config.epochs);
     fflush(stdout);
     double start = seconds_now() - p->epoch_seconds, last_draw = 0.0;
+    /* a resident run reads its totals back only to draw (at most twice a second), to stop, and
+     * at the epoch's end */
+    const double draw_interval = r->resident ? 0.5 : 0.1;
     for (int batch = p->epoch_batches_done; batch < total; batch++) {
         int first = batch * (int)r->config.batch;
         int count = r->train_count - first < r->config.batch ? r->train_count - first : (int)r->config.batch;
-        clcnn_batch_totals totals;
-        if (!step(r, r->order + first, count, &totals))
+        if (!step(r, first, count))
             return -1;
         p->epoch_batches_done = batch + 1;
-        p->epoch_loss_sum += totals.loss_sum;
-        p->epoch_correct += totals.correct;
-        p->epoch_seen += totals.count;
         double now = seconds_now();
         p->epoch_seconds = now - start;
-        if (r->interactive && (now - last_draw > 0.1 || batch + 1 == total)) {
+        const bool draw = r->interactive && (now - last_draw > draw_interval || batch + 1 == total);
+        const bool stopping = stop_requested() && batch + 1 < total;
+        if ((draw || stopping || batch + 1 == total) && !collect(r))
+            return -1;
+        if (draw) {
             draw_bar(batch + 1, total, now - start, p->epoch_loss_sum,
                      (long)p->epoch_correct, (long)p->epoch_seen);
             last_draw = now;

@@ -46,6 +46,10 @@ bool workload_open(workload *w, const char *spec, const clcnn_context_options *o
         status = clcnn_batch_fill(&w->batch, &w->source, w->order, images);
     if (status == CLCNN_OK)
         status = clcnn_trainer_create(w->context, w->model, &train_options, &w->trainer);
+    if (status == CLCNN_OK)
+        status = clcnn_trainer_keep_images(w->trainer, &w->images, &w->resident);
+    if (status == CLCNN_OK && w->resident)
+        status = clcnn_trainer_plan_epoch(w->trainer, w->order, images, 0);
     if (status != CLCNN_OK) {
         report_failure(status, "setting up the workload");
         return false;
@@ -53,14 +57,31 @@ bool workload_open(workload *w, const char *spec, const clcnn_context_options *o
     return true;
 }
 
-clcnn_status workload_step(workload *w, int step)
+clcnn_status workload_step(workload *w, int step, uint64_t *syncs)
 {
     clcnn_batch_totals totals;
     size_t first = (size_t)(step % 2) * WORKLOAD_BATCH;
+    const uint64_t before = clcnn_context_host_syncs(w->context);
     clcnn_status status =
         clcnn_trainer_train_step(w->trainer, w->batch.x + first * w->image_floats,
                                  w->batch.labels + first, WORKLOAD_BATCH, &totals);
+    if (syncs)
+        *syncs = clcnn_context_host_syncs(w->context) - before;
     /* a step returns once its loss is read; the backward pass and update may still be queued */
+    return status == CLCNN_OK ? clcnn_context_finish(w->context) : status;
+}
+
+clcnn_status workload_resident_steps(workload *w, int steps, uint64_t *syncs)
+{
+    const uint64_t before = clcnn_context_host_syncs(w->context);
+    clcnn_status status = CLCNN_OK;
+    for (int i = 0; i < steps && status == CLCNN_OK; i++)
+        status = clcnn_trainer_train_kept(w->trainer, i % 2 * WORKLOAD_BATCH, WORKLOAD_BATCH);
+    const clcnn_batch_totals *totals;
+    int count = 0;
+    if (status == CLCNN_OK)
+        status = clcnn_trainer_collect(w->trainer, &totals, &count);
+    *syncs = clcnn_context_host_syncs(w->context) - before;
     return status == CLCNN_OK ? clcnn_context_finish(w->context) : status;
 }
 
