@@ -62,7 +62,7 @@ clcnn_status clcnn_context_create(const char *spec, const clcnn_context_options 
         return clcnn_fail(CLCNN_ERROR_ALLOCATION, "out of host memory creating a context");
     pthread_mutex_init(&context->notify_lock, NULL);
     for (int op = 0; op < CLCNN_VARIANT_OP_COUNT; op++)
-        context->forced_variant[op] = -1;
+        context->forced_variant[op] = context->tuned_variant[op] = -1;
 
     if (spec && !strcasecmp(spec, "ref")) {
         context->reference = true;

@@ -269,8 +269,9 @@ const clcnn_variant *clcnn_variant_at(clcnn_variant_op op, int index);
 int clcnn_variant_count(clcnn_variant_op op);
 const char *clcnn_variant_op_name(clcnn_variant_op op);
 /* The index of the variant that runs `shape`: the forced one (context->forced_variant), else
- * the first in table order that fits and suits the device, else the first that fits (the last
- * of every table fits every shape). Fails naming the op, variant and device when the forced
+ * the one tune chose for the device (context->tuned_variant) where it fits, else the first in
+ * table order that fits and suits the device, else the first that fits (the last of every
+ * table fits every shape). Fails naming the op, variant and device when the forced
  * variant does not fit. */
 clcnn_status clcnn_variant_pick(clcnn_context *context, clcnn_variant_op op,
                                 const void *shape, int *index);
@@ -287,6 +288,8 @@ struct clcnn_context {
     size_t reduce_work_group;
     /* per op: the variant index that runs whatever the device would choose, or -1 */
     int forced_variant[CLCNN_VARIANT_OP_COUNT];
+    /* per op: the variant `clcnn tune` chose for this device (where it fits), or -1 */
+    int tuned_variant[CLCNN_VARIANT_OP_COUNT];
     clcnn_tuning_state tuning;
     int blocks[CLCNN_BLOCK_COUNT]; /* read from the .cl sources on first use; 0: not yet */
     cl_program programs[CLCNN_PROGRAM_COUNT];
@@ -330,7 +333,8 @@ int clcnn_tuning_limit(const clcnn_context *context);
 /* Sets the defaults for the device, then the stored winners of `clcnn tune` if there are any
  * for this device, driver and clcnn version. */
 void clcnn_tuning_load(clcnn_context *context);
-/* Applies the winners to the context and stores them for later contexts on the device. */
+/* Applies the winners to the context and stores them, with the context's tuned variants, for
+ * later contexts on the device. */
 clcnn_status clcnn_tuning_save(clcnn_context *context, const clcnn_tuning *winners);
 
 /* A scratch buffer of at least `bytes` in `slot`; valid until the next call for that slot. */

@@ -3,6 +3,8 @@
  * hands the winners to the store (host/tuning_store.c). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "ops.h"
 
@@ -15,6 +17,160 @@ static void add_row(const clcnn_check_row *row, void *user_data)
     sum->min_milliseconds += row->device_ms_min;
     sum->max_milliseconds += row->device_ms_max;
 }
+
+/* ---- variants ------------------------------------------------------------------------------ */
+
+#define MAX_TIMED_ROWS 1024
+
+/* One check row of a variant op: which op and variant, its shape and times. */
+typedef struct timed_row {
+    int op, variant;
+    char shape[96];
+    double median, max;
+    bool passed, last; /* last: the last row of its op and shape, the device's own choice */
+} timed_row;
+
+typedef struct timed_rows {
+    timed_row rows[MAX_TIMED_ROWS];
+    int count;
+} timed_rows;
+
+/* The variant op whose name starts "op direction" ("conv2d forward" for forward_relu's rows
+ * too), or -1. */
+static int variant_op_of(const clcnn_check_row *row)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s %s", row->op, row->direction);
+    for (int op = 0; op < CLCNN_VARIANT_OP_COUNT; op++) {
+        const char *prefix = clcnn_variant_op_name((clcnn_variant_op)op);
+        if (!strncmp(name, prefix, strlen(prefix)))
+            return op;
+    }
+    return -1;
+}
+
+static void record_row(const clcnn_check_row *row, void *user_data)
+{
+    timed_rows *t = user_data;
+    const int op = variant_op_of(row);
+    if (op < 0 || t->count == MAX_TIMED_ROWS)
+        return;
+    int variant = 0;
+    while (variant < clcnn_variant_count((clcnn_variant_op)op) &&
+           strcmp(clcnn_variant_at((clcnn_variant_op)op, variant)->name, row->variant))
+        variant++;
+    timed_row *r = &t->rows[t->count++];
+    *r = (timed_row){op, variant, "", row->device_ms, row->device_ms_max, row->passed, false};
+    snprintf(r->shape, sizeof r->shape, "%s", row->shape);
+}
+
+/* The sums of variant v of op over every shape: its own median and slowest times where it ran,
+ * the default's median where it did not; false when one of its rows failed or it never ran. */
+static bool score(const timed_rows *t, int op, int v, double *median, double *slowest)
+{
+    *median = *slowest = 0.0;
+    bool ran = false;
+    for (int i = 0; i < t->count; i++) {
+        const timed_row *d = &t->rows[i];
+        if (d->op != op || !d->last)
+            continue;
+        /* the default ran last at its shape; find v's rows there (forward has two per shape) */
+        double own_median = 0, own_max = 0, default_median = 0;
+        bool own = false;
+        for (int j = 0; j < t->count; j++) {
+            const timed_row *r = &t->rows[j];
+            if (r->op != op || strcmp(r->shape, d->shape))
+                continue;
+            if (r->variant == d->variant)
+                default_median += r->median;
+            if (r->variant == v) {
+                if (!r->passed)
+                    return false;
+                own = true;
+                own_median += r->median;
+                own_max += r->max;
+            }
+        }
+        ran = ran || own;
+        *median += own ? own_median : default_median;
+        *slowest += own ? own_max : default_median;
+    }
+    return ran;
+}
+
+static clcnn_status tune_variants(clcnn_context *context, clcnn_check_shapes shapes, int runs,
+                                  clcnn_tune_callback callback, void *user_data)
+{
+    for (int op = 0; op < CLCNN_VARIANT_OP_COUNT; op++)
+        context->tuned_variant[op] = -1;
+    timed_rows *t = calloc(1, sizeof *t);
+    if (!t)
+        return clcnn_fail(CLCNN_ERROR_ALLOCATION, "tune: out of host memory");
+    int failures = 0;
+    clcnn_status status = clcnn_check_run_variants(context, shapes, CLCNN_CHECK_VARIANTS_ALL, 1,
+                                                   runs, record_row, t, &failures);
+    /* the check runs the device's own choice last among an op's rows at a shape */
+    for (int i = 0; i < t->count; i++) {
+        const timed_row *next = i + 1 < t->count ? &t->rows[i + 1] : NULL;
+        t->rows[i].last = !next || next->op != t->rows[i].op || strcmp(next->shape, t->rows[i].shape);
+    }
+    for (int op = 0; status == CLCNN_OK && op < CLCNN_VARIANT_OP_COUNT; op++) {
+        /* without tuning: the device's own choice at each shape, which may differ by shape */
+        double baseline = 0;
+        int default_variant = -1;
+        for (int i = 0; i < t->count; i++) {
+            const timed_row *d = &t->rows[i];
+            if (d->op != op || !d->last)
+                continue;
+            default_variant = default_variant == -1 || default_variant == d->variant ? d->variant : -2;
+            for (int j = 0; j < t->count; j++)
+                if (t->rows[j].op == op && t->rows[j].variant == d->variant &&
+                    !strcmp(t->rows[j].shape, d->shape))
+                    baseline += t->rows[j].median;
+        }
+        if (default_variant == -1)
+            continue;
+        int best = -1;
+        double best_median = INFINITY, best_slowest = INFINITY;
+        for (int v = 0; v < clcnn_variant_count((clcnn_variant_op)op); v++) {
+            double median, slowest;
+            const bool passed = score(t, op, v, &median, &slowest);
+            if (callback && (passed || median > 0)) {
+                clcnn_tune_row row = {.milliseconds = median, .max_milliseconds = slowest,
+                                      .passed = passed};
+                snprintf(row.parameter, sizeof row.parameter, "%s",
+                         clcnn_variant_op_name((clcnn_variant_op)op));
+                snprintf(row.variant, sizeof row.variant, "%s",
+                         clcnn_variant_at((clcnn_variant_op)op, v)->name);
+                callback(&row, user_data);
+            }
+            if (passed && median < best_median)
+                best = v, best_median = median, best_slowest = slowest;
+        }
+        /* a gain inside the noise keeps the default, as for the work-group sizes */
+        const bool keep = best < 0 || best == default_variant || best_slowest >= baseline;
+        if (!keep)
+            context->tuned_variant[op] = best;
+        if (callback) {
+            clcnn_tune_row row = {.decision = true, .passed = true,
+                                  .milliseconds = keep ? baseline : best_median,
+                                  .default_milliseconds = baseline};
+            snprintf(row.parameter, sizeof row.parameter, "%s",
+                     clcnn_variant_op_name((clcnn_variant_op)op));
+            const char *standard = default_variant >= 0
+                                       ? clcnn_variant_at((clcnn_variant_op)op, default_variant)->name
+                                       : "choice by shape";
+            snprintf(row.variant, sizeof row.variant, "%s",
+                     keep ? standard : clcnn_variant_at((clcnn_variant_op)op, best)->name);
+            snprintf(row.default_variant, sizeof row.default_variant, "%s", standard);
+            callback(&row, user_data);
+        }
+    }
+    free(t);
+    return status;
+}
+
+/* ---- the tuner ------------------------------------------------------------------------------- */
 
 clcnn_status clcnn_tune(clcnn_context *context, clcnn_check_shapes shapes, int runs,
                         clcnn_tune_callback callback, void *user_data, clcnn_tuning *winners)
@@ -73,6 +229,8 @@ clcnn_status clcnn_tune(clcnn_context *context, clcnn_check_shapes shapes, int r
         }
         *clcnn_tuning_field(&best, p) = best_value;
     }
+    context->tuning.values = best;
+    CLCNN_TRY(tune_variants(context, shapes, runs, callback, user_data));
     CLCNN_TRY(clcnn_tuning_save(context, &best));
     *winners = best;
     return CLCNN_OK;

@@ -11,7 +11,7 @@
 
 #include "internal.h"
 
-#define TUNING_FORMAT_VERSION 1
+#define TUNING_FORMAT_VERSION 2
 #define DEFAULT_WORK_GROUP 64
 
 const clcnn_tuning_parameter clcnn_tuning_parameters[CLCNN_TUNING_PARAMETERS] = {
@@ -76,8 +76,20 @@ static void tuning_key(const clcnn_context *context, char *key, size_t size)
              context->device.platform_version);
 }
 
-/* Every parameter once, each a power of two the device accepts; anything else is refused. */
-static bool parse_tuning(const unsigned char *bytes, size_t length, int limit, clcnn_tuning *out)
+/* The store's name of a variant op: "conv2d forward" -> "conv2d_forward". */
+static void variant_key(clcnn_variant_op op, char *key, size_t size)
+{
+    snprintf(key, size, "%s", clcnn_variant_op_name(op));
+    for (char *c = key; *c; c++)
+        if (*c == ' ')
+            *c = '_';
+}
+
+/* Lines "<parameter> <value>": every parameter once, each a power of two the device accepts;
+ * then lines "variant <op> <name>" for the ops whose variant tune chose. Anything else is
+ * refused. */
+static bool parse_tuning(const unsigned char *bytes, size_t length, int limit, clcnn_tuning *out,
+                         int variants[CLCNN_VARIANT_OP_COUNT])
 {
     char *text = malloc(length + 1);
     if (!text)
@@ -87,8 +99,23 @@ static bool parse_tuning(const unsigned char *bytes, size_t length, int limit, c
     bool seen[CLCNN_TUNING_PARAMETERS] = {false}, valid = true;
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line && valid; line = strtok_r(NULL, "\n", &save)) {
-        char name[64];
+        char name[64], variant[64];
         int value = 0;
+        if (sscanf(line, "variant %63s %63s", name, variant) == 2) {
+            int op = 0, index = -1;
+            for (char key[64]; op < CLCNN_VARIANT_OP_COUNT; op++) {
+                variant_key((clcnn_variant_op)op, key, sizeof key);
+                if (!strcmp(key, name))
+                    break;
+            }
+            for (int v = 0; op < CLCNN_VARIANT_OP_COUNT && v < clcnn_variant_count((clcnn_variant_op)op); v++)
+                if (!strcmp(clcnn_variant_at((clcnn_variant_op)op, v)->name, variant))
+                    index = v;
+            valid = index >= 0 && variants[op] < 0;
+            if (valid)
+                variants[op] = index;
+            continue;
+        }
         valid = sscanf(line, "%63s %d", name, &value) == 2 && value >= 1 && value <= limit &&
                 (value & (value - 1)) == 0;
         size_t i = 0;
@@ -111,6 +138,8 @@ void clcnn_tuning_load(clcnn_context *context)
     int limit = clcnn_tuning_limit(context);
     int fallback = DEFAULT_WORK_GROUP < limit ? DEFAULT_WORK_GROUP : limit;
     context->tuning = (clcnn_tuning_state){{fallback, fallback, fallback}, false};
+    for (int op = 0; op < CLCNN_VARIANT_OP_COUNT; op++)
+        context->tuned_variant[op] = -1;
     char key[2048];
     tuning_key(context, key, sizeof key);
     unsigned char *stored = NULL;
@@ -119,8 +148,13 @@ void clcnn_tuning_load(clcnn_context *context)
     if (clcnn_cache_load(key, &stored, &length, &rejected) != CLCNN_OK || !stored)
         return;
     clcnn_tuning values = context->tuning.values;
-    if (parse_tuning(stored, length, limit, &values))
+    int variants[CLCNN_VARIANT_OP_COUNT];
+    for (int op = 0; op < CLCNN_VARIANT_OP_COUNT; op++)
+        variants[op] = -1;
+    if (parse_tuning(stored, length, limit, &values, variants)) {
         context->tuning = (clcnn_tuning_state){values, true};
+        memcpy(context->tuned_variant, variants, sizeof variants);
+    }
     free(stored);
 }
 
@@ -133,11 +167,20 @@ clcnn_tuning clcnn_context_tuning(const clcnn_context *context, bool *from_store
 
 clcnn_status clcnn_tuning_save(clcnn_context *context, const clcnn_tuning *winners)
 {
-    char text[512] = "", key[2048];
+    char text[2048] = "", key[2048];
     for (size_t i = 0; i < CLCNN_TUNING_PARAMETERS; i++) {
         size_t used = strlen(text);
         snprintf(text + used, sizeof text - used, "%s %d\n", clcnn_tuning_parameters[i].name,
                  *clcnn_tuning_field((clcnn_tuning *)winners, &clcnn_tuning_parameters[i]));
+    }
+    for (int op = 0; op < CLCNN_VARIANT_OP_COUNT; op++) {
+        if (context->tuned_variant[op] < 0)
+            continue;
+        char name[64];
+        variant_key((clcnn_variant_op)op, name, sizeof name);
+        size_t used = strlen(text);
+        snprintf(text + used, sizeof text - used, "variant %s %s\n", name,
+                 clcnn_variant_at((clcnn_variant_op)op, context->tuned_variant[op])->name);
     }
     tuning_key(context, key, sizeof key);
     context->tuning = (clcnn_tuning_state){*winners, false};

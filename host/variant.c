@@ -56,6 +56,11 @@ clcnn_status clcnn_variant_pick(clcnn_context *context, clcnn_variant_op op,
         *index = forced;
         return CLCNN_OK;
     }
+    const int tuned = context->tuned_variant[op];
+    if (tuned >= 0 && fits(context, clcnn_variant_at(op, tuned), shape)) {
+        *index = tuned;
+        return CLCNN_OK;
+    }
     const int count = tables[op]->count;
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < count; i++) {

@@ -268,14 +268,30 @@ END_TEST
 
 static bool power_of_two(int value) { return value > 0 && (value & (value - 1)) == 0; }
 
-/* Counts the decision rows and checks each against the noise rule: a value other than the
- * default only when its slowest run beats the default's median. */
+/* The decisions: work-group sizes counted and checked against the noise rule (a value other
+ * than the default only when its slowest run beats the default's median); variant choices
+ * kept by op. */
+typedef struct decisions {
+    int work_groups, variants;
+    char chosen[CLCNN_VARIANT_OP_COUNT][32]; /* "" where the default stays */
+} decisions;
+
 static void check_decision(const clcnn_tune_row *row, void *user_data)
 {
+    decisions *d = user_data;
     if (!row->decision)
         return;
-    ++*(int *)user_data;
-    ck_assert(row->value == row->default_value || row->max_milliseconds < row->default_milliseconds);
+    if (!row->variant[0]) {
+        d->work_groups++;
+        ck_assert(row->value == row->default_value ||
+                  row->max_milliseconds < row->default_milliseconds);
+        return;
+    }
+    d->variants++;
+    for (int op = 0; op < CLCNN_VARIANT_OP_COUNT; op++)
+        if (!strcmp(row->parameter, clcnn_variant_op_name((clcnn_variant_op)op)) &&
+            strcmp(row->variant, row->default_variant))
+            snprintf(d->chosen[op], sizeof d->chosen[op], "%s", row->variant);
 }
 
 START_TEST(tuned_work_groups_are_stored_and_used_by_later_contexts)
@@ -287,10 +303,10 @@ START_TEST(tuned_work_groups_are_stored_and_used_by_later_contexts)
     ck_assert(!from_store);
     ck_assert_int_eq(defaults.conv2d_3x3_work_group, 64);
     clcnn_tuning winners;
-    int decisions = 0;
-    ck_assert_ok(clcnn_tune(context, CLCNN_CHECK_SHAPES_SMALL, 3, check_decision, &decisions,
-                            &winners));
-    ck_assert_int_eq(decisions, 3);
+    decisions made = {0};
+    ck_assert_ok(clcnn_tune(context, CLCNN_CHECK_SHAPES_SMALL, 3, check_decision, &made, &winners));
+    ck_assert_int_eq(made.work_groups, 3);
+    ck_assert_int_eq(made.variants, CLCNN_VARIANT_OP_COUNT);
     clcnn_context_destroy(context);
     ck_assert(power_of_two(winners.conv2d_3x3_work_group));
     ck_assert(power_of_two(winners.elementwise_work_group));
@@ -302,6 +318,12 @@ START_TEST(tuned_work_groups_are_stored_and_used_by_later_contexts)
     ck_assert_int_eq(loaded.conv2d_3x3_work_group, winners.conv2d_3x3_work_group);
     ck_assert_int_eq(loaded.elementwise_work_group, winners.elementwise_work_group);
     ck_assert_int_eq(loaded.planes_work_group, winners.planes_work_group);
+    /* the variants tune chose are the ones a later context prefers */
+    for (int op = 0; op < CLCNN_VARIANT_OP_COUNT; op++) {
+        const int tuned = context->tuned_variant[op];
+        ck_assert_str_eq(tuned < 0 ? "" : clcnn_variant_at((clcnn_variant_op)op, tuned)->name,
+                         made.chosen[op]);
+    }
     int failures = -1;
     ck_assert_ok(clcnn_check_run(context, CLCNN_CHECK_SHAPES_SMALL, 3, NULL, NULL, &failures));
     ck_assert_int_eq(failures, 0);

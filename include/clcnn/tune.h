@@ -29,8 +29,11 @@ CLCNN_API clcnn_tuning clcnn_context_tuning(const clcnn_context *context, bool *
  * the sums of their fastest and slowest runs (the spread). After a parameter's candidates, a
  * decision row (decision = true): the value kept, with the default it was measured against. */
 typedef struct clcnn_tune_row {
-    char parameter[40];
-    int value;
+    char parameter[40]; /* a work-group parameter, or an op with variants ("conv2d forward") */
+    int value;          /* a work-group size; 0 for a variant row */
+    /* variant rows: the candidate (or the choice), and what the device runs untuned (its
+     * variant, or "choice by shape" when that differs by shape) */
+    char variant[32], default_variant[32];
     double milliseconds, min_milliseconds, max_milliseconds;
     bool passed; /* every affected op matched the reference */
     bool decision;
@@ -44,8 +47,11 @@ typedef void (*clcnn_tune_callback)(const clcnn_tune_row *row, void *user_data);
  * warm-up, at `shapes` (CLCNN_CHECK_SHAPES_SEED to tune for the tutorial's model; the small
  * shapes make a quick test), and keeps for each parameter the fastest that passed, but only
  * when even its slowest runs beat the default's median: a gain inside the noise keeps the
- * default. Applies the winners to the context and stores them. *winners gets them. Fails, storing nothing, when no
- * candidate of a parameter passes. */
+ * default. Then, by the same rule, the kernel variant of each op that has several (conv2d,
+ * dense, maxpool2d): every variant timed at every shape it handles, cross-checked, scored by
+ * its summed time plus the default's time at the shapes it does not handle. Applies the
+ * winners to the context and stores them (the variants too). *winners gets the work-group
+ * sizes. Fails, storing nothing, when no candidate of a parameter passes. */
 CLCNN_API clcnn_status clcnn_tune(clcnn_context *context, clcnn_check_shapes shapes, int runs,
                                   clcnn_tune_callback callback, void *user_data,
                                   clcnn_tuning *winners);

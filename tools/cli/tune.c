@@ -7,10 +7,32 @@
 
 #include "cli.h"
 
+static void print_variant(const clcnn_tune_row *row)
+{
+    if (!row->decision)
+        printf("%-24s %-15s %10.3f %10.3f  %s\n", row->parameter, row->variant, row->milliseconds,
+               row->max_milliseconds, row->passed ? "PASS" : "FAIL");
+    else if (!strcmp(row->variant, row->default_variant))
+        printf("-> %s keeps the default %s: no variant's slowest runs beat its median of %.3f "
+               "ms\n\n", row->parameter, row->variant, row->default_milliseconds);
+    else
+        printf("-> %s: %s, %.2fx the default %s (%.3f ms against %.3f)\n\n", row->parameter,
+               row->variant, row->default_milliseconds / row->milliseconds, row->default_variant,
+               row->milliseconds, row->default_milliseconds);
+}
+
 static void print_candidate(const clcnn_tune_row *row, void *user_data)
 {
-    (void)user_data;
-    if (!row->decision) {
+    bool *variants_begun = user_data;
+    if (row->variant[0] && !*variants_begun) {
+        *variants_begun = true;
+        printf("Kernel variants, summed over the shapes each handles (the default's time where "
+               "it does not)\n%-24s %-15s %10s %10s  %s\n", "op", "variant", "median ms",
+               "max ms", "check");
+    }
+    if (row->variant[0])
+        print_variant(row);
+    else if (!row->decision) {
         printf("%-24s %5d %10.3f %10.3f %10.3f  %s\n", row->parameter, row->value,
                row->milliseconds, row->min_milliseconds, row->max_milliseconds,
                row->passed ? "PASS" : "FAIL");
@@ -85,14 +107,15 @@ int command_tune(int argc, char **argv)
            "runs\n%-24s %5s %10s %10s %10s  %s\n", runs, "parameter", "size", "median ms", "min ms",
            "max ms", "check");
     clcnn_tuning winners;
-    clcnn_status status = clcnn_tune(context, config.shapes, (int)runs, print_candidate, NULL,
-                                     &winners);
+    bool variants_begun = false;
+    clcnn_status status = clcnn_tune(context, config.shapes, (int)runs, print_candidate,
+                                     &variants_begun, &winners);
     bool stored = false;
     clcnn_context_tuning(context, &stored);
     clcnn_context_destroy(context);
     if (status != CLCNN_OK)
         return report_failure(status, "tuning");
-    printf("\nwinners: conv2d_3x3_work_group %d, elementwise_work_group %d, planes_work_group %d\n",
+    printf("winners: conv2d_3x3_work_group %d, elementwise_work_group %d, planes_work_group %d\n",
            winners.conv2d_3x3_work_group, winners.elementwise_work_group, winners.planes_work_group);
     if (stored)
         printf("stored in the program cache folder; later runs on this device use them\n");
