@@ -4,10 +4,12 @@
  * driver, platform and clcnn version, so they get the cache's atomic writes, checksum and
  * whole-key check for free. It sits below the context, which loads it; the tuner
  * (host/tune.c) sits above the cross-check, which times its candidates. */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -186,5 +188,20 @@ clcnn_status clcnn_tuning_save(clcnn_context *context, const clcnn_tuning *winne
     context->tuning = (clcnn_tuning_state){*winners, false};
     CLCNN_TRY(clcnn_cache_store(key, (const unsigned char *)text, strlen(text)));
     context->tuning.from_store = clcnn_cache_dir() != NULL;
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_tuning_reset(clcnn_context *context)
+{
+    if (context->reference)
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
+                          "tune: the reference path has nothing stored; pick an OpenCL device");
+    char key[2048], path[4096];
+    tuning_key(context, key, sizeof key);
+    clcnn_cache_entry_path(key, path, sizeof path);
+    if (clcnn_cache_dir() && unlink(path) != 0 && errno != ENOENT)
+        return clcnn_fail(CLCNN_ERROR_IO, "tune: cannot remove the stored tuning %s: %s", path,
+                          strerror(errno));
+    clcnn_tuning_load(context);
     return CLCNN_OK;
 }

@@ -261,6 +261,18 @@ expect 1 "bad-bench.model:2: conv2d: unknown keyword 'kernal'" -- "$clcnn" bench
 expect 2 "the reference path runs no kernels" -- "$clcnn" profile --device ref
 expect 2 "the reference path has no work-groups to tune" -- "$clcnn" tune --device ref
 expect 2 "--runs expects a whole number from 1 to 1000" -- "$clcnn" tune --runs 0
+# tune at small shapes into a cache of its own: work-group and variant decisions as JSON, used
+# by later runs, and forgotten by --reset
+tune_cache="$work/tune-cache"
+CLCNN_CACHE_DIR="$tune_cache" "$clcnn" tune --shapes small --runs 1 --json > "$work/tune.json" 2> "$work/tune.err" \
+    && grep -q '"decision":true' "$work/tune.json" && grep -q '"op":"conv2d backward_weights"' "$work/tune.json" \
+    && grep -q '"default_variant":' "$work/tune.json" \
+    && pass "tune --json gives every candidate and decision, variants included" \
+    || fail "tune --json: $(tail -3 "$work/tune.err")"
+CLCNN_CACHE_DIR="$tune_cache" "$clcnn" build 2>&1 | grep -q "from clcnn tune" \
+    && CLCNN_CACHE_DIR="$tune_cache" "$clcnn" tune --reset > /dev/null \
+    && CLCNN_CACHE_DIR="$tune_cache" "$clcnn" build 2>&1 | grep -q "(defaults;" \
+    && pass "tune --reset goes back to the defaults" || fail "tune --reset"
 
 # ---- bad flags and bad data
 expect 2 "--epochs expects a whole number from 1" -- "$clcnn" train --data "$work/data" --epochs 0
@@ -331,7 +343,7 @@ done
 pass "every command takes -h, and the README documents its flags"
 expect 2 "clcnn train: unrecognized option '--frobnicate'" -- "$clcnn" train --frobnicate
 expect 2 "clcnn build: unexpected argument 'extra'" -- "$clcnn" build extra
-"$clcnn" tune --usage | grep -q "^Usage: clcnn tune .*--runs=N" && pass "--usage prints the short usage" || fail "--usage"
+"$clcnn" tune --usage | tr "\n" " " | grep -q "^Usage: clcnn tune .*--runs=N" && pass "--usage prints the short usage" || fail "--usage"
 [ "$("$clcnn" --version)" = "clcnn $(sed -n 's/^project(clcnn VERSION \([0-9.]*\).*/\1/p' "$(dirname "$0")/../CMakeLists.txt")" ] \
     && pass "--version prints the project's version" || fail "--version: $("$clcnn" --version)"
 

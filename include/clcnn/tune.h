@@ -56,6 +56,10 @@ CLCNN_API clcnn_status clcnn_tune(clcnn_context *context, clcnn_check_shapes sha
                                   clcnn_tune_callback callback, void *user_data,
                                   clcnn_tuning *winners);
 
+/* Forgets what `clcnn tune` stored for the context's device: the context (and every later one
+ * on the device) goes back to the defaults. No entry is not an error. */
+CLCNN_API clcnn_status clcnn_tuning_reset(clcnn_context *context);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,7 @@
-/* clcnn tune [--device SPEC] [--runs N] [--shapes seed|small]: times each work-group size candidate at the tutorial
+/* clcnn tune [--device SPEC] [--runs N] [--shapes seed|small] [--json] [--reset]: times each work-group size candidate at the tutorial
  * model's shapes, cross-checked against the reference, and stores the fastest that passed for
  * this device in the program cache folder; every later run on the device uses them. */
+#include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,11 +22,46 @@ static void print_variant(const clcnn_tune_row *row)
                row->milliseconds, row->default_milliseconds);
 }
 
+typedef struct tune_output {
+    bool json, variants_begun;
+    json_object *rows;
+} tune_output;
+
+static json_object *row_json(const clcnn_tune_row *row)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, row->variant[0] ? "op" : "parameter",
+                           json_object_new_string(row->parameter));
+    if (row->variant[0])
+        json_object_object_add(o, "variant", json_object_new_string(row->variant));
+    else
+        json_object_object_add(o, "value", json_object_new_int(row->value));
+    json_object_object_add(o, "median_ms", json_object_new_double(row->milliseconds));
+    json_object_object_add(o, "max_ms", json_object_new_double(row->max_milliseconds));
+    json_object_object_add(o, "passed", json_object_new_boolean(row->passed));
+    json_object_object_add(o, "decision", json_object_new_boolean(row->decision));
+    if (row->decision) {
+        if (row->variant[0])
+            json_object_object_add(o, "default_variant",
+                                   json_object_new_string(row->default_variant));
+        else
+            json_object_object_add(o, "default_value", json_object_new_int(row->default_value));
+        json_object_object_add(o, "default_median_ms",
+                               json_object_new_double(isnan(row->default_milliseconds)
+                                                          ? -1.0 : row->default_milliseconds));
+    }
+    return o;
+}
+
 static void print_candidate(const clcnn_tune_row *row, void *user_data)
 {
-    bool *variants_begun = user_data;
-    if (row->variant[0] && !*variants_begun) {
-        *variants_begun = true;
+    tune_output *out = user_data;
+    if (out->json) {
+        json_object_array_add(out->rows, row_json(row));
+        return;
+    }
+    if (row->variant[0] && !out->variants_begun) {
+        out->variants_begun = true;
         printf("Kernel variants, summed over the shapes each handles (the default's time where "
                "it does not)\n%-24s %-15s %10s %10s  %s\n", "op", "variant", "median ms",
                "max ms", "check");
@@ -55,6 +91,7 @@ typedef struct tune_config {
     const char *device;
     long runs;
     clcnn_check_shapes shapes;
+    bool json, reset;
 } tune_config;
 
 static bool handle(int key, const char *arg, void *config)
@@ -64,6 +101,10 @@ static bool handle(int key, const char *arg, void *config)
         c->device = arg;
     else if (key == 'r')
         return parse_int_flag("--runs", arg, 1, 1000, &c->runs);
+    else if (key == 'j')
+        c->json = true;
+    else if (key == 'R')
+        c->reset = true;
     else if (key == 's' && !strcmp(arg, "seed"))
         c->shapes = CLCNN_CHECK_SHAPES_SEED;
     else if (key == 's' && !strcmp(arg, "small"))
@@ -82,6 +123,9 @@ int command_tune(int argc, char **argv)
         {"runs", 'r', "N", 0, "timed runs of each op for each candidate (default 10)", 0},
         {"shapes", 's', "SET", 0, "seed (default: the tutorial model's shapes) or small (a quick "
                                   "smoke run: odd sizes, batch 1)", 0},
+        {"json", 'j', NULL, 0, "every candidate and decision as JSON", 0},
+        {"reset", 'R', NULL, 0, "forget what tune stored for the device (back to the defaults) "
+                                "and stop", 0},
         HELP_OPTION, {0}};
     static const command_line line = {
         options, NULL,
@@ -89,9 +133,9 @@ int command_tune(int argc, char **argv)
         "convolutions, the element-wise kernels and the pooling ranges: the summed median of N "
         "runs of the ops each one drives, at the tutorial model's shapes, every run "
         "cross-checked against the reference. The fastest candidate that passed wins if even "
-        "its slowest run beats the default's median (else the default stays); the winners are "
-        "stored in the program cache folder for this device and driver (`clcnn build` shows "
-        "them).",
+        "its slowest run beats the default's median (else the default stays). Then the kernel "
+        "variant of each op that has several, by the same rule. The winners are stored in the "
+        "program cache folder for this device and driver (`clcnn build` shows them).",
         handle};
     tune_config config = {.runs = 10, .shapes = CLCNN_CHECK_SHAPES_SEED};
     int parsed = parse_command_line(&line, argc, argv, &config, NULL);
@@ -103,18 +147,35 @@ int command_tune(int argc, char **argv)
     int opened = open_device(device_spec(device_flag), NULL, &context);
     if (opened != 0)
         return opened;
-    printf("Summed over the ops each parameter drives: the median, fastest and slowest of %ld "
-           "runs\n%-24s %5s %10s %10s %10s  %s\n", runs, "parameter", "size", "median ms", "min ms",
-           "max ms", "check");
+    if (config.reset) {
+        clcnn_status status = clcnn_tuning_reset(context);
+        clcnn_context_destroy(context);
+        if (status != CLCNN_OK)
+            return report_failure(status, "resetting the tuning");
+        printf("the stored tuning of this device is forgotten; runs use the defaults\n");
+        return 0;
+    }
+    tune_output out = {.json = config.json, .rows = config.json ? json_object_new_array() : NULL};
+    if (!out.json)
+        printf("Summed over the ops each parameter drives: the median, fastest and slowest of %ld "
+               "runs\n%-24s %5s %10s %10s %10s  %s\n", runs, "parameter", "size", "median ms",
+               "min ms", "max ms", "check");
     clcnn_tuning winners;
-    bool variants_begun = false;
-    clcnn_status status = clcnn_tune(context, config.shapes, (int)runs, print_candidate,
-                                     &variants_begun, &winners);
+    clcnn_status status = clcnn_tune(context, config.shapes, (int)runs, print_candidate, &out,
+                                     &winners);
     bool stored = false;
     clcnn_context_tuning(context, &stored);
     clcnn_context_destroy(context);
+    if (out.json) {
+        if (status == CLCNN_OK)
+            printf("%s\n", json_object_to_json_string_ext(out.rows, JSON_C_TO_STRING_PRETTY |
+                                                                      JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(out.rows);
+    }
     if (status != CLCNN_OK)
         return report_failure(status, "tuning");
+    if (out.json)
+        return 0;
     printf("winners: conv2d_3x3_work_group %d, elementwise_work_group %d, planes_work_group %d\n",
            winners.conv2d_3x3_work_group, winners.elementwise_work_group, winners.planes_work_group);
     if (stored)
