@@ -45,6 +45,7 @@ typedef struct checker {
     const char *variant;  /* the forced variant of the rows being run, or "" */
     bool matched[256];    /* by position in families: the family named a case */
     bool dry_run;         /* RUN_CASE selects and marks, but runs nothing */
+    int caller_forced[CLCNN_VARIANT_OP_COUNT]; /* the variants forced when the check began */
     double samples_ms[MAX_TIMING_RUNS];
     int sample_count;
     uint64_t row_begin_ns; /* the row's span on the trace */
@@ -343,10 +344,10 @@ static clcnn_status variants_to_run(checker *c, clcnn_variant_op op, const void 
 }
 
 /* Forces variant `index` of op for the rows that follow (their variant column names it);
- * -1 hands the choice back to the device. */
+ * -1 hands the choice back to the device, or to the variant the check's caller forced. */
 static void use_variant(checker *c, clcnn_variant_op op, int index)
 {
-    c->context->forced_variant[op] = index;
+    c->context->forced_variant[op] = index < 0 ? c->caller_forced[op] : index;
     c->variant = index < 0 ? "" : clcnn_variant_at(op, index)->name;
 }
 
@@ -1169,6 +1170,8 @@ static clcnn_status check_cases(clcnn_context *context, clcnn_check_shapes shape
                    .user_data = user_data, .timing_runs = timing_runs, .families = families,
                    .all_variants = variants == CLCNN_CHECK_VARIANTS_ALL, .variant = "",
                    .warm_up = !context->device.is_simulator};
+    /* the caller's forced variants (the tuner forces some), put back after */
+    memcpy(c->caller_forced, context->forced_variant, sizeof c->caller_forced);
     clcnn_status status = every_family_names_a_case(c);
     if (status == CLCNN_OK)
         status = clcnn_context_build_all(context);
@@ -1176,9 +1179,8 @@ static clcnn_status check_cases(clcnn_context *context, clcnn_check_shapes shape
         status = run_small(c);
     if (status == CLCNN_OK && (shapes & CLCNN_CHECK_SHAPES_SEED))
         status = run_seed(c);
-    /* a case that failed half-way leaves no variant forced */
-    for (int op = 0; op < CLCNN_VARIANT_OP_COUNT; op++)
-        context->forced_variant[op] = -1;
+    /* a case that failed half-way leaves the variants as the caller forced them */
+    memcpy(context->forced_variant, c->caller_forced, sizeof c->caller_forced);
     *failures = c->failures;
     free(c);
     return status;

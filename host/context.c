@@ -187,6 +187,20 @@ static clcnn_status read_blocks(clcnn_context *context, clcnn_program_id program
     return CLCNN_OK;
 }
 
+const char *clcnn_block_name(clcnn_block_id id) { return block_table[id].name; }
+
+void clcnn_program_forget(clcnn_context *context, clcnn_program_id program)
+{
+    for (int k = 0; k < CLCNN_KERNEL_COUNT; k++)
+        if (kernel_table[k].program == program && context->kernels[k]) {
+            clReleaseKernel(context->kernels[k]);
+            context->kernels[k] = NULL;
+        }
+    if (context->programs[program])
+        clReleaseProgram(context->programs[program]);
+    context->programs[program] = NULL;
+}
+
 clcnn_status clcnn_block(clcnn_context *context, clcnn_block_id id, int *value)
 {
     if (context->blocks[id] == 0) {

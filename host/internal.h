@@ -292,6 +292,7 @@ struct clcnn_context {
     int tuned_variant[CLCNN_VARIANT_OP_COUNT];
     clcnn_tuning_state tuning;
     int blocks[CLCNN_BLOCK_COUNT]; /* read from the .cl sources on first use; 0: not yet */
+    bool blocks_tuned;             /* blocks came from `clcnn tune` (and are stored with it) */
     cl_program programs[CLCNN_PROGRAM_COUNT];
     cl_kernel kernels[CLCNN_KERNEL_COUNT];
     clcnn_build_stats stats;
@@ -327,6 +328,12 @@ int *clcnn_tuning_field(clcnn_tuning *tuning, const clcnn_tuning_parameter *para
 /* The check families (space-separated) of the programs whose kernels the parameter sizes:
  * what the tuner times for it. */
 void clcnn_tuning_families(const clcnn_tuning_parameter *parameter, char *families, size_t size);
+/* Times the tiled convolution (forced, every direction) with each candidate tile shape at
+ * `shapes`, through the check, and keeps the fastest that passed by the tuner's noise rule in
+ * context->blocks (blocks_tuned when not the default); clcnn_tune runs it where the tiled
+ * variant runs. The caller stores the result (clcnn_tuning_save). */
+clcnn_status clcnn_tune_blocks(clcnn_context *context, clcnn_check_shapes shapes, int runs,
+                               clcnn_tune_callback callback, void *user_data);
 /* The largest power of two the device accepts as a work-group. */
 int clcnn_tuning_limit(const clcnn_context *context);
 
@@ -340,8 +347,13 @@ clcnn_status clcnn_tuning_save(clcnn_context *context, const clcnn_tuning *winne
 /* A scratch buffer of at least `bytes` in `slot`; valid until the next call for that slot. */
 clcnn_status clcnn_scratch(clcnn_context *context, int slot, size_t bytes, cl_mem *buffer);
 
-/* The value of a block parameter (its default in the .cl source, read on first use). */
+/* The value of a block parameter: context->blocks[id] when set (by the tuning store or the
+ * tuner), else its default in the .cl source, read on first use. */
 clcnn_status clcnn_block(clcnn_context *context, clcnn_block_id id, int *value);
+const char *clcnn_block_name(clcnn_block_id id);
+/* Releases a program and its kernels, so that the next use builds it again (with the block
+ * parameters then set). */
+void clcnn_program_forget(clcnn_context *context, clcnn_program_id program);
 
 /* The kernel, building its program on first use. */
 clcnn_status clcnn_kernel(clcnn_context *context, clcnn_kernel_id id, cl_kernel *kernel);

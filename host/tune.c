@@ -170,6 +170,96 @@ static clcnn_status tune_variants(clcnn_context *context, clcnn_check_shapes sha
     return status;
 }
 
+/* ---- the tiled convolution's blocks ---------------------------------------------------------- */
+
+/* Tile shapes to try: TILE_M x TILE_P results a work-group, WORK_M x WORK_P an item, TILE_K
+ * deep steps; the first is cl/conv2d_tiled.cl's default. Groups of 64 to 256 items. */
+static const int block_candidates[][5] = {
+    {64, 64, 4, 4, 16}, {32, 32, 2, 2, 16}, {32, 64, 2, 4, 16}, {64, 64, 8, 4, 8},
+    {128, 64, 8, 4, 8}, {64, 128, 4, 8, 8}, {128, 128, 8, 8, 8}, {16, 64, 1, 4, 16},
+};
+static const clcnn_block_id block_ids[5] = {CLCNN_BLOCK_TILE_M, CLCNN_BLOCK_TILE_P,
+                                            CLCNN_BLOCK_WORK_M, CLCNN_BLOCK_WORK_P,
+                                            CLCNN_BLOCK_TILE_K};
+
+static void set_blocks(clcnn_context *context, const int values[5])
+{
+    for (int k = 0; k < 5; k++)
+        context->blocks[block_ids[k]] = values[k];
+    clcnn_program_forget(context, CLCNN_PROGRAM_CONV2D_TILED);
+}
+
+static void block_label(const int values[5], char *label, size_t size)
+{
+    snprintf(label, size, "%dx%d %dx%d k%d", values[0], values[1], values[2], values[3], values[4]);
+}
+
+/* The variant index of "tiled" in op's table. */
+static int tiled_index(clcnn_variant_op op)
+{
+    for (int v = 0; v < clcnn_variant_count(op); v++)
+        if (!strcmp(clcnn_variant_at(op, v)->name, "tiled"))
+            return v;
+    return -1;
+}
+
+clcnn_status clcnn_tune_blocks(clcnn_context *context, clcnn_check_shapes shapes, int runs,
+                               clcnn_tune_callback callback, void *user_data)
+{
+    static const clcnn_variant_op conv_ops[3] = {CLCNN_VARIANT_CONV2D_FORWARD,
+                                                 CLCNN_VARIANT_CONV2D_BACKWARD_DATA,
+                                                 CLCNN_VARIANT_CONV2D_BACKWARD_WEIGHTS};
+    const int count = (int)(sizeof block_candidates / sizeof block_candidates[0]);
+    for (int k = 0; k < 3; k++)
+        context->forced_variant[conv_ops[k]] = tiled_index(conv_ops[k]);
+    clcnn_tune_row fastest = {.milliseconds = INFINITY}, standard = {.passed = false};
+    int winner = -1;
+    clcnn_status status = CLCNN_OK;
+    for (int c = 0; c < count && status == CLCNN_OK; c++) {
+        const int *values = block_candidates[c];
+        const size_t items = (size_t)(values[0] / values[2]) * (size_t)(values[1] / values[3]);
+        if (items > context->device.max_work_group_size ||
+            4.0 * values[4] * (values[0] + values[1]) > (double)context->device.local_mem_bytes)
+            continue;
+        set_blocks(context, values);
+        clcnn_tune_row row = {0};
+        int failures = 0;
+        status = clcnn_check_families(context, shapes, "conv2d", 1, runs, add_row, &row, &failures);
+        row.passed = failures == 0;
+        snprintf(row.parameter, sizeof row.parameter, "conv2d tiled blocks");
+        block_label(values, row.variant, sizeof row.variant);
+        if (status == CLCNN_OK && callback)
+            callback(&row, user_data);
+        if (row.passed && row.milliseconds < fastest.milliseconds) {
+            fastest = row;
+            winner = c;
+        }
+        if (c == 0)
+            standard = row;
+    }
+    for (int k = 0; k < 3; k++)
+        context->forced_variant[conv_ops[k]] = -1;
+    if (status != CLCNN_OK)
+        return status;
+    /* a gain inside the noise keeps the default, as for the work-group sizes */
+    if (winner < 0 || (standard.passed && fastest.max_milliseconds >= standard.milliseconds))
+        winner = standard.passed ? 0 : -1;
+    if (winner < 0)
+        return clcnn_fail(CLCNN_ERROR_NUMERIC,
+                          "tune: no tile shape of the tiled convolution passed the cross-check "
+                          "on %s; nothing was stored", context->device.name);
+    set_blocks(context, block_candidates[winner]);
+    context->blocks_tuned = winner != 0;
+    if (callback) {
+        clcnn_tune_row decision = winner == 0 ? standard : fastest;
+        decision.decision = true;
+        decision.default_milliseconds = standard.milliseconds;
+        block_label(block_candidates[0], decision.default_variant, sizeof decision.default_variant);
+        callback(&decision, user_data);
+    }
+    return CLCNN_OK;
+}
+
 /* ---- the tuner ------------------------------------------------------------------------------- */
 
 clcnn_status clcnn_tune(clcnn_context *context, clcnn_check_shapes shapes, int runs,
@@ -231,6 +321,13 @@ clcnn_status clcnn_tune(clcnn_context *context, clcnn_check_shapes shapes, int r
     }
     context->tuning.values = best;
     CLCNN_TRY(tune_variants(context, shapes, runs, callback, user_data));
+    /* the tiled convolution's tiles, where it runs: GPUs, or where tune just chose it */
+    bool tiled_runs = !context->device.is_cpu;
+    for (int op = CLCNN_VARIANT_CONV2D_FORWARD; op <= CLCNN_VARIANT_CONV2D_BACKWARD_WEIGHTS; op++)
+        tiled_runs = tiled_runs || (context->tuned_variant[op] >= 0 &&
+                                    context->tuned_variant[op] == tiled_index((clcnn_variant_op)op));
+    if (tiled_runs)
+        CLCNN_TRY(clcnn_tune_blocks(context, shapes, runs, callback, user_data));
     CLCNN_TRY(clcnn_tuning_save(context, &best));
     *winners = best;
     return CLCNN_OK;

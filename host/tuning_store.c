@@ -88,10 +88,10 @@ static void variant_key(clcnn_variant_op op, char *key, size_t size)
 }
 
 /* Lines "<parameter> <value>": every parameter once, each a power of two the device accepts;
- * then lines "variant <op> <name>" for the ops whose variant tune chose. Anything else is
- * refused. */
+ * then lines "variant <op> <name>" for the ops whose variant tune chose, and "block <NAME>
+ * <value>" for block parameters it chose. Anything else is refused. */
 static bool parse_tuning(const unsigned char *bytes, size_t length, int limit, clcnn_tuning *out,
-                         int variants[CLCNN_VARIANT_OP_COUNT])
+                         int variants[CLCNN_VARIANT_OP_COUNT], int blocks[CLCNN_BLOCK_COUNT])
 {
     char *text = malloc(length + 1);
     if (!text)
@@ -103,6 +103,15 @@ static bool parse_tuning(const unsigned char *bytes, size_t length, int limit, c
     for (char *line = strtok_r(text, "\n", &save); line && valid; line = strtok_r(NULL, "\n", &save)) {
         char name[64], variant[64];
         int value = 0;
+        if (sscanf(line, "block %63s %d", name, &value) == 2) {
+            int id = 0;
+            while (id < CLCNN_BLOCK_COUNT && strcmp(clcnn_block_name((clcnn_block_id)id), name))
+                id++;
+            valid = id < CLCNN_BLOCK_COUNT && blocks[id] == 0 && value >= 1 && value <= 4096;
+            if (valid)
+                blocks[id] = value;
+            continue;
+        }
         if (sscanf(line, "variant %63s %63s", name, variant) == 2) {
             int op = 0, index = -1;
             for (char key[64]; op < CLCNN_VARIANT_OP_COUNT; op++) {
@@ -142,6 +151,8 @@ void clcnn_tuning_load(clcnn_context *context)
     context->tuning = (clcnn_tuning_state){{fallback, fallback, fallback}, false};
     for (int op = 0; op < CLCNN_VARIANT_OP_COUNT; op++)
         context->tuned_variant[op] = -1;
+    memset(context->blocks, 0, sizeof context->blocks);
+    context->blocks_tuned = false;
     char key[2048];
     tuning_key(context, key, sizeof key);
     unsigned char *stored = NULL;
@@ -150,12 +161,15 @@ void clcnn_tuning_load(clcnn_context *context)
     if (clcnn_cache_load(key, &stored, &length, &rejected) != CLCNN_OK || !stored)
         return;
     clcnn_tuning values = context->tuning.values;
-    int variants[CLCNN_VARIANT_OP_COUNT];
+    int variants[CLCNN_VARIANT_OP_COUNT], blocks[CLCNN_BLOCK_COUNT] = {0};
     for (int op = 0; op < CLCNN_VARIANT_OP_COUNT; op++)
         variants[op] = -1;
-    if (parse_tuning(stored, length, limit, &values, variants)) {
+    if (parse_tuning(stored, length, limit, &values, variants, blocks)) {
         context->tuning = (clcnn_tuning_state){values, true};
         memcpy(context->tuned_variant, variants, sizeof variants);
+        memcpy(context->blocks, blocks, sizeof blocks);
+        for (int id = 0; id < CLCNN_BLOCK_COUNT; id++)
+            context->blocks_tuned = context->blocks_tuned || blocks[id] != 0;
     }
     free(stored);
 }
@@ -184,6 +198,11 @@ clcnn_status clcnn_tuning_save(clcnn_context *context, const clcnn_tuning *winne
         snprintf(text + used, sizeof text - used, "variant %s %s\n", name,
                  clcnn_variant_at((clcnn_variant_op)op, context->tuned_variant[op])->name);
     }
+    for (int id = 0; context->blocks_tuned && id < CLCNN_BLOCK_COUNT; id++) {
+        size_t used = strlen(text);
+        snprintf(text + used, sizeof text - used, "block %s %d\n",
+                 clcnn_block_name((clcnn_block_id)id), context->blocks[id]);
+    }
     tuning_key(context, key, sizeof key);
     context->tuning = (clcnn_tuning_state){*winners, false};
     CLCNN_TRY(clcnn_cache_store(key, (const unsigned char *)text, strlen(text)));
@@ -203,5 +222,6 @@ clcnn_status clcnn_tuning_reset(clcnn_context *context)
         return clcnn_fail(CLCNN_ERROR_IO, "tune: cannot remove the stored tuning %s: %s", path,
                           strerror(errno));
     clcnn_tuning_load(context);
+    clcnn_program_forget(context, CLCNN_PROGRAM_CONV2D_TILED); /* built with the old blocks */
     return CLCNN_OK;
 }

@@ -272,7 +272,7 @@ static bool power_of_two(int value) { return value > 0 && (value & (value - 1)) 
  * than the default only when its slowest run beats the default's median); variant choices
  * kept by op. */
 typedef struct decisions {
-    int work_groups, variants;
+    int work_groups, variants, blocks;
     char chosen[CLCNN_VARIANT_OP_COUNT][32]; /* "" where the default stays */
 } decisions;
 
@@ -285,6 +285,10 @@ static void check_decision(const clcnn_tune_row *row, void *user_data)
         d->work_groups++;
         ck_assert(row->value == row->default_value ||
                   row->max_milliseconds < row->default_milliseconds);
+        return;
+    }
+    if (!strcmp(row->parameter, "conv2d tiled blocks")) {
+        d->blocks++;
         return;
     }
     d->variants++;
@@ -307,6 +311,7 @@ START_TEST(tuned_work_groups_are_stored_and_used_by_later_contexts)
     ck_assert_ok(clcnn_tune(context, CLCNN_CHECK_SHAPES_SMALL, 3, check_decision, &made, &winners));
     ck_assert_int_eq(made.work_groups, 3);
     ck_assert_int_eq(made.variants, CLCNN_VARIANT_OP_COUNT);
+    ck_assert_int_le(made.blocks, 1); /* where tune chose the tiled convolution */
     clcnn_context_destroy(context);
     ck_assert(power_of_two(winners.conv2d_3x3_work_group));
     ck_assert(power_of_two(winners.elementwise_work_group));
@@ -381,6 +386,48 @@ START_TEST(tuning_families_come_from_the_kernels_each_parameter_sizes)
 }
 END_TEST
 
+/* The tiled convolution's tile shapes: tuned through the check with the variant forced (a
+ * decision row, nothing left forced), and a stored shape rebuilt into later contexts' kernels
+ * (their compiled work-group shape follows it) that still pass the check. */
+START_TEST(tiled_blocks_are_tuned_stored_and_rebuilt)
+{
+    use_cache_dir("tune-blocks");
+    clcnn_context *context = open_context();
+    decisions made = {0};
+    ck_assert_ok(clcnn_tune_blocks(context, CLCNN_CHECK_SHAPES_SMALL, 1, check_decision, &made));
+    ck_assert_int_eq(made.blocks, 1);
+    for (int op = 0; op < CLCNN_VARIANT_OP_COUNT; op++)
+        ck_assert_int_eq(context->forced_variant[op], -1);
+    /* store 64x64 tiles of 8x4 results: work-groups of 16 x 8 items, not the default 16 x 16 */
+    const int chosen[5] = {64, 64, 8, 4, 8};
+    const clcnn_block_id ids[5] = {CLCNN_BLOCK_TILE_M, CLCNN_BLOCK_TILE_P, CLCNN_BLOCK_WORK_M,
+                                   CLCNN_BLOCK_WORK_P, CLCNN_BLOCK_TILE_K};
+    for (int k = 0; k < 5; k++)
+        context->blocks[ids[k]] = chosen[k];
+    context->blocks_tuned = true;
+    ck_assert_ok(clcnn_tuning_save(context, &context->tuning.values));
+    clcnn_context_destroy(context);
+
+    context = open_context();
+    for (int k = 0; k < 5; k++)
+        ck_assert_int_eq(context->blocks[ids[k]], chosen[k]);
+    cl_kernel kernel;
+    ck_assert_ok(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_TILED_FORWARD, &kernel));
+    size_t shape[3];
+    ck_assert_int_eq(clGetKernelWorkGroupInfo(kernel, context->device_id,
+                                              CL_KERNEL_COMPILE_WORK_GROUP_SIZE, sizeof shape,
+                                              shape, NULL), CL_SUCCESS);
+    ck_assert_msg(shape[0] == 16 && shape[1] == 8, "work-group %zu x %zu", shape[0], shape[1]);
+    int failures = -1;
+    ck_assert_ok(clcnn_check_run_variants(context, CLCNN_CHECK_SHAPES_SMALL,
+                                          CLCNN_CHECK_VARIANTS_ALL, 5, 1, NULL, NULL, &failures));
+    ck_assert_int_eq(failures, 0);
+    ck_assert_ok(clcnn_tuning_reset(context));
+    ck_assert_int_eq(context->blocks[CLCNN_BLOCK_TILE_M], 0);
+    clcnn_context_destroy(context);
+}
+END_TEST
+
 /* Every candidate of a wrong 3x3 convolution fails the cross-check: tune fails, stores nothing. */
 START_TEST(a_candidate_that_fails_the_check_cannot_win)
 {
@@ -435,6 +482,7 @@ int main(void)
     if (!spec || !strstr(spec, "oclgrind")) {
         tcase_add_test(tc, tuned_work_groups_are_stored_and_used_by_later_contexts);
         tcase_add_test(tc, tuning_families_come_from_the_kernels_each_parameter_sizes);
+        tcase_add_test(tc, tiled_blocks_are_tuned_stored_and_rebuilt);
         tcase_add_test(tc, a_candidate_that_fails_the_check_cannot_win);
     }
     suite_add_tcase(suite, tc);
