@@ -82,3 +82,16 @@ bool write_cifar_folder(const char *folder, int per_batch, int test_count, uint6
     const char *names = "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n\n";
     return write_file(path, names, strlen(names));
 }
+
+clcnn_model *test_small_model(void)
+{
+    clcnn_model *model = clcnn_model_create(3, 32, 32);
+    clcnn_model_conv2d(model, 8, 3, CLCNN_PADDING_SAME, CLCNN_ACTIVATION_RELU);
+    clcnn_model_maxpool2d(model, 4);
+    clcnn_model_flatten(model);
+    clcnn_model_dense(model, 16, CLCNN_ACTIVATION_RELU);
+    clcnn_model_dropout(model, 0.25f);
+    clcnn_model_dense(model, 10, CLCNN_ACTIVATION_SOFTMAX);
+    ck_assert_ok(clcnn_model_status(model));
+    return model;
+}

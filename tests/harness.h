@@ -7,6 +7,7 @@
 #include <check.h>
 #include <stddef.h>
 
+#include "clcnn/model.h"
 #include "internal.h"
 
 /* Runs the suite without fork; returns the process exit status. */
@@ -35,4 +36,8 @@ bool write_file(const char *path, const void *data, size_t length);
  * test_batch.bin with `test_count`, and batches.meta.txt. Images are learnable: each class
  * has its own colour and stripe pattern, plus noise from `seed`. */
 bool write_cifar_folder(const char *folder, int per_batch, int test_count, uint64_t seed);
+
+/* A small CNN on 32x32x3 images: conv 8 (ReLU), pool 4, dense 16 (ReLU), dropout 0.25,
+ * dense 10 softmax, for tests that train many steps. */
+clcnn_model *test_small_model(void);
 #endif

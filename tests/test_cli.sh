@@ -50,6 +50,33 @@ grep -q "Total params: 356,810" "$work/run.log" && pass "summary printed" || fai
 "$checkpoint_diff" "$work/run/checkpoint-last.ckpt" "$work/split/checkpoint-last.ckpt" \
     && pass "resumed weights equal the uninterrupted run's" || fail "resumed weights differ"
 
+# ---- data-parallel on the same device twice: the single-device run's losses (1e-4 relative) and
+# val_accuracy (0.005), replicas in step, two runs alike bit for bit, and bad lists refused
+for name in pair pair-again; do
+    "$clcnn" train --data "$work/data" --epochs 2 --batch 32 --device pocl,pocl --out "$work/$name" \
+        > "$work/$name.log" 2>&1 || fail "train --device pocl,pocl: $(tail -3 "$work/$name.log")"
+done
+grep -q "Data-parallel on 2 devices, one replica each; a batch of 32 splits 16:16" "$work/pair.log" \
+    && ! grep -q "replicas' weights differ" "$work/pair.log" \
+    && pass "train --device pocl,pocl runs two replicas that stay identical" || fail "pair: $(cat "$work/pair.log")"
+paste -d, "$work/run/history.csv" "$work/pair/history.csv" | awk -F, 'NR > 1 {
+        for (c = 2; c <= 4; c++) if ($c - $(c + 7) > 1e-4 * $c || $(c + 7) - $c > 1e-4 * $c) bad = 1
+        if ($5 - $12 > 0.005 || $12 - $5 > 0.005) bad = 1 } END { exit bad }' \
+    && pass "two replicas match one device: losses within 1e-4, val_accuracy within 0.005" \
+    || fail "replicas against one device: $(paste -d'|' "$work/run/history.csv" "$work/pair/history.csv")"
+"$checkpoint_diff" "$work/pair/checkpoint-last.ckpt" "$work/pair-again/checkpoint-last.ckpt" \
+    && pass "two data-parallel runs with the same layout end with the same weights" \
+    || fail "two data-parallel runs differ"
+"$clcnn" train --data "$work/data" --epochs 1 --batch 32 --device pocl,pocl --split 3:1 \
+    --out "$work/split31" > "$work/split31.log" 2>&1 && grep -q "splits 24:8" "$work/split31.log" \
+    && pass "--split 3:1 gives the first device three quarters of a batch" || fail "--split 3:1: $(tail -3 "$work/split31.log")"
+expect 2 "--split '3': expected 2 positive shares separated by ':'" \
+    -- "$clcnn" train --data "$work/data" --device pocl,pocl --split 3
+expect 2 "--device 'pocl,': expected 1 to 64 device specs, comma-separated, none empty" \
+    -- "$clcnn" train --data "$work/data" --device pocl,
+expect 2 "--crosscheck-every runs on one device, not 2" \
+    -- "$clcnn" train --data "$work/data" --device pocl,pocl --crosscheck-every 3
+
 # ---- run folders: an earlier run is never replaced silently, one run owns a folder at a time,
 # and temporary files of killed runs are cleaned up
 cp "$work/run/checkpoint-last.ckpt" "$work/before.ckpt"

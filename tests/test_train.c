@@ -264,19 +264,6 @@ END_TEST
 /* ---- training -------------------------------------------------------------------------------------- */
 
 /* A small model that trains in seconds: conv 8 -> pool 4 -> dense 16 -> dropout -> dense 10. */
-static clcnn_model *small_model(void)
-{
-    clcnn_model *model = clcnn_model_create(3, 32, 32);
-    clcnn_model_conv2d(model, 8, 3, CLCNN_PADDING_SAME, CLCNN_ACTIVATION_RELU);
-    clcnn_model_maxpool2d(model, 4);
-    clcnn_model_flatten(model);
-    clcnn_model_dense(model, 16, CLCNN_ACTIVATION_RELU);
-    clcnn_model_dropout(model, 0.25f);
-    clcnn_model_dense(model, 10, CLCNN_ACTIVATION_SOFTMAX);
-    ck_assert_ok(clcnn_model_status(model));
-    return model;
-}
-
 typedef struct session {
     clcnn_context *context;
     clcnn_model *model;
@@ -287,7 +274,7 @@ static session open_session_options(const char *spec, const clcnn_train_options 
 {
     session s = {0};
     ck_assert_ok(clcnn_context_create(spec, NULL, &s.context));
-    s.model = small_model();
+    s.model = test_small_model();
     ck_assert_ok(clcnn_trainer_create(s.context, s.model, options, &s.trainer));
     return s;
 }

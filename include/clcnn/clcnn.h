@@ -10,6 +10,7 @@
 #include "clcnn/fit.h"
 #include "clcnn/model.h"
 #include "clcnn/profile.h"
+#include "clcnn/replicas.h"
 #include "clcnn/status.h"
 #include "clcnn/train.h"
 #include "clcnn/tune.h"

@@ -30,6 +30,7 @@ typedef struct train_config {
     const char *device;
     const char *resume;
     long epochs, batch, seed, crosscheck_every;
+    const char *split; /* --split 3:1: each device's share of a batch */
     long patience; /* --early-stopping: epochs without a better val_accuracy; 0: off */
     double learning_rate;
     const char *optimizer; /* adam, adamw or sgd */
@@ -52,7 +53,12 @@ typedef struct run {
     clcnn_batch batch;
     clcnn_model *model;
     clcnn_context *context;
-    clcnn_trainer *trainer;
+    clcnn_trainer *trainer; /* with several devices, replica 0's (evaluation, checkpoints) */
+    clcnn_replicas *replicas; /* several devices, or NULL */
+    clcnn_context *more_contexts[CLCNN_MAX_REPLICAS]; /* the devices after the first */
+    int devices;
+    char device_specs[CLCNN_MAX_REPLICAS][64];
+    double shares[CLCNN_MAX_REPLICAS]; /* --split */
     clcnn_context *reference_context;
     clcnn_trainer *reference;
     char out[4096];
@@ -167,6 +173,7 @@ static bool handle(int key, const char *arg, void *user)
     case 'v':
         return parse_double_flag("--validation-split", arg, 0.0, 0.99, &config->validation_split);
     case 'd': config->device = arg; break;
+    case 'P': config->split = arg; break;
     case 'o': config->out = arg; break;
     case 'O': config->overwrite = true; break;
     case 'r': config->resume = arg; break;
@@ -287,7 +294,10 @@ static int parse_train_flags(int argc, char **argv, train_config *config)
                                          "(1 - X) one-hot + X / classes (default 0)", 2},
         {"early-stopping", 'E', "N", 0, "stop when val_accuracy has not improved for N epochs, "
                                         "and evaluate the best epoch's weights", 2},
-        {"device", 'd', "SPEC", 0, DEVICE_HELP, 2},
+        {"device", 'd', "SPEC", 0, DEVICE_HELP " Several, comma-separated (0,1 or pocl,pocl), "
+                                  "train data-parallel: one replica each", 2},
+        {"split", 'P', "W:W", 0, "with several devices: each one's share of a batch (default "
+                                 "equal)", 2},
         {NULL, 0, NULL, 0, "Where:", 3},
         {"out", 'o', "DIR", 0, "the run's folder (default: a new runs/<timestamp>/); one that "
                                "holds a run is refused", 3},
@@ -472,6 +482,57 @@ static bool save_checkpoint(run *r, const char *name)
     free(c.parameters);
     if (status != CLCNN_OK) {
         report_failure(status, "saving a checkpoint");
+        return false;
+    }
+    return true;
+}
+
+/* --device A,B,... (one replica each) and --split W:W:...: r->device_specs and r->shares. */
+static bool parse_devices(run *r)
+{
+    const char *spec = device_spec(r->config.device);
+    r->devices = 0;
+    for (const char *at = spec ? spec : ""; spec; at += strcspn(at, ",") + 1) {
+        size_t length = strcspn(at, ",");
+        if (r->devices == CLCNN_MAX_REPLICAS || length == 0 || length >= sizeof r->device_specs[0]) {
+            fprintf(stderr, "clcnn train: --device '%s': expected 1 to %d device specs, comma-"
+                            "separated, none empty\n", spec, CLCNN_MAX_REPLICAS);
+            r->exit_status = EXIT_USAGE;
+            return false;
+        }
+        snprintf(r->device_specs[r->devices], sizeof r->device_specs[0], "%.*s", (int)length, at);
+        r->shares[r->devices++] = 1.0;
+        if (!at[length])
+            break;
+    }
+    if (!spec) { /* the default device */
+        r->devices = 1;
+        r->device_specs[0][0] = '\0';
+        r->shares[0] = 1.0;
+    }
+    if (r->devices > 1 && r->config.crosscheck_every) {
+        fprintf(stderr, "clcnn train: --crosscheck-every runs on one device, not %d\n", r->devices);
+        r->exit_status = EXIT_USAGE;
+        return false;
+    }
+    if (!r->config.split)
+        return true;
+    int given = 0;
+    for (const char *at = r->config.split;; at += strcspn(at, ":") + 1) {
+        char *end = NULL;
+        double share = strtod(at, &end);
+        if (given == r->devices || end == at || (*end != ':' && *end) || !(share > 0)) {
+            given = -1;
+            break;
+        }
+        r->shares[given++] = share;
+        if (!*end)
+            break;
+    }
+    if (given != r->devices) {
+        fprintf(stderr, "clcnn train: --split '%s': expected %d positive shares separated by "
+                        "':', one per device of --device\n", r->config.split, r->devices);
+        r->exit_status = EXIT_USAGE;
         return false;
     }
     return true;
@@ -716,12 +777,20 @@ static bool setup(run *r)
     }
     const clcnn_context_options options = {.profiling = r->config.profile,
                                            .trace = r->config.trace != NULL};
-    clcnn_status status = clcnn_context_create(device_spec(r->config.device), &options, &r->context);
+    if (!parse_devices(r))
+        return false;
+    clcnn_status status = CLCNN_OK;
+    for (int k = 0; k < r->devices && status == CLCNN_OK; k++) {
+        clcnn_context **context = k ? &r->more_contexts[k - 1] : &r->context;
+        status = clcnn_context_create(r->device_specs[k][0] ? r->device_specs[k] : NULL, &options,
+                                      context);
+        if (status == CLCNN_OK)
+            print_device_header(clcnn_context_device(*context));
+    }
     if (status != CLCNN_OK) {
         r->exit_status = report_failure(status, "opening the device");
         return false;
     }
-    print_device_header(clcnn_context_device(r->context));
     status = clcnn_dataset_load(r->config.data, r->config.format, CLCNN_DATA_ALL, &r->data);
     if (status != CLCNN_OK) {
         r->exit_status = report_failure(status, "loading the data");
@@ -770,13 +839,25 @@ static bool setup(run *r)
     train.total_steps = steps_per_epoch * (uint64_t)r->config.epochs;
     train.warmup_steps = steps_per_epoch * (uint64_t)r->config.warmup_epochs;
     train.seed = (uint64_t)r->config.seed;
-    status = clcnn_trainer_create(r->context, r->model, &train, &r->trainer);
-    if (status == CLCNN_OK && r->config.resume)
-        status = clcnn_trainer_set_state(r->trainer, r->progress.parameters, r->progress.m,
-                                         r->progress.v, r->progress.steps);
-    /* the images on the device when they fit; else each step uploads its batch */
-    if (status == CLCNN_OK)
-        status = clcnn_trainer_keep_images(r->trainer, &r->data.train, &r->resident);
+    if (r->devices > 1) {
+        clcnn_context *contexts[CLCNN_MAX_REPLICAS] = {r->context};
+        memcpy(contexts + 1, r->more_contexts, (size_t)(r->devices - 1) * sizeof *contexts);
+        status = clcnn_replicas_create(contexts, r->devices, r->shares, r->model, &train,
+                                       &r->replicas);
+        if (status == CLCNN_OK)
+            r->trainer = clcnn_replicas_trainer(r->replicas, 0);
+        if (status == CLCNN_OK && r->config.resume)
+            status = clcnn_replicas_set_state(r->replicas, r->progress.parameters, r->progress.m,
+                                              r->progress.v, r->progress.steps);
+    } else {
+        status = clcnn_trainer_create(r->context, r->model, &train, &r->trainer);
+        if (status == CLCNN_OK && r->config.resume)
+            status = clcnn_trainer_set_state(r->trainer, r->progress.parameters, r->progress.m,
+                                             r->progress.v, r->progress.steps);
+        /* the images on the device when they fit; else each step uploads its batch */
+        if (status == CLCNN_OK)
+            status = clcnn_trainer_keep_images(r->trainer, &r->data.train, &r->resident);
+    }
     if (status == CLCNN_OK && r->config.crosscheck_every) {
         status = clcnn_context_create("ref", NULL, &r->reference_context);
         if (status == CLCNN_OK)
@@ -818,6 +899,15 @@ static bool setup(run *r)
     if (strcmp(r->config.augment, "none"))
         printf("; augmentation %s", r->config.augment);
     printf("\n");
+    if (r->replicas) {
+        int first[CLCNN_MAX_REPLICAS], counts[CLCNN_MAX_REPLICAS];
+        clcnn_replicas_split(r->replicas, (int)r->config.batch, first, counts);
+        printf("Data-parallel on %d devices, one replica each; a batch of %ld splits", r->devices,
+               r->config.batch);
+        for (int k = 0; k < r->devices; k++)
+            printf("%s%d", k ? ":" : " ", counts[k]);
+        printf("; gradients summed in device order\n");
+    }
     fflush(stdout);
     return r->order != NULL;
 }
@@ -826,8 +916,13 @@ static void teardown(run *r)
 {
     clcnn_trainer_destroy(r->reference);
     clcnn_context_destroy(r->reference_context);
-    clcnn_trainer_destroy(r->trainer);
+    if (r->replicas)
+        clcnn_replicas_destroy(r->replicas);
+    else
+        clcnn_trainer_destroy(r->trainer);
     clcnn_context_destroy(r->context);
+    for (int k = 0; k + 1 < r->devices; k++)
+        clcnn_context_destroy(r->more_contexts[k]);
     clcnn_model_destroy(r->model);
     clcnn_batch_free(&r->batch);
     clcnn_dataset_free(&r->data);
@@ -892,7 +987,9 @@ static bool step(run *r, int first, int count)
     clcnn_crosscheck_report report;
     clcnn_batch_totals totals;
     clcnn_status status = clcnn_batch_fill(&r->batch, &r->train_source, r->order + first, count);
-    if (status == CLCNN_OK)
+    if (status == CLCNN_OK && r->replicas)
+        status = clcnn_replicas_train_step(r->replicas, r->batch.x, r->batch.labels, count, &totals);
+    else if (status == CLCNN_OK)
         status = check ? clcnn_trainer_crosscheck(r->trainer, r->reference, r->batch.x,
                                                   r->batch.labels, count, &totals, &report)
                        : clcnn_trainer_train_step(r->trainer, r->batch.x, r->batch.labels, count,
@@ -919,6 +1016,32 @@ static bool step(run *r, int first, int count)
                 (unsigned long long)step_number, report.worst_tensor, report.worst_error,
                 report.tolerance);
     return report.passed;
+}
+
+/* Replicas on devices that compute alike stay identical; others drift by rounding, so at
+ * each epoch's end every replica takes replica 0's state when they differ (said, with how
+ * much). */
+static bool check_replicas(run *r)
+{
+    if (!r->replicas)
+        return true;
+    double drift = 0;
+    clcnn_status status = clcnn_replicas_compare(r->replicas, &drift);
+    if (status == CLCNN_OK && drift > 0) {
+        printf("the replicas' weights differ by up to %.3g (devices that round differently); "
+               "replica 0's copied to the others\n", drift);
+        const size_t count = clcnn_model_parameter_count(r->model);
+        float *state = malloc(3 * count * sizeof(float));
+        status = state ? clcnn_trainer_get_state(r->trainer, state, state + count, state + 2 * count)
+                       : CLCNN_ERROR_ALLOCATION;
+        if (status == CLCNN_OK)
+            status = clcnn_replicas_set_state(r->replicas, state, state + count, state + 2 * count,
+                                              clcnn_trainer_steps(r->trainer));
+        free(state);
+    }
+    if (status != CLCNN_OK)
+        report_failure(status, "comparing the replicas");
+    return status == CLCNN_OK;
 }
 
 /* One epoch, from wherever the progress says it stopped. Returns 1 when finished, 0 when
@@ -976,6 +1099,8 @@ static int run_epoch(run *r, int epoch)
             return 0;
         }
     }
+    if (!check_replicas(r))
+        return -1;
     double val_loss = 0, val_accuracy = 0;
     clcnn_status status = clcnn_evaluate(r->trainer, &r->train_source, r->train_count,
                                          r->validation_count, &val_loss, &val_accuracy, NULL);
