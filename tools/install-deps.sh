@@ -15,7 +15,8 @@ apt-get install -y --no-install-recommends \
     check \
     libjson-c-dev libcairo2-dev libfontconfig-dev libpng-dev libjpeg-dev zlib1g-dev \
     dataset-fashion-mnist locales \
-    oclgrind valgrind
+    oclgrind valgrind \
+    libopenmpi-dev openmpi-bin
 # The model-file tests parse under a German locale (decimal comma) to prove they ignore it.
 if ! locale -a | grep -qi '^de_DE\.utf-\?8$'; then
     sed -i 's/^# *\(de_DE.UTF-8 UTF-8\)/\1/' /etc/locale.gen

@@ -91,20 +91,28 @@ clcnn_status clcnn_replicas_create(clcnn_context *const *contexts, int count,
     return CLCNN_OK;
 }
 
-void clcnn_replicas_split(const clcnn_replicas *r, int count, int *first, int *counts)
+void clcnn_split_batch(const double *shares, int parts, int count, int *first, int *counts)
 {
     double total = 0;
-    for (int k = 0; k < r->count; k++)
-        total += r->replicas[k].weight;
+    for (int k = 0; k < parts; k++)
+        total += shares[k];
     int given = 0;
-    for (int k = 0; k < r->count; k++) {
-        counts[k] = (int)((double)count * r->replicas[k].weight / total);
+    for (int k = 0; k < parts; k++) {
+        counts[k] = (int)((double)count * shares[k] / total);
         given += counts[k];
     }
-    for (int k = 0; given < count; k = (k + 1) % r->count, given++)
+    for (int k = 0; given < count; k = (k + 1) % parts, given++)
         counts[k]++;
-    for (int k = 0, at = 0; k < r->count; at += counts[k], k++)
+    for (int k = 0, at = 0; k < parts; at += counts[k], k++)
         first[k] = at;
+}
+
+void clcnn_replicas_split(const clcnn_replicas *r, int count, int *first, int *counts)
+{
+    double shares[CLCNN_MAX_REPLICAS];
+    for (int k = 0; k < r->count; k++)
+        shares[k] = r->replicas[k].weight;
+    clcnn_split_batch(shares, r->count, count, first, counts);
 }
 
 void clcnn_gradients_sum(const float *const *parts, const double *scales, int count,

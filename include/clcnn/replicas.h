@@ -44,6 +44,9 @@ CLCNN_API clcnn_trainer *clcnn_replicas_trainer(clcnn_replicas *replicas, int k)
  * counts[k] - 1 (counts by weight, rounded down, the remainder one each from replica 0 on). */
 CLCNN_API void clcnn_replicas_split(const clcnn_replicas *replicas, int count, int *first,
                                     int *counts);
+/* The same split for any parts with these shares (processes of an MPI job, say). */
+CLCNN_API void clcnn_split_batch(const double *shares, int parts, int count, int *first,
+                                 int *counts);
 
 /* One training step on the global batch x [count, C, H, W], labels [count]; totals summed
  * over the replicas. A replica's failure names it and its device. */

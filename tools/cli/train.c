@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ranks.h"
 
 typedef struct train_config {
     const char *data;
@@ -59,6 +60,9 @@ typedef struct run {
     int devices;
     char device_specs[CLCNN_MAX_REPLICAS][64];
     double shares[CLCNN_MAX_REPLICAS]; /* --split */
+    ranks ranks;           /* the processes of an mpirun job; one of one otherwise */
+    float *gradients, *gradient_sum; /* ranks > 1: this rank's arena and the job's sum */
+    bool stop_all;         /* ranks > 1: a stop was asked for on some rank */
     clcnn_context *reference_context;
     clcnn_trainer *reference;
     char out[4096];
@@ -378,6 +382,8 @@ static double epoch_learning_rate(const run *r, int epoch)
 
 static bool write_history(const run *r)
 {
+    if (r->ranks.rank != 0) /* rank 0 writes the job's files */
+        return true;
     char path[4200], temporary[4300];
     snprintf(path, sizeof path, "%s/history.csv", r->out);
     temporary_name(temporary, sizeof temporary, path);
@@ -448,6 +454,8 @@ static const char *setting(const char *settings, const char *key)
 
 static bool save_checkpoint(run *r, const char *name)
 {
+    if (r->ranks.rank != 0)
+        return true;
     size_t count = clcnn_model_parameter_count(r->model);
     char description[65536];
     clcnn_model_describe(r->model, description, sizeof description);
@@ -487,7 +495,9 @@ static bool save_checkpoint(run *r, const char *name)
     return true;
 }
 
-/* --device A,B,... (one replica each) and --split W:W:...: r->device_specs and r->shares. */
+/* --device A,B,... (one replica each) and --split W:W:...: r->device_specs and r->shares.
+ * In an mpirun job of several ranks, each rank takes one device of the list (its rank on the
+ * machine picks it) and --split gives each rank's share. */
 static bool parse_devices(run *r)
 {
     const char *spec = device_spec(r->config.device);
@@ -510,18 +520,26 @@ static bool parse_devices(run *r)
         r->device_specs[0][0] = '\0';
         r->shares[0] = 1.0;
     }
-    if (r->devices > 1 && r->config.crosscheck_every) {
-        fprintf(stderr, "clcnn train: --crosscheck-every runs on one device, not %d\n", r->devices);
+    if (r->ranks.size > 1) {
+        snprintf(r->device_specs[0], sizeof r->device_specs[0], "%s",
+                 r->device_specs[r->ranks.local_rank % r->devices]);
+        r->devices = 1;
+    }
+    const int parts = r->ranks.size > 1 ? r->ranks.size : r->devices;
+    if (parts > 1 && r->config.crosscheck_every) {
+        fprintf(stderr, "clcnn train: --crosscheck-every runs on one device, not %d\n", parts);
         r->exit_status = EXIT_USAGE;
         return false;
     }
+    for (int k = 0; k < parts; k++)
+        r->shares[k] = 1.0;
     if (!r->config.split)
         return true;
     int given = 0;
     for (const char *at = r->config.split;; at += strcspn(at, ":") + 1) {
         char *end = NULL;
         double share = strtod(at, &end);
-        if (given == r->devices || end == at || (*end != ':' && *end) || !(share > 0)) {
+        if (given == parts || end == at || (*end != ':' && *end) || !(share > 0)) {
             given = -1;
             break;
         }
@@ -529,9 +547,10 @@ static bool parse_devices(run *r)
         if (!*end)
             break;
     }
-    if (given != r->devices) {
+    if (given != parts) {
         fprintf(stderr, "clcnn train: --split '%s': expected %d positive shares separated by "
-                        "':', one per device of --device\n", r->config.split, r->devices);
+                        "':', one per %s\n", r->config.split, parts,
+                r->ranks.size > 1 ? "rank of the mpirun job" : "device of --device");
         r->exit_status = EXIT_USAGE;
         return false;
     }
@@ -764,7 +783,7 @@ static bool setup(run *r)
     r->exit_status = 1;
     if (r->config.resume) {
         snprintf(r->out, sizeof r->out, "%s", r->config.resume);
-        if (!claim_run_folder(r->out, true, false) || !restore(r))
+        if ((r->ranks.rank == 0 && !claim_run_folder(r->out, true, false)) || !restore(r))
             return false;
     } else {
         /* the model first: its train line may set the batch, the split and the epochs */
@@ -855,8 +874,17 @@ static bool setup(run *r)
             status = clcnn_trainer_set_state(r->trainer, r->progress.parameters, r->progress.m,
                                              r->progress.v, r->progress.steps);
         /* the images on the device when they fit; else each step uploads its batch */
-        if (status == CLCNN_OK)
+        if (status == CLCNN_OK && r->ranks.size == 1)
             status = clcnn_trainer_keep_images(r->trainer, &r->data.train, &r->resident);
+    }
+    if (status == CLCNN_OK && r->ranks.size > 1) {
+        const size_t floats = clcnn_trainer_gradient_count(r->trainer) + 1;
+        r->gradients = malloc(floats * sizeof(float));
+        r->gradient_sum = malloc(floats * sizeof(float));
+        if (!r->gradients || !r->gradient_sum) {
+            fprintf(stderr, "clcnn: out of host memory for the gradients of %zu floats\n", floats);
+            return false;
+        }
     }
     if (status == CLCNN_OK && r->config.crosscheck_every) {
         status = clcnn_context_create("ref", NULL, &r->reference_context);
@@ -871,7 +899,7 @@ static bool setup(run *r)
      * start leaves nothing behind */
     if (!r->config.resume) {
         choose_folder(r);
-        if (!claim_run_folder(r->out, false, r->config.overwrite))
+        if (r->ranks.rank == 0 && !claim_run_folder(r->out, false, r->config.overwrite))
             return false;
     }
     r->order = malloc((size_t)r->train_count * sizeof(int32_t));
@@ -899,6 +927,15 @@ static bool setup(run *r)
     if (strcmp(r->config.augment, "none"))
         printf("; augmentation %s", r->config.augment);
     printf("\n");
+    if (r->ranks.size > 1) {
+        int first[CLCNN_MAX_REPLICAS], counts[CLCNN_MAX_REPLICAS];
+        clcnn_split_batch(r->shares, r->ranks.size, (int)r->config.batch, first, counts);
+        printf("Data-parallel over %d ranks of an mpirun job, one device each; a batch of %ld "
+               "splits", r->ranks.size, r->config.batch);
+        for (int k = 0; k < r->ranks.size; k++)
+            printf("%s%d", k ? ":" : " ", counts[k]);
+        printf("; gradients summed in rank order\n");
+    }
     if (r->replicas) {
         int first[CLCNN_MAX_REPLICAS], counts[CLCNN_MAX_REPLICAS];
         clcnn_replicas_split(r->replicas, (int)r->config.batch, first, counts);
@@ -923,6 +960,8 @@ static void teardown(run *r)
     clcnn_context_destroy(r->context);
     for (int k = 0; k + 1 < r->devices; k++)
         clcnn_context_destroy(r->more_contexts[k]);
+    free(r->gradients);
+    free(r->gradient_sum);
     clcnn_model_destroy(r->model);
     clcnn_batch_free(&r->batch);
     clcnn_dataset_free(&r->data);
@@ -965,12 +1004,63 @@ static bool collect(run *r)
     return status == CLCNN_OK;
 }
 
+/* One step of an mpirun job: this rank's share of the batch (its dropout and augmentation
+ * keyed by its place in the whole batch), the gradients summed over the ranks in rank order,
+ * the same update on every rank, the totals (and any rank's stop request) summed alike. A
+ * failure on one rank ends the job, naming the rank and its host. */
+static bool rank_step(run *r, int first, int count)
+{
+    int firsts[CLCNN_MAX_REPLICAS], counts[CLCNN_MAX_REPLICAS];
+    clcnn_split_batch(r->shares, r->ranks.size, count, firsts, counts);
+    const int rank = r->ranks.rank, mine = counts[rank];
+    const size_t floats = clcnn_trainer_gradient_count(r->trainer);
+    clcnn_batch_totals totals = {0.0, 0, 0};
+    clcnn_status status = CLCNN_OK;
+    if (mine > 0) {
+        status = clcnn_batch_fill(&r->batch, &r->train_source, r->order + first + firsts[rank],
+                                  mine);
+        if (status == CLCNN_OK)
+            status = clcnn_trainer_gradients(r->trainer, r->batch.x, r->batch.labels, mine,
+                                             (uint64_t)firsts[rank], &totals);
+        if (status == CLCNN_OK)
+            status = clcnn_trainer_read_gradients(r->trainer, r->gradients);
+    } else { /* a batch smaller than the job: this rank adds nothing */
+        memset(r->gradients, 0, floats * sizeof(float));
+    }
+    if (status != CLCNN_OK)
+        ranks_abort(&r->ranks, clcnn_last_error());
+    rank_totals sums = {totals.loss_sum, totals.correct, mine, stop_requested() != 0};
+    if (!ranks_sum_gradients(&r->ranks, r->gradients, (double)mine / count, floats,
+                             r->gradient_sum) ||
+        !ranks_sum_totals(&r->ranks, &sums))
+        ranks_abort(&r->ranks, "out of host memory summing the gradients");
+    status = clcnn_trainer_write_gradients(r->trainer, r->gradient_sum);
+    if (status == CLCNN_OK)
+        status = clcnn_trainer_apply(r->trainer);
+    if (status != CLCNN_OK)
+        ranks_abort(&r->ranks, clcnn_last_error());
+    r->progress.epoch_loss_sum += sums.loss_sum;
+    r->progress.epoch_correct += (long)sums.correct;
+    r->progress.epoch_seen += (long)sums.count;
+    r->stop_all = sums.stop != 0;
+    return true;
+}
+
+/* Whether to stop after this step: a signal here, or, in an mpirun job, on any rank (every
+ * rank stops at the same step). */
+static bool stop_now(const run *r)
+{
+    return r->ranks.size > 1 ? r->stop_all : stop_requested() != 0;
+}
+
 /* One training step on order positions first.. of this epoch, cross-checked against the
  * reference every --crosscheck-every steps. A resident step leaves its totals on the device
  * (collect() adds them); the others add theirs here. Prints why and returns false when the
  * step fails or leaves tolerance. */
 static bool step(run *r, int first, int count)
 {
+    if (r->ranks.size > 1)
+        return rank_step(r, first, count);
     uint64_t step_number = clcnn_trainer_steps(r->trainer) + 1;
     bool check = r->reference && step_number % (uint64_t)r->config.crosscheck_every == 0;
     if (r->resident && !check) {
@@ -1021,8 +1111,43 @@ static bool step(run *r, int first, int count)
 /* Replicas on devices that compute alike stay identical; others drift by rounding, so at
  * each epoch's end every replica takes replica 0's state when they differ (said, with how
  * much). */
+/* The ranks of an mpirun job compare a hash of their state with rank 0's at each epoch's
+ * end; ranks whose devices round differently take rank 0's state (said, by rank 0). */
+static bool check_ranks(run *r)
+{
+    const size_t count = clcnn_model_parameter_count(r->model);
+    float *state = malloc(3 * count * sizeof(float));
+    if (!state)
+        ranks_abort(&r->ranks, "out of host memory comparing the ranks' weights");
+    clcnn_status status = clcnn_trainer_get_state(r->trainer, state, state + count, state + 2 * count);
+    if (status != CLCNN_OK)
+        ranks_abort(&r->ranks, clcnn_last_error());
+    unsigned long long hash = 0xcbf29ce484222325ULL;
+    const unsigned char *bytes = (const unsigned char *)state;
+    for (size_t i = 0; i < 3 * count * sizeof(float); i++)
+        hash = (hash ^ bytes[i]) * 0x100000001b3ULL;
+    bool agree = true;
+    if (!ranks_agree(&r->ranks, hash, &agree))
+        ranks_abort(&r->ranks, "out of host memory comparing the ranks' weights");
+    if (!agree) {
+        printf("the ranks' weights differ (devices that round differently); rank 0's copied to "
+               "the others\n");
+        ranks_share_floats(&r->ranks, state, 3 * count);
+        status = clcnn_trainer_set_state(r->trainer, state, state + count, state + 2 * count,
+                                         clcnn_trainer_steps(r->trainer));
+        if (status != CLCNN_OK)
+            ranks_abort(&r->ranks, clcnn_last_error());
+    }
+    free(state);
+    return true;
+}
+
+static bool check_ranks(run *r);
+
 static bool check_replicas(run *r)
 {
+    if (r->ranks.size > 1)
+        return check_ranks(r);
     if (!r->replicas)
         return true;
     double drift = 0;
@@ -1079,7 +1204,7 @@ static int run_epoch(run *r, int epoch)
         double now = seconds_now();
         p->epoch_seconds = now - start;
         const bool draw = r->interactive && (now - last_draw > draw_interval || batch + 1 == total);
-        const bool stopping = stop_requested() && batch + 1 < total;
+        const bool stopping = stop_now(r) && batch + 1 < total;
         if ((draw || stopping || batch + 1 == total) && !collect(r))
             return -1;
         if (draw) {
@@ -1087,15 +1212,17 @@ static int run_epoch(run *r, int epoch)
                      (long)p->epoch_correct, (long)p->epoch_seen);
             last_draw = now;
         }
-        if (stop_requested() && batch + 1 < total) {
+        if (stopping) {
             if (r->interactive)
                 fprintf(stderr, "\n");
             if (!save_checkpoint(r, "checkpoint-last.ckpt"))
                 return -1;
-            fprintf(stderr,
-                    "clcnn: stopped by %s after step %d/%d of epoch %d; saved %s/checkpoint-last.ckpt\n"
-                    "resume with: clcnn train --resume %s\n",
-                    signal_name(stop_requested()), batch + 1, total, epoch, r->out, r->out);
+            if (r->ranks.rank == 0)
+                fprintf(stderr,
+                        "clcnn: stopped by %s after step %d/%d of epoch %d; saved "
+                        "%s/checkpoint-last.ckpt\nresume with: clcnn train --resume %s\n",
+                        stop_requested() ? signal_name(stop_requested()) : "a signal to another rank",
+                        batch + 1, total, epoch, r->out, r->out);
             return 0;
         }
     }
@@ -1109,6 +1236,10 @@ static int run_epoch(run *r, int epoch)
         return -1;
     }
     double seconds = seconds_now() - start;
+    /* an mpirun job decides (best epoch, early stopping) on rank 0's numbers everywhere */
+    double shared[3] = {val_loss, val_accuracy, seconds};
+    ranks_share(&r->ranks, shared, 3);
+    val_loss = shared[0], val_accuracy = shared[1], seconds = shared[2];
     clcnn_history_row row = {epoch, p->epoch_loss_sum / p->epoch_seen,
                              (double)p->epoch_correct / p->epoch_seen, val_loss, val_accuracy,
                              seconds};
@@ -1177,6 +1308,8 @@ static bool restore_best(run *r)
 
 static bool finish(run *r)
 {
+    if (r->ranks.rank != 0) /* rank 0 evaluates and writes the job's report and figures */
+        return true;
     int count = r->data.test.count;
     int32_t *predictions = malloc((size_t)(count ? count : 1) * sizeof(int32_t));
     double loss = 0, accuracy = 0;
@@ -1216,19 +1349,28 @@ int command_train(int argc, char **argv)
         return parsed;
     if (!watch_signals())
         return 1;
+    /* after the signals are blocked: MPI's threads inherit the mask too */
+    if (!ranks_start(&r.ranks, &argc, &argv))
+        return 1;
+    if (r.ranks.rank != 0 && !freopen("/dev/null", "w", stdout)) /* rank 0 speaks for the job */
+        ranks_abort(&r.ranks, "cannot quiet this rank's output");
     int result = 1;
     if (!setup(&r)) {
         result = r.exit_status;
+        if (r.ranks.size > 1) /* the other ranks would wait for this one forever */
+            ranks_abort(&r.ranks, "its set-up failed (see above)");
     } else {
         result = 0;
         for (int epoch = r.progress.epochs_done + 1; epoch <= r.config.epochs && !patience_spent(&r);
              epoch++) {
             int outcome = run_epoch(&r, epoch);
+            if (outcome < 0 && r.ranks.size > 1)
+                ranks_abort(&r.ranks, "training failed (see above)");
             if (outcome <= 0) {
                 result = outcome == 0 ? 130 : 1;
                 break;
             }
-            if (stop_requested() && epoch < r.config.epochs) {
+            if (stop_now(&r) && epoch < r.config.epochs) {
                 fprintf(stderr, "clcnn: stopped after epoch %d; resume with: clcnn train "
                                 "--resume %s\n", epoch, r.out);
                 result = 130;
@@ -1241,9 +1383,9 @@ int command_train(int argc, char **argv)
             result = 1;
         char csv[4200];
         snprintf(csv, sizeof csv, "%s/profile.csv", r.out);
-        if (r.config.profile && !report_profile(r.context, csv))
+        if (r.config.profile && r.ranks.rank == 0 && !report_profile(r.context, csv))
             result = 1;
-        if (r.config.trace) {
+        if (r.config.trace && r.ranks.rank == 0) {
             struct json_object *events = trace_new();
             bool traced = trace_append(events, r.context, 1);
             if (!trace_write(events, r.config.trace) || !traced)
@@ -1251,5 +1393,6 @@ int command_train(int argc, char **argv)
         }
     }
     teardown(&r);
+    ranks_stop(&r.ranks);
     return result;
 }
