@@ -68,6 +68,11 @@ bash "$(dirname "$0")/histories_agree.sh" "$work/run/history.csv" "$work/pair/hi
 "$clcnn" train --data "$work/data" --epochs 1 --batch 32 --device pocl,pocl --split 3:1 \
     --out "$work/split31" > "$work/split31.log" 2>&1 && grep -q "splits 24:8" "$work/split31.log" \
     && pass "--split 3:1 gives the first device three quarters of a batch" || fail "--split 3:1: $(tail -3 "$work/split31.log")"
+"$clcnn" bench --device pocl,pocl --steps 2 --json > "$work/bench-pair.json" 2> "$work/bench-pair.err" \
+    && grep -q '"devices":2' "$work/bench-pair.json" && grep -q '"scaling_efficiency":' "$work/bench-pair.json" \
+    && grep -q '"exchange_ms_per_step":' "$work/bench-pair.json" \
+    && pass "bench --device pocl,pocl times two replicas: efficiency and exchange" \
+    || fail "bench pair: $(tail -3 "$work/bench-pair.err")"
 expect 2 "--split '3': expected 2 positive shares separated by ':'" \
     -- "$clcnn" train --data "$work/data" --device pocl,pocl --split 3
 expect 2 "--device 'pocl,': expected 1 to 64 device specs, comma-separated, none empty" \

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clcnn/replicas.h"
 #include "train/trainer.h"
@@ -30,7 +31,17 @@ struct clcnn_replicas {
     size_t floats;      /* of a gradient arena */
     size_t input_count; /* floats of one sample */
     float *sum;
+    double exchange_seconds;
 };
+
+static double seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+double clcnn_replicas_exchange_seconds(const clcnn_replicas *r) { return r->exchange_seconds; }
 
 int clcnn_replicas_count(const clcnn_replicas *r) { return r->count; }
 
@@ -199,10 +210,12 @@ clcnn_status clcnn_replicas_train_step(clcnn_replicas *r, const float *x, const 
         scales[k] = (double)counts[k] / count; /* each replica's gradient is a mean over its share */
     }
     CLCNN_TRY(run_phase(r, gradients_phase));
+    const double exchange_start = seconds_now();
     clcnn_gradients_sum(parts, scales, r->count, r->floats, r->sum);
     for (int k = 0; k < r->count; k++)
         r->replicas[k].sum = r->sum;
     CLCNN_TRY(run_phase(r, apply_phase));
+    r->exchange_seconds += seconds_now() - exchange_start;
     *totals = (clcnn_batch_totals){0.0, 0, 0};
     for (int k = 0; k < r->count; k++) {
         totals->loss_sum += r->replicas[k].totals.loss_sum;

@@ -54,6 +54,11 @@ CLCNN_API clcnn_status clcnn_replicas_train_step(clcnn_replicas *replicas, const
                                                  const int32_t *labels, int count,
                                                  clcnn_batch_totals *totals);
 
+/* Seconds spent so far, over every step, between the replicas' gradients and their update:
+ * the sum on the host and the sum written back to every replica (the exchange a faster
+ * interconnect would shorten). */
+CLCNN_API double clcnn_replicas_exchange_seconds(const clcnn_replicas *replicas);
+
 /* The same state on every replica (a resumed run), as clcnn_trainer_set_state. */
 CLCNN_API clcnn_status clcnn_replicas_set_state(clcnn_replicas *replicas,
                                                 const float *parameters, const float *m,

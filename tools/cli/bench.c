@@ -517,6 +517,8 @@ int command_bench(int argc, char **argv)
     const char *spec = device_spec(device_flag);
     if (probe)
         return startup_probe(spec, config.model);
+    if (spec && strchr(spec, ','))
+        return bench_replicas(spec, config.model, (int)config.steps, config.json);
     if (config.trace && !trace_writable(config.trace))
         return 1;
     char specs[MAX_BENCH_DEVICES][32];

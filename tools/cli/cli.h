@@ -142,6 +142,10 @@ typedef struct workload {
     bool resident;       /* the images are kept on the device (clcnn_trainer_keep_images) */
     int exit_status;
 } workload;
+/* clcnn bench --device A,B,... (bench_replicas.c): data-parallel replicas at a batch of 64 a
+ * device against one device; the exit status. */
+int bench_replicas(const char *spec, const char *model_path, int steps, bool json);
+
 bool workload_open(workload *w, const char *spec, const clcnn_context_options *options,
                    const char *model_path);
 /* One training step (forward, backward, Adam), the queue drained; *syncs: the host

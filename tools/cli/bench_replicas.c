@@ -1,0 +1,160 @@
+/* clcnn bench --device A,B,...: data-parallel replicas in one process, weak scaling: each
+ * device gets a batch of 64 (the global batch is 64 a device), against one device at batch
+ * 64. The step's median, the images per second, the scaling efficiency (images per second
+ * over the devices' count times one device's) and the time the exchange takes (the
+ * gradients summed on the host and written back). Synthetic images, as the workload's. */
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define BATCH_PER_DEVICE 64
+#define WARMUP 3
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *samples, int count)
+{
+    qsort(samples, (size_t)count, sizeof *samples, compare_doubles);
+    return samples[count / 2];
+}
+
+/* Random pixels and labels from a fixed seed, as floats: count images of the model's input. */
+static bool synthetic_batch(const clcnn_model *model, int count, clcnn_images *images,
+                            clcnn_batch *batch)
+{
+    const int classes = clcnn_model_output_count(model), c = clcnn_model_input_channels(model),
+              h = clcnn_model_input_height(model), w = clcnn_model_input_width(model);
+    const size_t floats = (size_t)c * h * w;
+    *images = (clcnn_images){count, c, h, w, malloc((size_t)count), malloc((size_t)count * floats)};
+    int32_t *order = malloc((size_t)count * sizeof(int32_t));
+    if (!images->labels || !images->pixels || !order) {
+        free(order);
+        return false;
+    }
+    uint64_t state = 0x5eed;
+    for (size_t i = 0; i < (size_t)count * floats; i++) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        images->pixels[i] = (uint8_t)(state >> 56);
+    }
+    for (int i = 0; i < count; i++) {
+        images->labels[i] = (uint8_t)(i * 7 % classes);
+        order[i] = i;
+    }
+    const clcnn_source source = clcnn_images_source(images, classes);
+    bool ok = clcnn_batch_create(&source, count, batch) == CLCNN_OK &&
+              clcnn_batch_fill(batch, &source, order, count) == CLCNN_OK;
+    free(order);
+    return ok;
+}
+
+int bench_replicas(const char *spec, const char *model_path, int steps, bool json)
+{
+    char specs[CLCNN_MAX_REPLICAS][64];
+    int devices = 0;
+    for (const char *at = spec;; at += strcspn(at, ",") + 1) {
+        size_t length = strcspn(at, ",");
+        if (devices == CLCNN_MAX_REPLICAS || length == 0 || length >= sizeof specs[0]) {
+            fprintf(stderr, "clcnn bench: --device '%s': expected 1 to %d device specs, "
+                            "comma-separated, none empty\n", spec, CLCNN_MAX_REPLICAS);
+            return EXIT_USAGE;
+        }
+        snprintf(specs[devices++], sizeof specs[0], "%.*s", (int)length, at);
+        if (!at[length])
+            break;
+    }
+    clcnn_model *model = model_path ? load_model(model_path) : clcnn_model_seed();
+    if (!model)
+        return 1;
+    clcnn_context *contexts[CLCNN_MAX_REPLICAS] = {NULL};
+    clcnn_trainer *single = NULL;
+    clcnn_replicas *replicas = NULL;
+    clcnn_images images = {0};
+    clcnn_batch batch = {0};
+    double *samples = calloc((size_t)steps, sizeof *samples);
+    const int global = BATCH_PER_DEVICE * devices;
+    clcnn_status status = samples && synthetic_batch(model, global, &images, &batch)
+                              ? CLCNN_OK : CLCNN_ERROR_ALLOCATION;
+    for (int k = 0; k < devices && status == CLCNN_OK; k++) {
+        status = clcnn_context_create(specs[k], NULL, &contexts[k]);
+        if (status == CLCNN_OK && !json)
+            print_device_header(clcnn_context_device(contexts[k]));
+    }
+    clcnn_train_options options = clcnn_train_defaults();
+    options.batch_size = BATCH_PER_DEVICE;
+    if (status == CLCNN_OK)
+        status = clcnn_trainer_create(contexts[0], model, &options, &single);
+    clcnn_batch_totals totals;
+    double single_ms = 0, replicas_ms = 0, exchange_ms = 0;
+    for (int i = -WARMUP; i < steps && status == CLCNN_OK; i++) {
+        double start = seconds_now();
+        status = clcnn_trainer_train_step(single, batch.x, batch.labels, BATCH_PER_DEVICE, &totals);
+        if (status == CLCNN_OK)
+            status = clcnn_context_finish(contexts[0]);
+        if (i >= 0)
+            samples[i] = (seconds_now() - start) * 1e3;
+    }
+    if (status == CLCNN_OK)
+        single_ms = median(samples, steps);
+    clcnn_trainer_destroy(single);
+    options.batch_size = global;
+    if (status == CLCNN_OK)
+        status = clcnn_replicas_create(contexts, devices, NULL, model, &options, &replicas);
+    double exchange_before = 0;
+    for (int i = -WARMUP; i < steps && status == CLCNN_OK; i++) {
+        if (i == 0)
+            exchange_before = clcnn_replicas_exchange_seconds(replicas);
+        double start = seconds_now();
+        status = clcnn_replicas_train_step(replicas, batch.x, batch.labels, global, &totals);
+        for (int k = 0; k < devices && status == CLCNN_OK; k++)
+            status = clcnn_context_finish(contexts[k]);
+        if (i >= 0)
+            samples[i] = (seconds_now() - start) * 1e3;
+    }
+    if (status == CLCNN_OK) {
+        replicas_ms = median(samples, steps);
+        exchange_ms = (clcnn_replicas_exchange_seconds(replicas) - exchange_before) * 1e3 / steps;
+    }
+    const double single_rate = BATCH_PER_DEVICE * 1e3 / single_ms;
+    const double rate = global * 1e3 / replicas_ms;
+    const double efficiency = rate / (devices * single_rate);
+    if (status == CLCNN_OK && json) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "devices", json_object_new_int(devices));
+        json_object_object_add(o, "model", json_object_new_string(model_path ? model_path : "tutorial"));
+        json_object_object_add(o, "batch_per_device", json_object_new_int(BATCH_PER_DEVICE));
+        json_object_object_add(o, "steps", json_object_new_int(steps));
+        json_object_object_add(o, "one_device_step_ms", json_object_new_double(single_ms));
+        json_object_object_add(o, "step_ms", json_object_new_double(replicas_ms));
+        json_object_object_add(o, "images_per_second", json_object_new_double(rate));
+        json_object_object_add(o, "one_device_images_per_second", json_object_new_double(single_rate));
+        json_object_object_add(o, "scaling_efficiency", json_object_new_double(efficiency));
+        json_object_object_add(o, "exchange_ms_per_step", json_object_new_double(exchange_ms));
+        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                                            JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+    } else if (status == CLCNN_OK) {
+        printf("\n== %d replicas, a batch of %d each (medians of %d steps after %d warm-up) ==\n"
+               "one device, batch %d:  %8.2f ms a step, %8.0f images/s\n"
+               "%d replicas, batch %d: %8.2f ms a step, %8.0f images/s\n"
+               "scaling efficiency: %.2f (images/s over %d x one device's)\n"
+               "exchange (sum on the host, written back): %.2f ms a step, %.0f%% of the step\n",
+               devices, BATCH_PER_DEVICE, steps, WARMUP, BATCH_PER_DEVICE, single_ms, single_rate,
+               devices, global, replicas_ms, rate, efficiency, devices, exchange_ms,
+               100.0 * exchange_ms / replicas_ms);
+    }
+    int result = status == CLCNN_OK ? 0 : report_failure(status, "timing the replicas");
+    clcnn_replicas_destroy(replicas);
+    for (int k = 0; k < devices; k++)
+        clcnn_context_destroy(contexts[k]);
+    clcnn_batch_free(&batch);
+    clcnn_images_free(&images);
+    clcnn_model_destroy(model);
+    free(samples);
+    return result;
+}
