@@ -4,6 +4,8 @@
  * GFLOP/s on PoCL); bias add and bias gradient in cl/dense.cl; reference twin in ref/dense.c.
  * x: [N, I], w: [I, O], b: [O], y: [N, O], all row-major. */
 #include <clblast_c.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "ops.h"
 
@@ -53,6 +55,55 @@ static clcnn_status reserve_gemm(clcnn_context *context, const gemm *g)
         clReleaseMemObject(context->gemm_temp);
     context->gemm_temp = grown.mem;
     context->gemm_temp_bytes = bytes;
+    return CLCNN_OK;
+}
+
+/* ---- CLBlast's Xgemm parameters (clcnn tune --clblast) ----------------------------------------- */
+
+/* Every parameter CLBlast's Xgemm kernel takes: an override must give all of them. */
+static const char *const xgemm_names[] = {"GEMMK", "KREG", "KWG",  "KWI",  "MDIMA", "MDIMC",
+                                          "MWG",   "NDIMB", "NDIMC", "NWG", "SA",    "SB",
+                                          "STRM",  "STRN", "VWM",  "VWN"};
+#define XGEMM_PARAMETERS (sizeof xgemm_names / sizeof xgemm_names[0])
+
+clcnn_status clcnn_clblast_override(clcnn_context *context, const char *parameters)
+{
+    if (context->reference || !parameters[0])
+        return CLCNN_OK;
+    size_t values[XGEMM_PARAMETERS];
+    bool seen[XGEMM_PARAMETERS] = {false};
+    for (const char *at = parameters;; at += strcspn(at, ",") + 1) {
+        const size_t length = strcspn(at, "=");
+        size_t k = 0;
+        while (k < XGEMM_PARAMETERS &&
+               (strlen(xgemm_names[k]) != length || strncmp(xgemm_names[k], at, length)))
+            k++;
+        char *end = NULL;
+        const long value = k < XGEMM_PARAMETERS && at[length] == '=' ? strtol(at + length + 1, &end, 10) : -1;
+        if (k == XGEMM_PARAMETERS || seen[k] || !end || end == at + length + 1 ||
+            (*end != ',' && *end) || value < 0 || value > 1024)
+            return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
+                              "CLBlast parameters '%s': expected NAME=value pairs, comma-separated, "
+                              "each of CLBlast's Xgemm parameters once (GEMMK KREG KWG KWI MDIMA "
+                              "MDIMC MWG NDIMB NDIMC NWG SA SB STRM STRN VWM VWN), values 0 to 1024",
+                              parameters);
+        seen[k] = true;
+        values[k] = (size_t)value;
+        if (!*end)
+            break;
+    }
+    for (size_t k = 0; k < XGEMM_PARAMETERS; k++)
+        if (!seen[k])
+            return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
+                              "CLBlast parameters '%s' lack %s: Xgemm takes all of them",
+                              parameters, xgemm_names[k]);
+    const char *names[XGEMM_PARAMETERS];
+    memcpy(names, xgemm_names, sizeof names);
+    CLBlastStatusCode code = CLBlastOverrideParameters(context->device_id, "Xgemm",
+                                                       CLBlastPrecisionSingle, XGEMM_PARAMETERS,
+                                                       names, values);
+    if (code != CLBlastSuccess)
+        return clblast_failed(context, code, "CLBlastOverrideParameters", __LINE__);
     return CLCNN_OK;
 }
 

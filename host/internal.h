@@ -293,6 +293,7 @@ struct clcnn_context {
     clcnn_tuning_state tuning;
     int blocks[CLCNN_BLOCK_COUNT]; /* read from the .cl sources on first use; 0: not yet */
     bool blocks_tuned;             /* blocks came from `clcnn tune` (and are stored with it) */
+    char clblast_xgemm[512];       /* CLBlast's Xgemm parameters from the store, or "" */
     cl_program programs[CLCNN_PROGRAM_COUNT];
     cl_kernel kernels[CLCNN_KERNEL_COUNT];
     clcnn_build_stats stats;
@@ -328,6 +329,10 @@ int *clcnn_tuning_field(clcnn_tuning *tuning, const clcnn_tuning_parameter *para
 /* The check families (space-separated) of the programs whose kernels the parameter sizes:
  * what the tuner times for it. */
 void clcnn_tuning_families(const clcnn_tuning_parameter *parameter, char *families, size_t size);
+/* Gives CLBlast the Xgemm parameters "NAME=value,..." for the context's device ("": nothing),
+ * checking every name and value; CLBlast's refusal names the call and its code. */
+clcnn_status clcnn_clblast_override(clcnn_context *context, const char *parameters);
+
 /* Times the tiled convolution (forced, every direction) with each candidate tile shape at
  * `shapes`, through the check, and keeps the fastest that passed by the tuner's noise rule in
  * context->blocks (blocks_tuned when not the default); clcnn_tune runs it where the tiled

@@ -260,6 +260,30 @@ clcnn_status clcnn_tune_blocks(clcnn_context *context, clcnn_check_shapes shapes
     return CLCNN_OK;
 }
 
+/* ---- CLBlast's Xgemm ------------------------------------------------------------------------- */
+
+clcnn_status clcnn_tune_clblast_candidate(clcnn_context *context, const char *parameters,
+                                          clcnn_check_shapes shapes, int runs,
+                                          double *milliseconds, bool *passed)
+{
+    if (context->reference)
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
+                          "tune: the reference path has no CLBlast; pick an OpenCL device");
+    CLCNN_TRY(clcnn_clblast_override(context, parameters));
+    int clblast = 0;
+    while (strcmp(clcnn_variant_at(CLCNN_VARIANT_DENSE, clblast)->name, "clblast"))
+        clblast++;
+    context->forced_variant[CLCNN_VARIANT_DENSE] = clblast;
+    clcnn_tune_row row = {0};
+    int failures = 0;
+    clcnn_status status = clcnn_check_families(context, shapes, "dense", 1, runs, add_row, &row,
+                                               &failures);
+    context->forced_variant[CLCNN_VARIANT_DENSE] = -1;
+    *milliseconds = row.milliseconds;
+    *passed = status == CLCNN_OK && failures == 0;
+    return status;
+}
+
 /* ---- the tuner ------------------------------------------------------------------------------- */
 
 clcnn_status clcnn_tune(clcnn_context *context, clcnn_check_shapes shapes, int runs,

@@ -91,7 +91,8 @@ static void variant_key(clcnn_variant_op op, char *key, size_t size)
  * then lines "variant <op> <name>" for the ops whose variant tune chose, and "block <NAME>
  * <value>" for block parameters it chose. Anything else is refused. */
 static bool parse_tuning(const unsigned char *bytes, size_t length, int limit, clcnn_tuning *out,
-                         int variants[CLCNN_VARIANT_OP_COUNT], int blocks[CLCNN_BLOCK_COUNT])
+                         int variants[CLCNN_VARIANT_OP_COUNT], int blocks[CLCNN_BLOCK_COUNT],
+                         char *xgemm, size_t xgemm_size)
 {
     char *text = malloc(length + 1);
     if (!text)
@@ -103,6 +104,12 @@ static bool parse_tuning(const unsigned char *bytes, size_t length, int limit, c
     for (char *line = strtok_r(text, "\n", &save); line && valid; line = strtok_r(NULL, "\n", &save)) {
         char name[64], variant[64];
         int value = 0;
+        if (!strncmp(line, "clblast_xgemm ", strlen("clblast_xgemm "))) {
+            valid = xgemm[0] == '\0' && strlen(line) < xgemm_size + strlen("clblast_xgemm ");
+            if (valid)
+                snprintf(xgemm, xgemm_size, "%s", line + strlen("clblast_xgemm "));
+            continue;
+        }
         if (sscanf(line, "block %63s %d", name, &value) == 2) {
             int id = 0;
             while (id < CLCNN_BLOCK_COUNT && strcmp(clcnn_block_name((clcnn_block_id)id), name))
@@ -153,6 +160,7 @@ void clcnn_tuning_load(clcnn_context *context)
         context->tuned_variant[op] = -1;
     memset(context->blocks, 0, sizeof context->blocks);
     context->blocks_tuned = false;
+    context->clblast_xgemm[0] = '\0';
     char key[2048];
     tuning_key(context, key, sizeof key);
     unsigned char *stored = NULL;
@@ -164,12 +172,16 @@ void clcnn_tuning_load(clcnn_context *context)
     int variants[CLCNN_VARIANT_OP_COUNT], blocks[CLCNN_BLOCK_COUNT] = {0};
     for (int op = 0; op < CLCNN_VARIANT_OP_COUNT; op++)
         variants[op] = -1;
-    if (parse_tuning(stored, length, limit, &values, variants, blocks)) {
+    char xgemm[sizeof context->clblast_xgemm] = "";
+    if (parse_tuning(stored, length, limit, &values, variants, blocks, xgemm, sizeof xgemm)) {
         context->tuning = (clcnn_tuning_state){values, true};
         memcpy(context->tuned_variant, variants, sizeof variants);
         memcpy(context->blocks, blocks, sizeof blocks);
         for (int id = 0; id < CLCNN_BLOCK_COUNT; id++)
             context->blocks_tuned = context->blocks_tuned || blocks[id] != 0;
+        /* CLBlast keeps overrides per device for the process: a refused entry is ignored */
+        if (xgemm[0] && clcnn_clblast_override(context, xgemm) == CLCNN_OK)
+            snprintf(context->clblast_xgemm, sizeof context->clblast_xgemm, "%s", xgemm);
     }
     free(stored);
 }
@@ -183,7 +195,7 @@ clcnn_tuning clcnn_context_tuning(const clcnn_context *context, bool *from_store
 
 clcnn_status clcnn_tuning_save(clcnn_context *context, const clcnn_tuning *winners)
 {
-    char text[2048] = "", key[2048];
+    char text[4096] = "", key[2048];
     for (size_t i = 0; i < CLCNN_TUNING_PARAMETERS; i++) {
         size_t used = strlen(text);
         snprintf(text + used, sizeof text - used, "%s %d\n", clcnn_tuning_parameters[i].name,
@@ -197,6 +209,10 @@ clcnn_status clcnn_tuning_save(clcnn_context *context, const clcnn_tuning *winne
         size_t used = strlen(text);
         snprintf(text + used, sizeof text - used, "variant %s %s\n", name,
                  clcnn_variant_at((clcnn_variant_op)op, context->tuned_variant[op])->name);
+    }
+    if (context->clblast_xgemm[0]) {
+        size_t used = strlen(text);
+        snprintf(text + used, sizeof text - used, "clblast_xgemm %s\n", context->clblast_xgemm);
     }
     for (int id = 0; context->blocks_tuned && id < CLCNN_BLOCK_COUNT; id++) {
         size_t used = strlen(text);
@@ -224,4 +240,17 @@ clcnn_status clcnn_tuning_reset(clcnn_context *context)
     clcnn_tuning_load(context);
     clcnn_program_forget(context, CLCNN_PROGRAM_CONV2D_TILED); /* built with the old blocks */
     return CLCNN_OK;
+}
+
+clcnn_status clcnn_tuning_store_clblast(clcnn_context *context, const char *parameters)
+{
+    if (context->reference)
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
+                          "tune: the reference path has no CLBlast; pick an OpenCL device");
+    if (strlen(parameters) >= sizeof context->clblast_xgemm)
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT, "tune: CLBlast parameters too long: %s",
+                          parameters);
+    CLCNN_TRY(clcnn_clblast_override(context, parameters));
+    snprintf(context->clblast_xgemm, sizeof context->clblast_xgemm, "%s", parameters);
+    return clcnn_tuning_save(context, &context->tuning.values);
 }

@@ -299,6 +299,16 @@ CLCNN_CACHE_DIR="$tune_cache" "$clcnn" tune --shapes small --runs 1 --json > "$w
     && grep -q '"default_variant":' "$work/tune.json" \
     && pass "tune --json gives every candidate and decision, variants included" \
     || fail "tune --json: $(tail -3 "$work/tune.err")"
+CLCNN_CACHE_DIR="$tune_cache" "$clcnn" tune --clblast-candidate "" --shapes small --runs 1 2>/dev/null \
+    | grep -qE "^clblast-candidate [0-9.]+ 1$" \
+    && pass "a CLBlast candidate is timed and cross-checked in a process of its own" \
+    || fail "tune --clblast-candidate"
+CLCNN_TUNE_CANDIDATE_SECONDS=0.05 CLCNN_CACHE_DIR="$tune_cache" "$clcnn" tune --clblast --shapes small --runs 1 \
+    > "$work/tune-clblast.txt" 2>/dev/null \
+    && [ "$(grep -c "over its 0.05 s limit: killed" "$work/tune-clblast.txt")" -eq 6 ] \
+    && grep -q "no candidate passed in time; CLBlast's own parameters stay" "$work/tune-clblast.txt" \
+    && pass "tune --clblast kills a candidate over its time limit and keeps CLBlast's own" \
+    || fail "tune --clblast limit: $(tail -5 "$work/tune-clblast.txt")"
 CLCNN_CACHE_DIR="$tune_cache" "$clcnn" build 2>&1 | grep -q "from clcnn tune" \
     && CLCNN_CACHE_DIR="$tune_cache" "$clcnn" tune --reset > /dev/null \
     && CLCNN_CACHE_DIR="$tune_cache" "$clcnn" build 2>&1 | grep -q "(defaults;" \

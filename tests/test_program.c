@@ -428,6 +428,41 @@ START_TEST(tiled_blocks_are_tuned_stored_and_rebuilt)
 }
 END_TEST
 
+/* CLBlast's Xgemm parameters: a set is timed through the check, stored, handed to CLBlast by
+ * a later context (its dense products still pass), and a set that lacks a parameter or names
+ * one CLBlast does not know is refused with the list. */
+START_TEST(clblast_parameters_are_checked_stored_and_applied)
+{
+    use_cache_dir("tune-clblast");
+    const char *parameters = "GEMMK=0,KREG=1,KWG=16,KWI=2,MDIMA=8,MDIMC=8,MWG=32,NDIMB=8,NDIMC=8,"
+                             "NWG=32,SA=0,SB=0,STRM=0,STRN=0,VWM=1,VWN=1";
+    clcnn_context *context = open_context();
+    double milliseconds = 0;
+    bool passed = false;
+    ck_assert_ok(clcnn_tune_clblast_candidate(context, parameters, CLCNN_CHECK_SHAPES_SMALL, 1,
+                                              &milliseconds, &passed));
+    ck_assert(passed && milliseconds > 0);
+    ck_assert_int_eq(context->forced_variant[CLCNN_VARIANT_DENSE], -1);
+    ck_assert_ok(clcnn_tuning_store_clblast(context, parameters));
+    clcnn_context_destroy(context);
+
+    context = open_context();
+    ck_assert_str_eq(context->clblast_xgemm, parameters);
+    ck_assert_ok(clcnn_tune_clblast_candidate(context, "", CLCNN_CHECK_SHAPES_SMALL, 1,
+                                              &milliseconds, &passed));
+    ck_assert(passed);
+    ck_assert_int_eq(clcnn_tune_clblast_candidate(context, "KWG=16", CLCNN_CHECK_SHAPES_SMALL, 1,
+                                                  &milliseconds, &passed),
+                     CLCNN_ERROR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(clcnn_last_error(), "lack GEMMK: Xgemm takes all of them"));
+    ck_assert_int_eq(clcnn_tune_clblast_candidate(context, "WPT=4", CLCNN_CHECK_SHAPES_SMALL, 1,
+                                                  &milliseconds, &passed),
+                     CLCNN_ERROR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(clcnn_last_error(), "each of CLBlast's Xgemm parameters once"));
+    clcnn_context_destroy(context);
+}
+END_TEST
+
 /* Every candidate of a wrong 3x3 convolution fails the cross-check: tune fails, stores nothing. */
 START_TEST(a_candidate_that_fails_the_check_cannot_win)
 {
@@ -483,6 +518,7 @@ int main(void)
         tcase_add_test(tc, tuned_work_groups_are_stored_and_used_by_later_contexts);
         tcase_add_test(tc, tuning_families_come_from_the_kernels_each_parameter_sizes);
         tcase_add_test(tc, tiled_blocks_are_tuned_stored_and_rebuilt);
+        tcase_add_test(tc, clblast_parameters_are_checked_stored_and_applied);
         tcase_add_test(tc, a_candidate_that_fails_the_check_cannot_win);
     }
     suite_add_tcase(suite, tc);

@@ -56,6 +56,24 @@ CLCNN_API clcnn_status clcnn_tune(clcnn_context *context, clcnn_check_shapes sha
                                   clcnn_tune_callback callback, void *user_data,
                                   clcnn_tuning *winners);
 
+/* ---- CLBlast's GEMM parameters ----
+ * Where CLBlast's database lacks a device, its Xgemm kernel runs with generic parameters;
+ * `clcnn tune --clblast` times candidates, each in a child process with a time limit (one once
+ * hung a driver's compiler for minutes), through these two calls. parameters:
+ * "KWG=32,KWI=2,MDIMA=16,..." (every Xgemm parameter), or "" for CLBlast's own. */
+
+/* Applies parameters to the context's device for this process (CLBlastOverrideParameters;
+ * "" keeps CLBlast's own), forces the clblast dense variant, and times the dense products
+ * `runs` times at `shapes` through the cross-check: *milliseconds their summed median, *passed
+ * whether every row matched the reference. Fails on parameters CLBlast refuses. */
+CLCNN_API clcnn_status clcnn_tune_clblast_candidate(clcnn_context *context, const char *parameters,
+                                                    clcnn_check_shapes shapes, int runs,
+                                                    double *milliseconds, bool *passed);
+
+/* Stores parameters as the device's Xgemm parameters beside the rest of its tuning, and
+ * applies them: every later context on the device gives them to CLBlast. "" forgets them. */
+CLCNN_API clcnn_status clcnn_tuning_store_clblast(clcnn_context *context, const char *parameters);
+
 /* Forgets what `clcnn tune` stored for the context's device: the context (and every later one
  * on the device) goes back to the defaults. No entry is not an error. */
 CLCNN_API clcnn_status clcnn_tuning_reset(clcnn_context *context);

@@ -2,11 +2,19 @@
  * model's shapes, cross-checked against the reference, and stores the fastest that passed for
  * this device in the program cache folder; every later run on the device uses them. */
 #include <json-c/json.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+
+extern char **environ;
 
 static void print_variant(const clcnn_tune_row *row)
 {
@@ -92,6 +100,8 @@ typedef struct tune_config {
     long runs;
     clcnn_check_shapes shapes;
     bool json, reset;
+    bool clblast;                 /* --clblast: CLBlast's Xgemm too, on any device */
+    const char *clblast_candidate; /* the child's side: time these parameters, print, exit */
 } tune_config;
 
 static bool handle(int key, const char *arg, void *config)
@@ -105,6 +115,10 @@ static bool handle(int key, const char *arg, void *config)
         c->json = true;
     else if (key == 'R')
         c->reset = true;
+    else if (key == 'X')
+        c->clblast = true;
+    else if (key == 'C')
+        c->clblast_candidate = arg;
     else if (key == 's' && !strcmp(arg, "seed"))
         c->shapes = CLCNN_CHECK_SHAPES_SEED;
     else if (key == 's' && !strcmp(arg, "small"))
@@ -114,6 +128,146 @@ static bool handle(int key, const char *arg, void *config)
         return false;
     }
     return true;
+}
+
+/* ---- CLBlast's Xgemm parameters, each candidate in a child process -------------------------------- */
+
+/* Candidates: CLBlast's own (its database's, or its generic defaults), then parameter sets
+ * of the shapes CLBlast's tuner finds on common GPUs (every Xgemm parameter given). */
+static const struct {
+    const char *label, *parameters;
+} xgemm_candidates[] = {
+    {"CLBlast's own", ""},
+    {"32x32 k16 v1", "GEMMK=0,KREG=1,KWG=16,KWI=2,MDIMA=8,MDIMC=8,MWG=32,NDIMB=8,NDIMC=8,NWG=32,"
+                     "SA=0,SB=0,STRM=0,STRN=0,VWM=1,VWN=1"},
+    {"64x64 k16 v4", "GEMMK=0,KREG=1,KWG=16,KWI=2,MDIMA=16,MDIMC=16,MWG=64,NDIMB=16,NDIMC=16,"
+                     "NWG=64,SA=1,SB=1,STRM=0,STRN=0,VWM=4,VWN=4"},
+    {"64x64 k32 v4", "GEMMK=0,KREG=1,KWG=32,KWI=2,MDIMA=16,MDIMC=16,MWG=64,NDIMB=16,NDIMC=16,"
+                     "NWG=64,SA=1,SB=1,STRM=1,STRN=1,VWM=4,VWN=4"},
+    {"64x64 k32 d8 v4", "GEMMK=0,KREG=1,KWG=32,KWI=2,MDIMA=8,MDIMC=8,MWG=64,NDIMB=8,NDIMC=8,"
+                        "NWG=64,SA=1,SB=1,STRM=0,STRN=0,VWM=4,VWN=4"},
+    {"128x128 k32 v8", "GEMMK=0,KREG=1,KWG=32,KWI=2,MDIMA=16,MDIMC=16,MWG=128,NDIMB=16,"
+                       "NDIMC=16,NWG=128,SA=1,SB=1,STRM=1,STRN=1,VWM=8,VWN=8"},
+};
+
+/* The child's side: one candidate timed, a line on stdout for the parent. */
+static int clblast_candidate(const tune_config *config)
+{
+    clcnn_context *context = NULL;
+    int opened = open_device(device_spec(config->device), NULL, &context);
+    if (opened != 0)
+        return opened;
+    double milliseconds = 0;
+    bool passed = false;
+    clcnn_status status = clcnn_tune_clblast_candidate(context, config->clblast_candidate,
+                                                       config->shapes, (int)config->runs,
+                                                       &milliseconds, &passed);
+    clcnn_context_destroy(context);
+    if (status != CLCNN_OK)
+        return report_failure(status, "timing a CLBlast candidate");
+    printf("clblast-candidate %.6f %d\n", milliseconds, passed);
+    return 0;
+}
+
+/* Runs this program as a child timing one candidate, for at most `limit` seconds (then kills
+ * it: a candidate once hung a driver's compiler for minutes). *milliseconds < 0: no result. */
+static void time_in_child(const char *device, const char *parameters, const tune_config *config,
+                          double limit, double *milliseconds, bool *passed, bool *timed_out)
+{
+    *milliseconds = -1, *passed = false, *timed_out = false;
+    int pipe_ends[2];
+    if (pipe(pipe_ends) != 0)
+        return;
+    char runs[32];
+    snprintf(runs, sizeof runs, "%ld", config->runs);
+    char *const arguments[] = {"clcnn", "tune", "--device", (char *)device, "--clblast-candidate",
+                               (char *)parameters, "--runs", runs, "--shapes",
+                               config->shapes == CLCNN_CHECK_SHAPES_SMALL ? "small" : "seed", NULL};
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, pipe_ends[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&actions, pipe_ends[0]);
+    pid_t child;
+    int spawned = posix_spawn(&child, "/proc/self/exe", &actions, NULL, arguments, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(pipe_ends[1]);
+    if (spawned != 0) {
+        close(pipe_ends[0]);
+        return;
+    }
+    const double deadline = seconds_now() + limit;
+    int status = 0;
+    while (waitpid(child, &status, WNOHANG) == 0) {
+        if (seconds_now() > deadline) {
+            kill(child, SIGKILL);
+            waitpid(child, &status, 0);
+            *timed_out = true;
+            break;
+        }
+        nanosleep(&(struct timespec){0, 20000000}, NULL);
+    }
+    char line[256] = "";
+    FILE *from_child = fdopen(pipe_ends[0], "r");
+    int passed_flag = 0;
+    if (from_child && !*timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+        fgets(line, sizeof line, from_child) &&
+        sscanf(line, "clblast-candidate %lf %d", milliseconds, &passed_flag) == 2)
+        *passed = passed_flag != 0;
+    if (from_child)
+        fclose(from_child);
+    else
+        close(pipe_ends[0]);
+}
+
+/* Times every candidate in a child of its own and stores the fastest that passed, by the
+ * tuner's noise rule against CLBlast's own (the runs' median, so a candidate must beat it by
+ * a clear margin: 5%). */
+static bool tune_clblast(clcnn_context *context, const tune_config *config, tune_output *out)
+{
+    const clcnn_device_info *device = clcnn_context_device(context);
+    char spec[32];
+    snprintf(spec, sizeof spec, "%d:%d", device->platform_index, device->device_index);
+    const char *limit_text = getenv("CLCNN_TUNE_CANDIDATE_SECONDS");
+    const double limit = limit_text && atof(limit_text) > 0 ? atof(limit_text) : 120.0;
+    const int count = (int)(sizeof xgemm_candidates / sizeof xgemm_candidates[0]);
+    int best = -1;
+    double best_ms = INFINITY, own_ms = INFINITY;
+    for (int c = 0; c < count; c++) {
+        double milliseconds;
+        bool passed, timed_out;
+        time_in_child(spec, xgemm_candidates[c].parameters, config, limit, &milliseconds,
+                      &passed, &timed_out);
+        clcnn_tune_row row = {.milliseconds = milliseconds, .max_milliseconds = milliseconds,
+                              .passed = passed};
+        snprintf(row.parameter, sizeof row.parameter, "clblast Xgemm");
+        snprintf(row.variant, sizeof row.variant, "%s", xgemm_candidates[c].label);
+        if (!out->json && timed_out)
+            printf("%-24s %-15s   over its %g s limit: killed\n", row.parameter, row.variant,
+                   limit);
+        else
+            print_candidate(&row, out);
+        if (passed && c == 0)
+            own_ms = milliseconds;
+        if (passed && milliseconds < best_ms)
+            best = c, best_ms = milliseconds;
+    }
+    const bool keep = best <= 0 || best_ms >= 0.95 * own_ms;
+    if (best < 0 && !out->json)
+        printf("-> clblast Xgemm: no candidate passed in time; CLBlast's own parameters stay\n\n");
+    clcnn_tune_row decision = {.decision = true, .passed = true,
+                               .milliseconds = keep ? own_ms : best_ms,
+                               .default_milliseconds = own_ms};
+    snprintf(decision.parameter, sizeof decision.parameter, "clblast Xgemm");
+    snprintf(decision.variant, sizeof decision.variant, "%s",
+             xgemm_candidates[keep ? 0 : best].label);
+    snprintf(decision.default_variant, sizeof decision.default_variant, "%s",
+             xgemm_candidates[0].label);
+    if (best >= 0 || out->json)
+        print_candidate(&decision, out);
+    clcnn_status status = clcnn_tuning_store_clblast(context, keep ? "" : xgemm_candidates[best].parameters);
+    if (status != CLCNN_OK)
+        report_failure(status, "storing CLBlast's parameters");
+    return status == CLCNN_OK;
 }
 
 int command_tune(int argc, char **argv)
@@ -126,6 +280,10 @@ int command_tune(int argc, char **argv)
         {"json", 'j', NULL, 0, "every candidate and decision as JSON", 0},
         {"reset", 'R', NULL, 0, "forget what tune stored for the device (back to the defaults) "
                                 "and stop", 0},
+        {"clblast", 'X', NULL, 0, "also tune CLBlast's GEMM parameters (GPUs get it without "
+                                  "asking): each candidate in a child process with a time limit "
+                                  "(CLCNN_TUNE_CANDIDATE_SECONDS, default 120)", 0},
+        {"clblast-candidate", 'C', "PARAMETERS", OPTION_HIDDEN, NULL, 0},
         HELP_OPTION, {0}};
     static const command_line line = {
         options, NULL,
@@ -141,6 +299,8 @@ int command_tune(int argc, char **argv)
     int parsed = parse_command_line(&line, argc, argv, &config, NULL);
     if (parsed >= 0)
         return parsed;
+    if (config.clblast_candidate)
+        return clblast_candidate(&config);
     const char *device_flag = config.device;
     long runs = config.runs;
     clcnn_context *context = NULL;
@@ -163,7 +323,9 @@ int command_tune(int argc, char **argv)
     clcnn_tuning winners;
     clcnn_status status = clcnn_tune(context, config.shapes, (int)runs, print_candidate, &out,
                                      &winners);
-    bool stored = false;
+    bool stored = false, clblast_ok = true;
+    if (status == CLCNN_OK && (config.clblast || !clcnn_context_device(context)->is_cpu))
+        clblast_ok = tune_clblast(context, &config, &out);
     clcnn_context_tuning(context, &stored);
     clcnn_context_destroy(context);
     if (out.json) {
@@ -174,6 +336,8 @@ int command_tune(int argc, char **argv)
     }
     if (status != CLCNN_OK)
         return report_failure(status, "tuning");
+    if (!clblast_ok)
+        return 1;
     if (out.json)
         return 0;
     printf("winners: conv2d_3x3_work_group %d, elementwise_work_group %d, planes_work_group %d\n",
