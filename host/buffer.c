@@ -146,6 +146,78 @@ clcnn_status clcnn_buffer_copy_at(clcnn_context *context, const clcnn_buffer *so
     return CLCNN_OK;
 }
 
+clcnn_status clcnn_staging_create(clcnn_context *context, size_t bytes, clcnn_staging *staging)
+{
+    *staging = (clcnn_staging){.bytes = bytes};
+    if (context->reference) {
+        staging->host = calloc(2, bytes);
+        return staging->host ? CLCNN_OK
+                             : clcnn_fail(CLCNN_ERROR_ALLOCATION, "out of host memory staging batches");
+    }
+    cl_int code = CL_SUCCESS;
+    staging->buffer = clCreateBuffer(context->cl, CL_MEM_ALLOC_HOST_PTR | CL_MEM_READ_WRITE,
+                                     2 * bytes, NULL, &code);
+    CLCNN_CL_CHECK(context, code);
+    staging->host = clEnqueueMapBuffer(context->queue, staging->buffer, CL_TRUE,
+                                       CL_MAP_READ | CL_MAP_WRITE, 0, 2 * bytes, 0, NULL, NULL, &code);
+    CLCNN_CL_CHECK(context, code);
+    return CLCNN_OK;
+}
+
+void clcnn_staging_release(clcnn_context *context, clcnn_staging *staging)
+{
+    for (int k = 0; k < 2; k++)
+        if (staging->done[k])
+            clReleaseEvent(staging->done[k]);
+    if (staging->buffer) {
+        if (staging->host)
+            clEnqueueUnmapMemObject(context->queue, staging->buffer, staging->host, 0, NULL, NULL);
+        clFinish(context->queue);
+        clReleaseMemObject(staging->buffer);
+    } else {
+        free(staging->host);
+    }
+    *staging = (clcnn_staging){0};
+}
+
+clcnn_status clcnn_staging_next(clcnn_context *context, clcnn_staging *staging, char **region)
+{
+    const int k = staging->next;
+    staging->next = 1 - k;
+    if (staging->done[k]) {
+        cl_int state = CL_COMPLETE;
+        CLCNN_CL_CHECK(context, clGetEventInfo(staging->done[k], CL_EVENT_COMMAND_EXECUTION_STATUS,
+                                               sizeof state, &state, NULL));
+        if (state != CL_COMPLETE) {
+            context->host_syncs++;
+            CLCNN_CL_CHECK(context, clWaitForEvents(1, &staging->done[k]));
+        }
+        clReleaseEvent(staging->done[k]);
+        staging->done[k] = NULL;
+    }
+    *region = staging->host + (size_t)k * staging->bytes;
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_staging_upload(clcnn_context *context, clcnn_staging *staging,
+                                  size_t offset, clcnn_buffer *buffer, size_t bytes)
+{
+    const int k = 1 - staging->next; /* the region clcnn_staging_next gave last */
+    const char *from = staging->host + (size_t)k * staging->bytes + offset;
+    CLCNN_TRY(check_range(buffer, 0, bytes, "an upload"));
+    if (context->reference) {
+        memcpy(buffer->host, from, bytes);
+        return CLCNN_OK;
+    }
+    cl_event done;
+    CLCNN_CL_CHECK(context, clEnqueueWriteBuffer(context->queue, buffer->mem, CL_FALSE, 0, bytes,
+                                                 from, 0, NULL, &done));
+    if (staging->done[k])
+        clReleaseEvent(staging->done[k]);
+    staging->done[k] = done;
+    return CLCNN_OK;
+}
+
 clcnn_status clcnn_set_args(clcnn_context *context, cl_kernel kernel, int count, ...)
 {
     va_list arguments;

@@ -441,6 +441,25 @@ clcnn_status clcnn_buffer_copy_at(clcnn_context *context, const clcnn_buffer *so
                                   size_t source_offset, clcnn_buffer *destination,
                                   size_t destination_offset, size_t bytes);
 
+/* Pinned host memory for uploads that do not wait (CL_MEM_ALLOC_HOST_PTR, mapped once): two
+ * regions of `bytes`, used in turn. An upload from a region is queued without blocking, and a
+ * region is written again only once its last upload has finished, which the host waits for
+ * (a synchronisation, counted) only when it has not. On the reference path, plain memory. */
+typedef struct clcnn_staging {
+    cl_mem buffer;
+    char *host;
+    size_t bytes;        /* of a region */
+    cl_event done[2];    /* each region's last upload, or NULL */
+    int next;
+} clcnn_staging;
+clcnn_status clcnn_staging_create(clcnn_context *context, size_t bytes, clcnn_staging *staging);
+void clcnn_staging_release(clcnn_context *context, clcnn_staging *staging);
+/* The next region to fill, once its last upload has finished. */
+clcnn_status clcnn_staging_next(clcnn_context *context, clcnn_staging *staging, char **region);
+/* Queues `bytes` at region + offset (of the region clcnn_staging_next gave) into buffer. */
+clcnn_status clcnn_staging_upload(clcnn_context *context, clcnn_staging *staging,
+                                  size_t offset, clcnn_buffer *buffer, size_t bytes);
+
 /* ---- dispatch helpers ------------------------------------------------------------------ */
 
 /* Sets kernel arguments from (size, pointer) pairs: clcnn_set_args(ctx, k, 3, sizeof(cl_mem),

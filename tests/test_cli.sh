@@ -50,6 +50,14 @@ grep -q "Total params: 356,810" "$work/run.log" && pass "summary printed" || fai
 "$checkpoint_diff" "$work/run/checkpoint-last.ckpt" "$work/split/checkpoint-last.ckpt" \
     && pass "resumed weights equal the uninterrupted run's" || fail "resumed weights differ"
 
+# ---- the images kept on the host (CLCNN_RESIDENT=0: batches uploaded without waiting): the
+# same weights as the run that kept them on the device
+CLCNN_RESIDENT=0 "$clcnn" train --data "$work/data" --epochs 2 --batch 32 --out "$work/hosted" \
+    > "$work/hosted.log" 2>&1 \
+    && "$checkpoint_diff" "$work/run/checkpoint-last.ckpt" "$work/hosted/checkpoint-last.ckpt" \
+    && pass "host batches uploaded without waiting end with the resident run's weights" \
+    || fail "CLCNN_RESIDENT=0: $(tail -3 "$work/hosted.log")"
+
 # ---- data-parallel on the same device twice: the single-device run's losses (1e-4 relative) and
 # val_accuracy (0.005), replicas in step, two runs alike bit for bit, and bad lists refused
 for name in pair pair-again; do

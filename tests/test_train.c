@@ -470,7 +470,8 @@ START_TEST(a_nan_stops_training_naming_the_layer_and_tensor)
 END_TEST
 
 /* Steps on resident images (gathered and augmented on the device, totals collected in
- * bursts) against the same steps on host batches: the same weights and the same totals, bit
+ * bursts), and on host batches uploaded without waiting, against the same steps on host
+ * batches: the same weights and the same totals, bit
  * for bit, over more steps than the totals ring holds, in an epoch resumed mid-way, with
  * augmentation and a short last batch; then the misuses, each refused with its message. */
 static void kept_steps_on(const char *spec)
@@ -484,21 +485,25 @@ static void kept_steps_on(const char *spec)
     options.learning_rate = 1e-2;
     options.augment_pad = 2;
     options.augment_mirror = true;
-    session host = open_session_options(spec, &options), kept = open_session_options(spec, &options);
+    session host = open_session_options(spec, &options), kept = open_session_options(spec, &options),
+            batched = open_session_options(spec, &options);
     int32_t *order = malloc((size_t)count * sizeof(int32_t));
     clcnn_shuffle(11, 1, order, count);
     bool resident = false;
     ck_assert_ok(clcnn_trainer_keep_images(kept.trainer, &data.train, &resident));
     ck_assert(resident);
     ck_assert_ok(clcnn_trainer_plan_epoch(kept.trainer, order, count, first_batch));
-    double host_loss = 0, kept_loss = 0;
-    long host_correct = 0, kept_correct = 0;
+    double host_loss = 0, kept_loss = 0, batched_loss = 0;
+    long host_correct = 0, kept_correct = 0, batched_correct = 0;
     int kept_steps = 0;
     for (int first = first_batch * B; first < count; first += B) {
         const int n = count - first < B ? count - first : B;
         clcnn_batch_totals totals;
         clcnn_batch b = batch_of(&data.train, order + first, n);
         ck_assert_ok(clcnn_trainer_train_step(host.trainer, b.x, b.labels, n, &totals));
+        /* the same batch without waiting; the host's copy may change at once */
+        ck_assert_ok(clcnn_trainer_train_batch(batched.trainer, b.x, b.labels, n));
+        memset(b.x, 0xff, (size_t)n * 3 * 32 * 32 * sizeof(float));
         clcnn_batch_free(&b);
         host_loss += totals.loss_sum;
         host_correct += totals.correct;
@@ -512,16 +517,28 @@ static void kept_steps_on(const char *spec)
                 kept_correct += collected[k].correct;
             }
             kept_steps += steps;
+            ck_assert_ok(clcnn_trainer_collect(batched.trainer, &collected, &steps));
+            for (int k = 0; k < steps; k++) {
+                batched_loss += collected[k].loss_sum;
+                batched_correct += collected[k].correct;
+            }
         }
     }
     ck_assert_int_eq(kept_steps, (count - first_batch * B + B - 1) / B);
     ck_assert_msg(host_loss == kept_loss && host_correct == kept_correct,
                   "host batches: loss %.9g, %ld correct; kept: %.9g, %ld", host_loss,
                   host_correct, kept_loss, kept_correct);
-    float *expected = parameters_of(&host), *got = parameters_of(&kept);
-    ck_assert_int_eq(memcmp(expected, got, 3 * clcnn_model_parameter_count(host.model) * sizeof(float)), 0);
+    ck_assert_msg(host_loss == batched_loss && host_correct == batched_correct,
+                  "host batches: loss %.9g, %ld correct; without waiting: %.9g, %ld", host_loss,
+                  host_correct, batched_loss, batched_correct);
+    float *expected = parameters_of(&host), *got = parameters_of(&kept),
+          *got_batched = parameters_of(&batched);
+    const size_t bytes = 3 * clcnn_model_parameter_count(host.model) * sizeof(float);
+    ck_assert_int_eq(memcmp(expected, got, bytes), 0);
+    ck_assert_int_eq(memcmp(expected, got_batched, bytes), 0);
     free(expected);
     free(got);
+    free(got_batched);
 
     /* misuses */
     ck_assert_int_eq(clcnn_trainer_train_kept(kept.trainer, 0, B), CLCNN_ERROR_INVALID_ARGUMENT);
@@ -543,6 +560,7 @@ static void kept_steps_on(const char *spec)
     free(order);
     close_session(&host);
     close_session(&kept);
+    close_session(&batched);
     clcnn_dataset_free(&data);
 }
 

@@ -16,8 +16,10 @@
 
 #include "train/trainer.h"
 
-void clcnn_resident_release(clcnn_resident *r)
+void clcnn_resident_release(clcnn_context *context, clcnn_resident *r)
 {
+    if (r->staging.host)
+        clcnn_staging_release(context, &r->staging);
     for (int k = 0; k < CLCNN_TOTALS_RING; k++)
         clcnn_buffer_release(&r->slots[k]);
     clcnn_buffer *owned[] = {&r->pixels, &r->labels, &r->order, &r->moves, &r->ring};
@@ -64,8 +66,11 @@ clcnn_status clcnn_trainer_keep_images(clcnn_trainer *t, const clcnn_images *ima
     /* a quarter of the memory at most: the activations and the caller's other work need room */
     if (!t->context->reference && (bytes > d->max_alloc_bytes || bytes > d->global_mem_bytes / 4))
         return CLCNN_OK;
-    clcnn_resident_release(&t->resident);
+    /* replaces what was kept (the staging of host batches stays) */
     clcnn_resident *r = &t->resident;
+    clcnn_buffer_release(&r->pixels);
+    clcnn_buffer_release(&r->labels);
+    r->kept = r->planned = 0;
     CLCNN_TRY(clcnn_buffer_create(t->context, bytes, &r->pixels));
     CLCNN_TRY(clcnn_buffer_create(t->context, (size_t)images->count, &r->labels));
     CLCNN_TRY(clcnn_buffer_write(t->context, &r->pixels, 0, images->pixels, bytes));
@@ -176,6 +181,20 @@ static clcnn_status drain(clcnn_trainer *t)
     return status;
 }
 
+/* The step once the batch is in t->input: forward, the loss with its totals into the ring's
+ * next slot, backward, the update. */
+static clcnn_status run_step(clcnn_trainer *t, int count)
+{
+    clcnn_resident *r = &t->resident;
+    CLCNN_TRY(clcnn_trainer_forward(t, count, true, 0));
+    CLCNN_TRY(clcnn_trainer_loss_into(t, count, true, &r->slots[r->ring_used]));
+    CLCNN_TRY(clcnn_trainer_backward(t, count, 0));
+    r->ring_counts[r->ring_used] = count;
+    r->ring_steps[r->ring_used++] = t->steps + 1;
+    CLCNN_TRY(clcnn_trainer_apply(t));
+    return clcnn_profile_flush(t->context);
+}
+
 clcnn_status clcnn_trainer_train_kept(clcnn_trainer *t, int first, int count)
 {
     clcnn_resident *r = &t->resident;
@@ -207,13 +226,50 @@ clcnn_status clcnn_trainer_train_kept(clcnn_trainer *t, int first, int count)
         CLCNN_TRY(clcnn_augment(t->context, count, in.c, in.h, in.w, &t->raw_input, &t->moves,
                                 &t->input));
     }
-    CLCNN_TRY(clcnn_trainer_forward(t, count, true, 0));
-    CLCNN_TRY(clcnn_trainer_loss_into(t, count, true, &r->slots[r->ring_used]));
-    CLCNN_TRY(clcnn_trainer_backward(t, count, 0));
-    r->ring_counts[r->ring_used] = count;
-    r->ring_steps[r->ring_used++] = t->steps + 1;
-    CLCNN_TRY(clcnn_trainer_apply(t));
-    CLCNN_TRY(clcnn_profile_flush(t->context));
+    CLCNN_TRY(run_step(t, count));
+    clcnn_trace_end(t->context, begin, t->steps, "train step");
+    return CLCNN_OK;
+}
+
+clcnn_status clcnn_trainer_train_batch(clcnn_trainer *t, const float *x, const int32_t *labels,
+                                       int count)
+{
+    clcnn_resident *r = &t->resident;
+    const int B = t->options.batch_size;
+    if (count <= 0 || count > B)
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT, "a batch of %d samples: expected 1 to %d",
+                          count, B);
+    CLCNN_TRY(make_ring(t));
+    /* a region: the batch [B, C, H, W] floats, then its labels and moves [B] and [B, 3] ints */
+    const size_t x_bytes = (size_t)B * t->input_count * sizeof(float);
+    if (!r->staging.host)
+        CLCNN_TRY(clcnn_staging_create(t->context, x_bytes + 4 * (size_t)B * sizeof(int32_t),
+                                       &r->staging));
+    if (r->ring_used == CLCNN_TOTALS_RING)
+        CLCNN_TRY(drain(t));
+    uint64_t begin = clcnn_trace_begin(t->context);
+    char *region;
+    CLCNN_TRY(clcnn_staging_next(t->context, &r->staging, &region));
+    const size_t x_used = (size_t)count * t->input_count * sizeof(float);
+    memcpy(region, x, x_used);
+    memcpy(region + x_bytes, labels, (size_t)count * sizeof(int32_t));
+    const bool augmenting = t->options.augment_pad || t->options.augment_mirror;
+    CLCNN_TRY(clcnn_staging_upload(t->context, &r->staging, 0, augmenting ? &t->raw_input : &t->input,
+                                   x_used));
+    CLCNN_TRY(clcnn_staging_upload(t->context, &r->staging, x_bytes, &t->labels,
+                                   (size_t)count * sizeof(int32_t)));
+    if (augmenting) {
+        const clcnn_shape in = t->model->input;
+        int32_t *moves = (int32_t *)(region + x_bytes + (size_t)B * sizeof(int32_t));
+        clcnn_augment_moves(t->options.seed, t->steps, 0, count, t->options.augment_pad,
+                            t->options.augment_mirror, moves);
+        CLCNN_TRY(clcnn_staging_upload(t->context, &r->staging,
+                                       x_bytes + (size_t)B * sizeof(int32_t), &t->moves,
+                                       3 * (size_t)count * sizeof(int32_t)));
+        CLCNN_TRY(clcnn_augment(t->context, count, in.c, in.h, in.w, &t->raw_input, &t->moves,
+                                &t->input));
+    }
+    CLCNN_TRY(run_step(t, count));
     clcnn_trace_end(t->context, begin, t->steps, "train step");
     return CLCNN_OK;
 }

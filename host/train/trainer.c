@@ -331,7 +331,7 @@ void clcnn_trainer_destroy(clcnn_trainer *t)
                              &t->sum_scratch[0], &t->sum_scratch[1], &t->raw_input, &t->moves};
     for (size_t k = 0; k < sizeof owned / sizeof owned[0]; k++)
         clcnn_buffer_release(owned[k]);
-    clcnn_resident_release(&t->resident);
+    clcnn_resident_release(t->context, &t->resident);
     free(t->moves_host);
     free(t->nodes);
     free(t);

@@ -36,8 +36,9 @@ typedef struct clcnn_resident {
     uint64_t ring_steps[CLCNN_TOTALS_RING];         /* and its step number */
     clcnn_batch_totals *collected; /* drained from the ring, not yet handed out */
     int collected_count, collected_capacity;
+    clcnn_staging staging; /* host batches (clcnn_trainer_train_batch) on their way up */
 } clcnn_resident;
-void clcnn_resident_release(clcnn_resident *r);
+void clcnn_resident_release(clcnn_context *context, clcnn_resident *r);
 
 struct clcnn_trainer {
     clcnn_context *context;

@@ -149,7 +149,13 @@ CLCNN_API clcnn_status clcnn_trainer_plan_epoch(clcnn_trainer *trainer, const in
 /* One training step on order positions first .. first + count - 1 (first a multiple of the
  * batch size, batches in plan order). Its totals stay on the device. */
 CLCNN_API clcnn_status clcnn_trainer_train_kept(clcnn_trainer *trainer, int first, int count);
-/* The totals of the kept steps run since the last collect, in step order: *count of them at
+/* One training step on a host batch, as clcnn_trainer_train_step, without waiting: the batch
+ * is copied into pinned memory and uploaded while the device works (two batches in turn; the
+ * host waits only when the upload two steps back has not finished), and its totals stay on
+ * the device with the kept steps'. For images that do not fit the device. */
+CLCNN_API clcnn_status clcnn_trainer_train_batch(clcnn_trainer *trainer, const float *x,
+                                                 const int32_t *labels, int count);
+/* The totals of the kept and batch steps run since the last collect, in step order: *count of them at
  * *totals, valid until the next kept step or collect. Fails as a step would on a label outside
  * the classes or a non-finite loss, naming the step. Collect before a train_step or crosscheck
  * so that totals stay in step order. */

@@ -151,9 +151,10 @@ bool workload_open(workload *w, const char *spec, const clcnn_context_options *o
 /* One training step (forward, backward, Adam), the queue drained; *syncs: the host
  * synchronisations the step itself made (not the drain). */
 clcnn_status workload_step(workload *w, int step, uint64_t *syncs);
-/* steps resident steps back to back, their totals collected at the end, then the queue
- * drained; *syncs: the synchronisations before the drain. Needs w->resident. */
-clcnn_status workload_resident_steps(workload *w, int steps, uint64_t *syncs);
+/* steps that do not wait, back to back (resident: the images kept on the device, which needs
+ * w->resident; else host batches uploaded without waiting), their totals collected at the
+ * end, then the queue drained; *syncs: the synchronisations before the drain. */
+clcnn_status workload_waitless_steps(workload *w, bool resident, int steps, uint64_t *syncs);
 /* One validation batch: forward with dropout off, loss and accuracy read back. */
 clcnn_status workload_evaluate(workload *w);
 void workload_close(workload *w);

@@ -70,6 +70,8 @@ typedef struct run {
     int train_count, validation_count;
     int32_t *order; /* this epoch's permutation of 0..train_count-1 */
     bool resident;  /* the images are kept on the device: steps send no pixels, read nothing */
+    bool waitless;  /* one device: steps leave their totals on it (resident, or host batches
+                       uploaded without waiting), collect() reads them */
     bool interactive;
     int exit_status; /* for a failed set-up: 2 for a bad device spec, else 1 */
     int model_epoch; /* the epoch whose weights the trainer holds at the end, when not the last */
@@ -874,8 +876,10 @@ static bool setup(run *r)
             status = clcnn_trainer_set_state(r->trainer, r->progress.parameters, r->progress.m,
                                              r->progress.v, r->progress.steps);
         /* the images on the device when they fit; else each step uploads its batch */
-        if (status == CLCNN_OK && r->ranks.size == 1)
+        const char *keep = getenv("CLCNN_RESIDENT");
+        if (status == CLCNN_OK && r->ranks.size == 1 && !(keep && !strcmp(keep, "0")))
             status = clcnn_trainer_keep_images(r->trainer, &r->data.train, &r->resident);
+        r->waitless = r->ranks.size == 1;
     }
     if (status == CLCNN_OK && r->ranks.size > 1) {
         const size_t floats = clcnn_trainer_gradient_count(r->trainer) + 1;
@@ -986,7 +990,7 @@ static bool append_history(run *r, clcnn_history_row row)
  * order (the same sums, in the same order, as steps that return their totals). */
 static bool collect(run *r)
 {
-    if (!r->resident)
+    if (!r->waitless)
         return true;
     const clcnn_batch_totals *totals;
     int count = 0;
@@ -1054,8 +1058,9 @@ static bool stop_now(const run *r)
 }
 
 /* One training step on order positions first.. of this epoch, cross-checked against the
- * reference every --crosscheck-every steps. A resident step leaves its totals on the device
- * (collect() adds them); the others add theirs here. Prints why and returns false when the
+ * reference every --crosscheck-every steps. On one device a step leaves its totals on it
+ * (collect() adds them): the images kept there, or the batch uploaded without waiting;
+ * cross-checks and replicas add theirs here. Prints why and returns false when the
  * step fails or leaves tolerance. */
 static bool step(run *r, int first, int count)
 {
@@ -1063,8 +1068,15 @@ static bool step(run *r, int first, int count)
         return rank_step(r, first, count);
     uint64_t step_number = clcnn_trainer_steps(r->trainer) + 1;
     bool check = r->reference && step_number % (uint64_t)r->config.crosscheck_every == 0;
-    if (r->resident && !check) {
-        clcnn_status status = clcnn_trainer_train_kept(r->trainer, first, count);
+    if (r->waitless && !check) {
+        clcnn_status status = CLCNN_OK;
+        if (r->resident) {
+            status = clcnn_trainer_train_kept(r->trainer, first, count);
+        } else {
+            status = clcnn_batch_fill(&r->batch, &r->train_source, r->order + first, count);
+            if (status == CLCNN_OK)
+                status = clcnn_trainer_train_batch(r->trainer, r->batch.x, r->batch.labels, count);
+        }
         if (status != CLCNN_OK) {
             if (r->interactive)
                 fprintf(stderr, "\n");
@@ -1194,7 +1206,7 @@ static int run_epoch(run *r, int epoch)
     double start = seconds_now() - p->epoch_seconds, last_draw = 0.0;
     /* a resident run reads its totals back only to draw (at most twice a second), to stop, and
      * at the epoch's end */
-    const double draw_interval = r->resident ? 0.5 : 0.1;
+    const double draw_interval = r->waitless ? 0.5 : 0.1;
     for (int batch = p->epoch_batches_done; batch < total; batch++) {
         int first = batch * (int)r->config.batch;
         int count = r->train_count - first < r->config.batch ? r->train_count - first : (int)r->config.batch;

@@ -71,12 +71,16 @@ clcnn_status workload_step(workload *w, int step, uint64_t *syncs)
     return status == CLCNN_OK ? clcnn_context_finish(w->context) : status;
 }
 
-clcnn_status workload_resident_steps(workload *w, int steps, uint64_t *syncs)
+clcnn_status workload_waitless_steps(workload *w, bool resident, int steps, uint64_t *syncs)
 {
     const uint64_t before = clcnn_context_host_syncs(w->context);
     clcnn_status status = CLCNN_OK;
-    for (int i = 0; i < steps && status == CLCNN_OK; i++)
-        status = clcnn_trainer_train_kept(w->trainer, i % 2 * WORKLOAD_BATCH, WORKLOAD_BATCH);
+    for (int i = 0; i < steps && status == CLCNN_OK; i++) {
+        const size_t first = (size_t)(i % 2) * WORKLOAD_BATCH;
+        status = resident ? clcnn_trainer_train_kept(w->trainer, (int)first, WORKLOAD_BATCH)
+                          : clcnn_trainer_train_batch(w->trainer, w->batch.x + first * w->image_floats,
+                                                      w->batch.labels + first, WORKLOAD_BATCH);
+    }
     const clcnn_batch_totals *totals;
     int count = 0;
     if (status == CLCNN_OK)
