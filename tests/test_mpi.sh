@@ -38,6 +38,12 @@ job 2 "$clcnn" train --data "$work/data" --epochs 1 --batch 32 --device pocl --o
     && pass "every rank resumes from the job's checkpoint, bit for bit" \
     || fail "resumed job: $(tail -5 "$work/resume.log")"
 
+job 2 "$clcnn" bench --device pocl --steps 2 --json > "$work/bench.json" 2> "$work/bench.err" \
+    && grep -q '"devices":2' "$work/bench.json" && grep -q '"layout":"ranks"' "$work/bench.json" && grep -q '"scaling_efficiency":' "$work/bench.json" \
+    && grep -q '"exchange_ms_per_step":' "$work/bench.json" \
+    && pass "mpirun -np 2 clcnn bench: the step, efficiency and exchange of two ranks" \
+    || fail "mpirun bench: $(tail -5 "$work/bench.err")"
+
 job 2 "$clcnn" train --data "$work/data" --epochs 1 --device pocl,nosuchdevice --out "$work/bad" \
     > "$work/bad.log" 2>&1
 status=$?

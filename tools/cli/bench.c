@@ -538,6 +538,8 @@ int command_bench(int argc, char **argv)
     const char *spec = device_spec(device_flag);
     if (probe)
         return startup_probe(spec, config.model);
+    if (getenv("OMPI_COMM_WORLD_SIZE")) /* launched by mpirun: a rank per device */
+        return bench_ranks(spec, config.model, (int)config.steps, config.json);
     if (spec && strchr(spec, ','))
         return bench_replicas(spec, config.model, (int)config.steps, config.json);
     if (config.trace && !trace_writable(config.trace))

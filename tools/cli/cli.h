@@ -145,6 +145,8 @@ typedef struct workload {
 /* clcnn bench --device A,B,... (bench_replicas.c): data-parallel replicas at a batch of 64 a
  * device against one device; the exit status. */
 int bench_replicas(const char *spec, const char *model_path, int steps, bool json);
+/* mpirun -np N clcnn bench: a rank per device (bench_replicas.c); the exit status. */
+int bench_ranks(const char *spec, const char *model_path, int steps, bool json);
 
 bool workload_open(workload *w, const char *spec, const clcnn_context_options *options,
                    const char *model_path);

@@ -61,7 +61,7 @@ typedef struct run {
     char device_specs[CLCNN_MAX_REPLICAS][64];
     double shares[CLCNN_MAX_REPLICAS]; /* --split */
     ranks ranks;           /* the processes of an mpirun job; one of one otherwise */
-    float *gradients, *gradient_sum; /* ranks > 1: this rank's arena and the job's sum */
+    rank_step_state rank_state; /* ranks > 1: this rank's arena and the job's sum */
     bool stop_all;         /* ranks > 1: a stop was asked for on some rank */
     clcnn_context *reference_context;
     clcnn_trainer *reference;
@@ -883,9 +883,9 @@ static bool setup(run *r)
     }
     if (status == CLCNN_OK && r->ranks.size > 1) {
         const size_t floats = clcnn_trainer_gradient_count(r->trainer) + 1;
-        r->gradients = malloc(floats * sizeof(float));
-        r->gradient_sum = malloc(floats * sizeof(float));
-        if (!r->gradients || !r->gradient_sum) {
+        r->rank_state.gradients = malloc(floats * sizeof(float));
+        r->rank_state.sum = malloc(floats * sizeof(float));
+        if (!r->rank_state.gradients || !r->rank_state.sum) {
             fprintf(stderr, "clcnn: out of host memory for the gradients of %zu floats\n", floats);
             return false;
         }
@@ -964,8 +964,8 @@ static void teardown(run *r)
     clcnn_context_destroy(r->context);
     for (int k = 0; k + 1 < r->devices; k++)
         clcnn_context_destroy(r->more_contexts[k]);
-    free(r->gradients);
-    free(r->gradient_sum);
+    free(r->rank_state.gradients);
+    free(r->rank_state.sum);
     clcnn_model_destroy(r->model);
     clcnn_batch_free(&r->batch);
     clcnn_dataset_free(&r->data);
@@ -1017,32 +1017,15 @@ static bool rank_step(run *r, int first, int count)
     int firsts[CLCNN_MAX_REPLICAS], counts[CLCNN_MAX_REPLICAS];
     clcnn_split_batch(r->shares, r->ranks.size, count, firsts, counts);
     const int rank = r->ranks.rank, mine = counts[rank];
-    const size_t floats = clcnn_trainer_gradient_count(r->trainer);
-    clcnn_batch_totals totals = {0.0, 0, 0};
-    clcnn_status status = CLCNN_OK;
     if (mine > 0) {
-        status = clcnn_batch_fill(&r->batch, &r->train_source, r->order + first + firsts[rank],
-                                  mine);
-        if (status == CLCNN_OK)
-            status = clcnn_trainer_gradients(r->trainer, r->batch.x, r->batch.labels, mine,
-                                             (uint64_t)firsts[rank], &totals);
-        if (status == CLCNN_OK)
-            status = clcnn_trainer_read_gradients(r->trainer, r->gradients);
-    } else { /* a batch smaller than the job: this rank adds nothing */
-        memset(r->gradients, 0, floats * sizeof(float));
+        clcnn_status status = clcnn_batch_fill(&r->batch, &r->train_source,
+                                               r->order + first + firsts[rank], mine);
+        if (status != CLCNN_OK)
+            ranks_abort(&r->ranks, clcnn_last_error());
     }
-    if (status != CLCNN_OK)
-        ranks_abort(&r->ranks, clcnn_last_error());
-    rank_totals sums = {totals.loss_sum, totals.correct, mine, stop_requested() != 0};
-    if (!ranks_sum_gradients(&r->ranks, r->gradients, (double)mine / count, floats,
-                             r->gradient_sum) ||
-        !ranks_sum_totals(&r->ranks, &sums))
-        ranks_abort(&r->ranks, "out of host memory summing the gradients");
-    status = clcnn_trainer_write_gradients(r->trainer, r->gradient_sum);
-    if (status == CLCNN_OK)
-        status = clcnn_trainer_apply(r->trainer);
-    if (status != CLCNN_OK)
-        ranks_abort(&r->ranks, clcnn_last_error());
+    rank_totals sums;
+    ranks_train_step(&r->ranks, r->trainer, &r->rank_state, r->batch.x, r->batch.labels, mine,
+                     firsts[rank], count, stop_requested() != 0, &sums);
     r->progress.epoch_loss_sum += sums.loss_sum;
     r->progress.epoch_correct += (long)sums.correct;
     r->progress.epoch_seen += (long)sums.count;

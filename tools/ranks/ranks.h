@@ -5,6 +5,7 @@
 #ifndef CLCNN_RANKS_H
 #define CLCNN_RANKS_H
 
+#include <clcnn/clcnn.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -42,5 +43,24 @@ bool ranks_share(const ranks *r, double *values, int count);
 bool ranks_share_floats(const ranks *r, float *values, size_t count);
 /* Whether every rank's hash equals rank 0's (the same on every rank). */
 bool ranks_agree(const ranks *r, unsigned long long hash, bool *agree);
+
+/* What one step of a job needs besides the batch: this rank's host copies of its gradient
+ * arena and of the job's sum (clcnn_trainer_gradient_count floats each), and the seconds the
+ * exchange has taken so far (the gradients summed across the ranks and written back). */
+typedef struct rank_step_state {
+    float *gradients, *sum;
+    double exchange_seconds;
+} rank_step_state;
+
+/* One data-parallel step (ranks_step.c): x, labels hold this rank's `mine` samples, the ones
+ * at first_sample of a global batch of count (mine may be 0); the gradients are summed over
+ * the ranks (weighted mine / count), written back and applied; *totals gets the job's sums,
+ * stop this rank's stop request in, any rank's out. A failure ends the job (ranks_abort). */
+void ranks_train_step(const ranks *r, clcnn_trainer *trainer, rank_step_state *state,
+                      const float *x, const int32_t *labels, int mine, int first_sample,
+                      int count, bool stop, rank_totals *totals);
+
+/* Waits until every rank has come here. */
+void ranks_barrier(const ranks *r);
 
 #endif

@@ -157,3 +157,9 @@ bool ranks_agree(const ranks *r, unsigned long long hash, bool *agree)
     free(all);
     return true;
 }
+
+void ranks_barrier(const ranks *r)
+{
+    if (r->size > 1)
+        MPI_Barrier(MPI_COMM_WORLD);
+}
