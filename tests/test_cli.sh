@@ -76,6 +76,13 @@ bash "$(dirname "$0")/histories_agree.sh" "$work/run/history.csv" "$work/pair/hi
 "$clcnn" train --data "$work/data" --epochs 1 --batch 32 --device pocl,pocl --split 3:1 \
     --out "$work/split31" > "$work/split31.log" 2>&1 && grep -q "splits 24:8" "$work/split31.log" \
     && pass "--split 3:1 gives the first device three quarters of a batch" || fail "--split 3:1: $(tail -3 "$work/split31.log")"
+# with batch norm each replica's moving statistics follow its share: replica 0's are kept,
+# silently; the trainable weights still agree
+"$clcnn" train --model "$(dirname "$0")/../examples/cifar10-tutorial-bn.model" --data "$work/data" \
+    --epochs 2 --batch 32 --device pocl,pocl --out "$work/pair-bn" > "$work/pair-bn.log" 2>&1 \
+    && ! grep -q "differ" "$work/pair-bn.log" \
+    && pass "replicas of a batch-norm model: replica 0's moving statistics kept, no drift reported" \
+    || fail "batch-norm replicas: $(grep -i "differ\|clcnn:" "$work/pair-bn.log")"
 "$clcnn" bench --device pocl,pocl --steps 2 --json > "$work/bench-pair.json" 2> "$work/bench-pair.err" \
     && grep -q '"devices":2' "$work/bench-pair.json" && grep -q '"scaling_efficiency":' "$work/bench-pair.json" \
     && grep -q '"exchange_ms_per_step":' "$work/bench-pair.json" \

@@ -236,19 +236,18 @@ clcnn_status clcnn_replicas_set_state(clcnn_replicas *r, const float *parameters
 clcnn_status clcnn_replicas_compare(clcnn_replicas *r, double *max_difference)
 {
     *max_difference = 0.0;
-    const size_t floats = 3 * clcnn_model_parameter_count(r->replicas[0].trainer->model);
-    float *first = malloc(floats * sizeof(float)), *other = malloc(floats * sizeof(float));
+    const size_t floats = r->floats ? r->floats : 1;
+    float *first = malloc(3 * floats * sizeof(float)), *other = malloc(3 * floats * sizeof(float));
     clcnn_status status = first && other ? CLCNN_OK
                                          : clcnn_fail(CLCNN_ERROR_ALLOCATION,
                                                       "out of host memory comparing replicas");
-    const size_t third = floats / 3;
     if (status == CLCNN_OK)
-        status = clcnn_trainer_get_state(r->replicas[0].trainer, first, first + third,
-                                         first + 2 * third);
+        status = clcnn_trainer_read_trainable(r->replicas[0].trainer, first, first + floats,
+                                              first + 2 * floats);
     for (int k = 1; k < r->count && status == CLCNN_OK; k++) {
-        status = clcnn_trainer_get_state(r->replicas[k].trainer, other, other + third,
-                                         other + 2 * third);
-        for (size_t i = 0; status == CLCNN_OK && i < floats; i++) {
+        status = clcnn_trainer_read_trainable(r->replicas[k].trainer, other, other + floats,
+                                              other + 2 * floats);
+        for (size_t i = 0; status == CLCNN_OK && i < 3 * r->floats; i++) {
             double difference = fabs((double)first[i] - other[i]);
             if (difference > *max_difference || isnan(difference))
                 *max_difference = isnan(difference) ? INFINITY : difference;

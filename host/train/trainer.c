@@ -637,6 +637,17 @@ clcnn_status clcnn_trainer_read_gradients(clcnn_trainer *t, float *gradients)
     return clcnn_buffer_read(t->context, &t->grads, 0, gradients, t->trainable_floats * sizeof(float));
 }
 
+clcnn_status clcnn_trainer_read_trainable(clcnn_trainer *t, float *values, float *m, float *v)
+{
+    const size_t bytes = t->trainable_floats * sizeof(float);
+    CLCNN_TRY(clcnn_buffer_read(t->context, &t->values, 0, values, bytes));
+    if (m)
+        CLCNN_TRY(clcnn_buffer_read(t->context, &t->m, 0, m, bytes));
+    if (v)
+        CLCNN_TRY(clcnn_buffer_read(t->context, &t->v, 0, v, bytes));
+    return CLCNN_OK;
+}
+
 clcnn_status clcnn_trainer_write_gradients(clcnn_trainer *t, const float *gradients)
 {
     return clcnn_buffer_write(t->context, &t->grads, 0, gradients, t->trainable_floats * sizeof(float));

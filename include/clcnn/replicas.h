@@ -11,7 +11,7 @@
  * twice) keep bit-identical weights; clcnn_replicas_compare measures how far others drift.
  * The result equals one device's step on the whole batch up to float summation order. With
  * batch norm, each replica normalises by its own share's statistics (as frameworks do unless
- * told to synchronise them). */
+ * told to synchronise them), and the moving statistics that count are replica 0's. */
 #ifndef CLCNN_REPLICAS_H
 #define CLCNN_REPLICAS_H
 
@@ -64,8 +64,10 @@ CLCNN_API clcnn_status clcnn_replicas_set_state(clcnn_replicas *replicas,
                                                 const float *parameters, const float *m,
                                                 const float *v, uint64_t steps);
 
-/* The largest |difference| between any replica's parameters and optimizer slots and replica
- * 0's (0 when they are identical). */
+/* The largest |difference| between any replica's trainable parameters and optimizer slots
+ * and replica 0's (0 when they are identical). Batch norm's moving statistics are left out:
+ * each replica's follow its own share, and replica 0's are the ones that count (evaluation
+ * and checkpoints read replica 0), as frameworks broadcast rank 0's buffers. */
 CLCNN_API clcnn_status clcnn_replicas_compare(clcnn_replicas *replicas, double *max_difference);
 
 /* The reduction itself: sum[i] = sum over k = 0, 1, ... of scales[k] * parts[k][i], added in

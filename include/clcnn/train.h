@@ -106,6 +106,11 @@ CLCNN_API clcnn_status clcnn_trainer_gradients(clcnn_trainer *trainer, const flo
 CLCNN_API size_t clcnn_trainer_gradient_count(const clcnn_trainer *trainer);
 CLCNN_API clcnn_status clcnn_trainer_read_gradients(clcnn_trainer *trainer, float *gradients);
 CLCNN_API clcnn_status clcnn_trainer_write_gradients(clcnn_trainer *trainer, const float *gradients);
+/* The trainable parameters and their optimizer slots, laid out as the gradient arena
+ * (clcnn_trainer_gradient_count floats each; m and v may be NULL): what replicas must agree
+ * on. Batch norm's moving statistics are not in it. */
+CLCNN_API clcnn_status clcnn_trainer_read_trainable(clcnn_trainer *trainer, float *values,
+                                                    float *m, float *v);
 /* The optimizer step over the whole parameter arena, from the gradient arena; steps + 1. */
 CLCNN_API clcnn_status clcnn_trainer_apply(clcnn_trainer *trainer);
 

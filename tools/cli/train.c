@@ -1103,41 +1103,52 @@ static bool step(run *r, int first, int count)
     return report.passed;
 }
 
-/* Replicas on devices that compute alike stay identical; others drift by rounding, so at
- * each epoch's end every replica takes replica 0's state when they differ (said, with how
- * much). */
-/* The ranks of an mpirun job compare a hash of their state with rank 0's at each epoch's
- * end; ranks whose devices round differently take rank 0's state (said, by rank 0). */
+/* At each epoch's end every rank takes rank 0's state where it may differ: its batch-norm
+ * moving statistics (each rank's follow its own share; rank 0's are the ones evaluated and
+ * saved), and its trainable weights when their hash differs from rank 0's (devices that round
+ * differently; said). */
 static bool check_ranks(run *r)
 {
-    const size_t count = clcnn_model_parameter_count(r->model);
-    float *state = malloc(3 * count * sizeof(float));
-    if (!state)
+    const size_t floats = clcnn_trainer_gradient_count(r->trainer) + 1;
+    float *trainable = malloc(3 * floats * sizeof(float));
+    if (!trainable)
         ranks_abort(&r->ranks, "out of host memory comparing the ranks' weights");
-    clcnn_status status = clcnn_trainer_get_state(r->trainer, state, state + count, state + 2 * count);
+    clcnn_status status = clcnn_trainer_read_trainable(r->trainer, trainable, trainable + floats,
+                                                       trainable + 2 * floats);
     if (status != CLCNN_OK)
         ranks_abort(&r->ranks, clcnn_last_error());
     unsigned long long hash = 0xcbf29ce484222325ULL;
-    const unsigned char *bytes = (const unsigned char *)state;
-    for (size_t i = 0; i < 3 * count * sizeof(float); i++)
+    const unsigned char *bytes = (const unsigned char *)trainable;
+    for (size_t i = 0; i < 3 * (floats - 1) * sizeof(float); i++)
         hash = (hash ^ bytes[i]) * 0x100000001b3ULL;
+    free(trainable);
     bool agree = true;
     if (!ranks_agree(&r->ranks, hash, &agree))
         ranks_abort(&r->ranks, "out of host memory comparing the ranks' weights");
-    if (!agree) {
+    const size_t count = clcnn_model_parameter_count(r->model);
+    const bool buffers = count != clcnn_model_trainable_parameter_count(r->model);
+    if (!agree)
         printf("the ranks' weights differ (devices that round differently); rank 0's copied to "
                "the others\n");
-        ranks_share_floats(&r->ranks, state, 3 * count);
+    if (agree && !buffers)
+        return true;
+    float *state = malloc(3 * count * sizeof(float));
+    if (!state)
+        ranks_abort(&r->ranks, "out of host memory sharing rank 0's weights");
+    status = clcnn_trainer_get_state(r->trainer, state, state + count, state + 2 * count);
+    if (status == CLCNN_OK && ranks_share_floats(&r->ranks, state, 3 * count))
         status = clcnn_trainer_set_state(r->trainer, state, state + count, state + 2 * count,
                                          clcnn_trainer_steps(r->trainer));
-        if (status != CLCNN_OK)
-            ranks_abort(&r->ranks, clcnn_last_error());
-    }
     free(state);
+    if (status != CLCNN_OK)
+        ranks_abort(&r->ranks, clcnn_last_error());
     return true;
 }
 
-static bool check_ranks(run *r);
+/* At each epoch's end every replica takes replica 0's state where it may differ: its
+ * batch-norm moving statistics (each replica's follow its own share; replica 0's are the ones
+ * evaluated and saved), and its trainable weights when they drifted from replica 0's (devices
+ * that round differently; said, with how much). */
 
 static bool check_replicas(run *r)
 {
@@ -1147,10 +1158,12 @@ static bool check_replicas(run *r)
         return true;
     double drift = 0;
     clcnn_status status = clcnn_replicas_compare(r->replicas, &drift);
-    if (status == CLCNN_OK && drift > 0) {
+    const size_t count = clcnn_model_parameter_count(r->model);
+    const bool buffers = count != clcnn_model_trainable_parameter_count(r->model);
+    if (status == CLCNN_OK && drift > 0)
         printf("the replicas' weights differ by up to %.3g (devices that round differently); "
                "replica 0's copied to the others\n", drift);
-        const size_t count = clcnn_model_parameter_count(r->model);
+    if (status == CLCNN_OK && (drift > 0 || buffers)) {
         float *state = malloc(3 * count * sizeof(float));
         status = state ? clcnn_trainer_get_state(r->trainer, state, state + count, state + 2 * count)
                        : CLCNN_ERROR_ALLOCATION;
