@@ -28,35 +28,6 @@ static double median(double *samples, int count)
     return samples[count / 2];
 }
 
-/* Random pixels and labels from a fixed seed, as floats: count images of the model's input. */
-static bool synthetic_batch(const clcnn_model *model, int count, clcnn_images *images,
-                            clcnn_batch *batch)
-{
-    const int classes = clcnn_model_output_count(model), c = clcnn_model_input_channels(model),
-              h = clcnn_model_input_height(model), w = clcnn_model_input_width(model);
-    const size_t floats = (size_t)c * h * w;
-    *images = (clcnn_images){count, c, h, w, malloc((size_t)count), malloc((size_t)count * floats)};
-    int32_t *order = malloc((size_t)count * sizeof(int32_t));
-    if (!images->labels || !images->pixels || !order) {
-        free(order);
-        return false;
-    }
-    uint64_t state = 0x5eed;
-    for (size_t i = 0; i < (size_t)count * floats; i++) {
-        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-        images->pixels[i] = (uint8_t)(state >> 56);
-    }
-    for (int i = 0; i < count; i++) {
-        images->labels[i] = (uint8_t)(i * 7 % classes);
-        order[i] = i;
-    }
-    const clcnn_source source = clcnn_images_source(images, classes);
-    bool ok = clcnn_batch_create(&source, count, batch) == CLCNN_OK &&
-              clcnn_batch_fill(batch, &source, order, count) == CLCNN_OK;
-    free(order);
-    return ok;
-}
-
 static void report(int devices, int steps, double single_ms, double step_ms, double exchange_ms,
                    const char *model_path, const char *what, bool json)
 {
@@ -115,7 +86,7 @@ int bench_ranks(const char *spec, const char *model_path, int steps, bool json)
     clcnn_images images = {0};
     clcnn_batch batch = {0};
     double *samples = calloc((size_t)steps, sizeof *samples);
-    if (!model || !samples || !synthetic_batch(model, BATCH_PER_DEVICE, &images, &batch))
+    if (!model || !samples || !workload_images(model, BATCH_PER_DEVICE, &images, &batch))
         ranks_abort(&r, "its set-up failed (see above)");
     clcnn_train_options options = clcnn_train_defaults();
     options.batch_size = BATCH_PER_DEVICE;
@@ -201,7 +172,7 @@ int bench_replicas(const char *spec, const char *model_path, int steps, bool jso
     clcnn_batch batch = {0};
     double *samples = calloc((size_t)steps, sizeof *samples);
     const int global = BATCH_PER_DEVICE * devices;
-    clcnn_status status = samples && synthetic_batch(model, global, &images, &batch)
+    clcnn_status status = samples && workload_images(model, global, &images, &batch)
                               ? CLCNN_OK : CLCNN_ERROR_ALLOCATION;
     for (int k = 0; k < devices && status == CLCNN_OK; k++) {
         status = clcnn_context_create(specs[k], NULL, &contexts[k]);

@@ -135,7 +135,6 @@ typedef struct workload {
     clcnn_model *model;
     clcnn_trainer *trainer;
     clcnn_images images;
-    clcnn_source source;
     clcnn_batch batch;
     int32_t order[2 * WORKLOAD_BATCH];
     size_t image_floats; /* channels x height x width of one image */
@@ -148,6 +147,10 @@ int bench_replicas(const char *spec, const char *model_path, int steps, bool jso
 /* mpirun -np N clcnn bench: a rank per device (bench_replicas.c); the exit status. */
 int bench_ranks(const char *spec, const char *model_path, int steps, bool json);
 
+/* count synthetic images of the model's input (random pixels and labels from a fixed seed),
+ * and the same as a float batch in order; false when out of memory. */
+bool workload_images(const clcnn_model *model, int count, clcnn_images *images,
+                     clcnn_batch *batch);
 bool workload_open(workload *w, const char *spec, const clcnn_context_options *options,
                    const char *model_path);
 /* One training step (forward, backward, Adam), the queue drained; *syncs: the host

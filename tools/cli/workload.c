@@ -5,6 +5,34 @@
 
 #include "cli.h"
 
+bool workload_images(const clcnn_model *model, int count, clcnn_images *images,
+                     clcnn_batch *batch)
+{
+    const int classes = clcnn_model_output_count(model), c = clcnn_model_input_channels(model),
+              h = clcnn_model_input_height(model), w = clcnn_model_input_width(model);
+    const size_t floats = (size_t)c * h * w;
+    *images = (clcnn_images){count, c, h, w, malloc((size_t)count), malloc((size_t)count * floats)};
+    int32_t *order = malloc((size_t)count * sizeof(int32_t));
+    if (!images->labels || !images->pixels || !order) {
+        free(order);
+        return false;
+    }
+    uint64_t state = 0x5eed;
+    for (size_t i = 0; i < (size_t)count * floats; i++) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        images->pixels[i] = (uint8_t)(state >> 56);
+    }
+    for (int i = 0; i < count; i++) {
+        images->labels[i] = (uint8_t)(i * 7 % classes);
+        order[i] = i;
+    }
+    const clcnn_source source = clcnn_images_source(images, classes);
+    bool ok = clcnn_batch_create(&source, count, batch) == CLCNN_OK &&
+              clcnn_batch_fill(batch, &source, order, count) == CLCNN_OK;
+    free(order);
+    return ok;
+}
+
 bool workload_open(workload *w, const char *spec, const clcnn_context_options *options,
                    const char *model_path)
 {
@@ -18,34 +46,19 @@ bool workload_open(workload *w, const char *spec, const clcnn_context_options *o
         return false;
     }
     w->exit_status = 1;
-    const int images = 2 * WORKLOAD_BATCH, classes = clcnn_model_output_count(w->model);
-    const int channels = clcnn_model_input_channels(w->model),
-              height = clcnn_model_input_height(w->model), width = clcnn_model_input_width(w->model);
-    w->image_floats = (size_t)channels * height * width;
-    w->images = (clcnn_images){images, channels, height, width, malloc(images),
-                               malloc(images * w->image_floats)};
-    if (!w->images.labels || !w->images.pixels) {
-        fprintf(stderr, "clcnn: out of memory preparing the workload\n");
-        return false;
-    }
-    uint64_t state = 0x5eed;
-    for (size_t i = 0; i < images * w->image_floats; i++) {
-        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-        w->images.pixels[i] = (uint8_t)(state >> 56);
-    }
-    for (int i = 0; i < images; i++) {
-        w->images.labels[i] = (uint8_t)(i * 7 % classes);
+    const int images = 2 * WORKLOAD_BATCH;
+    w->image_floats = (size_t)clcnn_model_input_channels(w->model) *
+                      clcnn_model_input_height(w->model) * clcnn_model_input_width(w->model);
+    for (int i = 0; i < images; i++)
         w->order[i] = i;
-    }
     clcnn_train_options train_options = clcnn_train_defaults();
     train_options.batch_size = WORKLOAD_BATCH;
     /* both batches become floats once: the timed steps measure the device, not the source */
-    w->source = clcnn_images_source(&w->images, classes);
-    status = clcnn_batch_create(&w->source, images, &w->batch);
-    if (status == CLCNN_OK)
-        status = clcnn_batch_fill(&w->batch, &w->source, w->order, images);
-    if (status == CLCNN_OK)
-        status = clcnn_trainer_create(w->context, w->model, &train_options, &w->trainer);
+    if (!workload_images(w->model, images, &w->images, &w->batch)) {
+        fprintf(stderr, "clcnn: out of memory preparing the workload\n");
+        return false;
+    }
+    status = clcnn_trainer_create(w->context, w->model, &train_options, &w->trainer);
     if (status == CLCNN_OK)
         status = clcnn_trainer_keep_images(w->trainer, &w->images, &w->resident);
     if (status == CLCNN_OK && w->resident)
