@@ -446,3 +446,89 @@ __kernel void conv2d_backward_weights_3x3_wide(DW_3X3_ARGUMENTS)
 {
     backward_weights_3x3(true, DW_3X3_PASS);
 }
+
+/* ---- dW with output channels in the lanes (CPUs; any kernel size, stride and padding) ------
+ * dw[oc][f] = sum over (n, oh, ow) of dy[n][oc][oh][ow] * xp[n][c][oh * sh + kh][ow * sw + kw],
+ * f = (c * KH + kh) * KW + kw, the flattened [C, KH, KW] row of one output channel. With 16
+ * output channels in a vector's lanes no lane idles whatever the map's size: the 3x3 kernels
+ * above round a 7 x 7 map up to 8 x 8 tiles (49 of 64 lanes busy) and pack two rows per
+ * vector. dy is first transposed to dyt: [N * OH * OW, OCP] (conv2d_transpose_gradient), OCP =
+ * OC rounded up to 16. A work-item holds DW_SLOTS consecutive f of 16 output channels in
+ * float16 accumulators (for 3x3 kernels: 2 input channels x 9 taps): per pixel one vector
+ * load of dy and DW_SLOTS fmas, each with its input value as an embedded broadcast. Items on a
+ * 1-D range of ceil(C * KH * KW / DW_SLOTS) * (OCP / 16), neighbours sharing one block of dyt.
+ * With with_bias, the items of f = 0 also sum dy into db: [OC].
+ *   xp: [N, C, HP, WP], x shifted by (pad_top, pad_left), zeros around it, HP >= (OH - 1) * sh
+ *   + KH and WP >= (OW - 1) * sw + KW; dw: [OC, C, KH, KW] */
+#define DW_SLOTS 18
+__kernel void conv2d_backward_weights_channels(
+    __global const float *xp, __global const float *dyt, __global float *dw, __global float *db,
+    const int with_bias, const int N, const int C, const int OC, const int OH, const int OW,
+    const int KH, const int KW, const int stride_h, const int stride_w, const int HP,
+    const int WP, const int OCP)
+{
+    const int row = C * KH * KW, taps = KH * KW;
+    const int groups = (row + DW_SLOTS - 1) / DW_SLOTS;
+    const int index = (int)get_global_id(0);
+    if (index >= groups * (OCP / 16))
+        return;
+    const int first = index % groups * DW_SLOTS, oc0 = index / groups * 16;
+    /* slot s reads xp at offset[s] from its pixel's top-left input; slots past the row repeat
+     * the last f and store nothing */
+    int offset[DW_SLOTS];
+    float16 sum[DW_SLOTS], bias = (float16)(0.0f);
+    #pragma unroll
+    for (int s = 0; s < DW_SLOTS; s++) {
+        const int f = min(first + s, row - 1), t = f % taps;
+        offset[s] = (f / taps * HP + t / KW) * WP + t % KW;
+        sum[s] = (float16)(0.0f);
+    }
+    const bool bias_here = with_bias && first == 0;
+    __global const float *gradient = dyt + oc0;
+    for (int n = 0; n < N; n++) {
+        __global const float *plane = xp + (size_t)n * C * HP * WP;
+        for (int oh = 0; oh < OH; oh++) {
+            __global const float *input = plane + oh * stride_h * WP;
+            for (int ow = 0; ow < OW; ow++, input += stride_w, gradient += OCP) {
+                const float16 g = vload16(0, gradient);
+                #pragma unroll
+                for (int s = 0; s < DW_SLOTS; s++)
+                    sum[s] = fma(g, (float16)(input[offset[s]]), sum[s]);
+                if (bias_here)
+                    bias += g;
+            }
+        }
+    }
+    const int lanes = min(16, OC - oc0);
+    float values[16];
+    #pragma unroll
+    for (int s = 0; s < DW_SLOTS; s++) {
+        if (first + s >= row)
+            break;
+        vstore16(sum[s], 0, values);
+        for (int l = 0; l < lanes; l++)
+            dw[(size_t)(oc0 + l) * row + first + s] = values[l];
+    }
+    if (bias_here) {
+        vstore16(bias, 0, values);
+        for (int l = 0; l < lanes; l++)
+            db[oc0 + l] = values[l];
+    }
+}
+
+/* dyt[n * P + p][oc] = dy[n][oc][p], zeros for oc in [OC, OCP): [N, OC, P] -> [N * P, OCP]. A
+ * work-item per pixel and 16 channels on a 3-D range [P][OCP / 16][N]: neighbouring items read
+ * neighbouring pixels, so PoCL loads each channel's run as one vector. */
+__kernel void conv2d_transpose_gradient(__global const float *dy, __global float *dyt,
+                                        const int OC, const int P, const int OCP)
+{
+    const int p = (int)get_global_id(0), oc0 = (int)get_global_id(1) * 16;
+    const int n = (int)get_global_id(2);
+    if (p >= P)
+        return;
+    float column[16];
+    #pragma unroll
+    for (int k = 0; k < 16; k++)
+        column[k] = oc0 + k < OC ? dy[((size_t)n * OC + oc0 + k) * P + p] : 0.0f;
+    vstore16(vload16(0, column), 0, dyt + ((size_t)n * P + p) * OCP + oc0);
+}

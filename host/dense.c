@@ -221,9 +221,9 @@ typedef struct dense_variant {
 } dense_variant;
 
 static const dense_variant variants[] = {
-    {{"gemm", CLCNN_SUITS_CPU, NULL}, gemm_forward, gemm_backward_data, gemm_backward_weights,
+    {{"gemm", CLCNN_SUITS_CPU, NULL, NULL}, gemm_forward, gemm_backward_data, gemm_backward_weights,
      NULL},
-    {{"clblast", CLCNN_SUITS_GPU, NULL}, clblast_forward, clblast_backward_data,
+    {{"clblast", CLCNN_SUITS_GPU, NULL, NULL}, clblast_forward, clblast_backward_data,
      clblast_backward_weights, clblast_reserve},
 };
 const clcnn_variant_table clcnn_dense_variants = {&variants[0].head,

@@ -82,6 +82,8 @@ typedef enum {
     X(CONV2D_BACKWARD_WEIGHTS_3X3_FAST, CONV2D, "conv2d_backward_weights_3x3_fast", CONV2D_3X3)\
     X(CONV2D_BACKWARD_WEIGHTS_3X3_WIDE, CONV2D, "conv2d_backward_weights_3x3_wide", CONV2D_3X3)\
     X(CONV2D_BACKWARD_BIAS, CONV2D, "conv2d_backward_bias", ELEMENTWISE)                    \
+    X(CONV2D_BACKWARD_WEIGHTS_CHANNELS, CONV2D, "conv2d_backward_weights_channels", CONV2D_3X3)\
+    X(CONV2D_TRANSPOSE_GRADIENT, CONV2D, "conv2d_transpose_gradient", PLANES)               \
     X(MAXPOOL2D_FORWARD, MAXPOOL2D, "maxpool2d_forward", PLANES)                            \
     X(MAXPOOL2D_FORWARD_2X2, MAXPOOL2D, "maxpool2d_forward_2x2", PLANES)                    \
     X(MAXPOOL2D_BACKWARD, MAXPOOL2D, "maxpool2d_backward", PLANES)                          \
@@ -216,6 +218,7 @@ enum {
     CLCNN_SCRATCH_PLANE_SUMS,      /* batchnorm: per-plane sums, [N * C, 2] */
     CLCNN_SCRATCH_TRANSPOSED_WEIGHTS, /* dense: w^T for dX on dense_gemm */
     CLCNN_SCRATCH_SPLIT_SUMS,      /* conv2d tiled dW: partial sums, [splits, OC, C*KH*KW] */
+    CLCNN_SCRATCH_TRANSPOSED_GRADIENT, /* conv2d channels dW: dy as [N*OH*OW, OC to 16] */
     CLCNN_SCRATCH_SLOTS
 };
 
@@ -252,6 +255,9 @@ typedef struct clcnn_variant {
     clcnn_suits suits;
     /* whether it computes this shape (the op's shape struct) on this device; NULL: always */
     bool (*fits)(clcnn_context *context, const void *shape);
+    /* Optional: false where a later variant of the table is expected to be faster for this
+     * shape (measured rules, stated beside the variant); NULL: always the one to take */
+    bool (*prefers)(clcnn_context *context, const void *shape);
 } clcnn_variant;
 
 /* count records of `stride` bytes from `first`, each beginning with its clcnn_variant */

@@ -118,17 +118,17 @@ typedef struct pool_variant {
 } pool_variant;
 
 static const pool_variant forward_variants[] = {
-    {{"runs_2x2", CLCNN_SUITS_ANY, seed_windows}, forward_runs_2x2},
-    {{"direct", CLCNN_SUITS_ANY, NULL}, forward_direct},
+    {{"runs_2x2", CLCNN_SUITS_ANY, seed_windows, NULL}, forward_runs_2x2},
+    {{"direct", CLCNN_SUITS_ANY, NULL, NULL}, forward_direct},
 };
 const clcnn_variant_table clcnn_maxpool2d_forward_variants = {
     &forward_variants[0].head, sizeof forward_variants / sizeof forward_variants[0],
     sizeof forward_variants[0]};
 
 static const pool_variant backward_variants[] = {
-    {{"runs_2x2", CLCNN_SUITS_ANY, fits_backward_2x2}, backward_runs_2x2},
-    {{"tiled", CLCNN_SUITS_ANY, fits_backward_tiled}, backward_tiled},
-    {{"direct", CLCNN_SUITS_ANY, NULL}, backward_direct},
+    {{"runs_2x2", CLCNN_SUITS_ANY, fits_backward_2x2, NULL}, backward_runs_2x2},
+    {{"tiled", CLCNN_SUITS_ANY, fits_backward_tiled, NULL}, backward_tiled},
+    {{"direct", CLCNN_SUITS_ANY, NULL, NULL}, backward_direct},
 };
 const clcnn_variant_table clcnn_maxpool2d_backward_variants = {
     &backward_variants[0].head, sizeof backward_variants / sizeof backward_variants[0],

@@ -61,11 +61,14 @@ clcnn_status clcnn_variant_pick(clcnn_context *context, clcnn_variant_op op,
         *index = tuned;
         return CLCNN_OK;
     }
+    /* the first that suits the device, fits and prefers the shape; else the first that suits
+     * and fits; else the first that fits */
     const int count = tables[op]->count;
-    for (int pass = 0; pass < 2; pass++)
+    for (int pass = 0; pass < 3; pass++)
         for (int i = 0; i < count; i++) {
             const clcnn_variant *variant = clcnn_variant_at(op, i);
-            if ((pass == 1 || suits(context, variant)) && fits(context, variant, shape)) {
+            const bool preferred = pass > 0 || !variant->prefers || variant->prefers(context, shape);
+            if ((pass == 2 || suits(context, variant)) && preferred && fits(context, variant, shape)) {
                 *index = i;
                 return CLCNN_OK;
             }

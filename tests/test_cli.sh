@@ -224,8 +224,9 @@ expect 1 "the device left tolerance against the reference at step 2 (conv2d" -- 
 
 # ---- --profile: profile.csv parses and its counts match the work done. One epoch at batch 32:
 # 6 training steps, 2 validation and 2 test batches (10 forward passes, 3 convolutions each,
-# all on the 3x3 fast path), 6 backward passes (dW for 3 layers, dX for 2: dX also runs the
-# forward kernel), Adam once over the parameter arena, 2 GEMMs per forward pass and 4 per
+# all on the 3x3 fast path), 6 backward passes (dW for 3 layers: the 8-wide one with output
+# channels in the lanes after a transpose of dy, the others on 16-column tiles; dX for 2: dX
+# also runs the forward kernel), Adam once over the parameter arena, 2 GEMMs per forward pass and 4 per
 # backward pass (PoCL, a CPU device, runs them on dense_gemm, not CLBlast), each dX GEMM after
 # a transpose of its weights. The same run writes a trace.
 "$clcnn" train --data "$work/data" --epochs 1 --batch 32 --out "$work/profiled" --profile \
@@ -233,7 +234,7 @@ expect 1 "the device left tolerance against the reference at step 2 (conv2d" -- 
     && [ "$(head -1 "$work/profiled/profile.csv")" = "kernel,calls,total_ms,mean_us,median_us,share,gflops,gbytes_per_s,global_size,local_size" ] \
     && pass "--profile writes profile.csv" || fail "--profile: $(tail -3 "$work/profile.log")"
 calls() { awk -F, -v k="$1" '$1 == k {print $2}' "$work/profiled/profile.csv"; }
-for expected in conv2d_backward_weights_3x3_fast:6 conv2d_backward_weights_3x3_wide:12 adam_update:6 conv2d_forward_3x3:42 dense_gemm:44 dense_transpose:12 softmax_cross_entropy:10; do
+for expected in conv2d_backward_weights_channels:6 conv2d_transpose_gradient:6 conv2d_backward_weights_3x3_wide:12 adam_update:6 conv2d_forward_3x3:42 dense_gemm:44 dense_transpose:12 softmax_cross_entropy:10; do
     kernel=${expected%%:*} count=${expected##*:}
     [ "$(calls "$kernel")" = "$count" ] && pass "profile: $kernel called $count times" \
         || fail "profile: $kernel called $(calls "$kernel") times, expected $count"

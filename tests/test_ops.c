@@ -77,7 +77,8 @@ START_TEST(every_op_matches_the_reference)
 END_TEST
 
 /* A ReLU kernel with a slightly wrong slope, a conv2d that skips the last input channel, a
- * tiled conv2d that skips one k of every TILE_K, an average pool that counts the padding
+ * channel-vectorised dW that skips the batch's last sample, a tiled conv2d that skips one k of
+ * every TILE_K, an average pool that counts the padding
  * (Keras does not) and a batch norm that forgets epsilon in training (a 0.15% error here) must
  * all be caught, and nothing else may be blamed. One device proves the check catches them:
  * a simulator's run (all variants, interpreted) is there for its race and bounds reports. */
@@ -91,38 +92,42 @@ START_TEST(a_wrong_kernel_is_caught)
         if (simulator)
             return;
     }
+    static const struct {
+        const char *file, *from, *to;
+    } mutations[] = {
+        {"activation.cl", "case ACTIVATION_RELU: out = v < 0.0f ? 0.0f : v;",
+         "case ACTIVATION_RELU: out = v < 0.0f ? 0.0f : v * 1.0001f;"},
+        {"avgpool2d.cl", "y[(plane * OH + oh) * OW + ow] = sum / (float)((h1 - h0) * (w1 - w0));",
+         "y[(plane * OH + oh) * OW + ow] = sum / (float)(KH * KW);"},
+        {"batchnorm.cl", "stats[C + c] = 1.0f / sqrt(variance + epsilon);",
+         "stats[C + c] = 1.0f / sqrt(variance);"},
+        {"conv2d.cl", "for (int c = 0; c < C; c++) {\n        __global const float *x_plane",
+         "for (int c = 0; c < C - 1; c++) {\n        __global const float *x_plane"},
+        {"conv2d.cl", "for (int n = 0; n < N; n++) {\n        __global const float *plane",
+         "for (int n = 0; n < N - 1; n++) {\n        __global const float *plane"},
+        {"conv2d_tiled.cl", "for (int kk = 0; kk < TILE_K; kk++) {",
+         "for (int kk = 1; kk < TILE_K; kk++) {"},
+    };
     const char *dir = make_temp_dir("mutant-kernels");
     for (size_t i = 0; i < clcnn_embedded_kernel_count; i++) {
         char path[4200];
         snprintf(path, sizeof path, "%s/%s", dir, clcnn_embedded_kernels[i].name);
         char *text = strndup((const char *)clcnn_embedded_kernels[i].bytes,
                              clcnn_embedded_kernels[i].length);
-        const char *from = NULL, *to = NULL;
-        if (!strcmp(clcnn_embedded_kernels[i].name, "activation.cl")) {
-            from = "case ACTIVATION_RELU: out = v < 0.0f ? 0.0f : v;";
-            to = "case ACTIVATION_RELU: out = v < 0.0f ? 0.0f : v * 1.0001f;";
-        } else if (!strcmp(clcnn_embedded_kernels[i].name, "avgpool2d.cl")) {
-            from = "y[(plane * OH + oh) * OW + ow] = sum / (float)((h1 - h0) * (w1 - w0));";
-            to = "y[(plane * OH + oh) * OW + ow] = sum / (float)(KH * KW);";
-        } else if (!strcmp(clcnn_embedded_kernels[i].name, "batchnorm.cl")) {
-            from = "stats[C + c] = 1.0f / sqrt(variance + epsilon);";
-            to = "stats[C + c] = 1.0f / sqrt(variance);";
-        } else if (!strcmp(clcnn_embedded_kernels[i].name, "conv2d.cl")) {
-            from = "for (int c = 0; c < C; c++) {\n        __global const float *x_plane";
-            to = "for (int c = 0; c < C - 1; c++) {\n        __global const float *x_plane";
-        } else if (!strcmp(clcnn_embedded_kernels[i].name, "conv2d_tiled.cl")) {
-            from = "for (int kk = 0; kk < TILE_K; kk++) {";
-            to = "for (int kk = 1; kk < TILE_K; kk++) {";
-        }
         char *mutated = text;
-        if (from) {
-            char *at = strstr(text, from);
-            ck_assert_msg(at != NULL, "mutation site not found in %s", clcnn_embedded_kernels[i].name);
-            size_t prefix = (size_t)(at - text);
-            mutated = malloc(strlen(text) + strlen(to) + 1);
-            memcpy(mutated, text, prefix);
-            strcpy(mutated + prefix, to);
-            strcat(mutated, at + strlen(from));
+        for (size_t m = 0; m < sizeof mutations / sizeof mutations[0]; m++) {
+            if (strcmp(clcnn_embedded_kernels[i].name, mutations[m].file))
+                continue;
+            char *at = strstr(mutated, mutations[m].from);
+            ck_assert_msg(at != NULL, "mutation site %zu not found in %s", m, mutations[m].file);
+            size_t prefix = (size_t)(at - mutated);
+            char *next = malloc(strlen(mutated) + strlen(mutations[m].to) + 1);
+            memcpy(next, mutated, prefix);
+            strcpy(next + prefix, mutations[m].to);
+            strcat(next, at + strlen(mutations[m].from));
+            if (mutated != text)
+                free(mutated);
+            mutated = next;
         }
         ck_assert(write_file(path, mutated, strlen(mutated)));
         if (mutated != text)
@@ -146,6 +151,7 @@ START_TEST(a_wrong_kernel_is_caught)
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/backward_data/tiled"));
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/backward_weights/tiled"));
     ck_assert_ptr_null(strstr(t.failed_ops, "conv2d/backward_weights/direct"));
+    ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/backward_weights/channels"));
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "avgpool2d/forward"));
     ck_assert_ptr_null(strstr(t.failed_ops, "avgpool2d/backward"));
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "batchnorm/forward_training"));
