@@ -6,6 +6,7 @@
  *   stats: [2, C]               mean and 1 / sqrt(variance + epsilon) that normalised x: the
  *                               batch's (training) or the moving ones' (inference)
  *   sums: [N * C, 2]            per-plane terms (scratch), combined over n per channel
+ * relu: a following ReLU fused in (host/ops.h): y = max(y, 0), and dy taken only where y > 0.
  * M = N * HW values per channel. The variance is the biased one, as Keras uses. Each sum runs
  * in two stages in a fixed order, so a run repeats bit for bit: a work-item per plane (n, c)
  * sums its HW values, 8 lanes then a fixed tree, with no barriers (which PoCL's CPU devices pay
@@ -96,25 +97,41 @@ __kernel void batchnorm_moving_statistics(__global float *stats,
     const size_t first = (get_global_id(2) * C + c) * HW + run_;                             \
     const int length = min(8, HW - run_)
 
-/* y = gamma * (x - mean) / sqrt(variance + epsilon) + beta */
+/* The fused ReLU as activation.cl has it: negatives to 0 with NaN kept, and dy times the
+ * derivative taken from the ReLU's output (a NaN dy stays NaN). */
+#define RELU_OF(v) select((v), 0.0f, isless((v), 0.0f))
+#define RELU8_OF(v) select((v), (float8)(0.0f), isless((v), (float8)(0.0f)))
+#define GATED(g, out) ((g) * ((out) > 0.0f ? 1.0f : 0.0f))
+#define GATED8(g, out) ((g) * select((float8)(0.0f), (float8)(1.0f), isgreater((out), (float8)(0.0f))))
+
+/* y = gamma * (x - mean) / sqrt(variance + epsilon) + beta, then the ReLU with relu */
 __kernel void batchnorm_forward(__global const float *x, __global const float *stats,
                                 __global const float *gamma, __global const float *beta,
-                                __global float *y, const int C, const int HW)
+                                __global float *y, const int C, const int HW, const int relu)
 {
     PLANE_RUN(c, first, length);
     const float scale = gamma[c] * stats[C + c], shift = beta[c] - scale * stats[c];
     if (length == 8) {
-        vstore8(vload8(0, x + first) * scale + shift, 0, y + first);
+        const float8 out = vload8(0, x + first) * scale + shift;
+        vstore8(relu ? RELU8_OF(out) : out, 0, y + first);
         return;
     }
-    for (int k = 0; k < length; k++)
-        y[first + k] = x[first + k] * scale + shift;
+    for (int k = 0; k < length; k++) {
+        const float out = x[first + k] * scale + shift;
+        y[first + k] = relu ? RELU_OF(out) : out;
+    }
 }
+
+/* dy at at_ (8 values, or one), through the fused ReLU's derivative with relu */
+#define DY8(at_) (relu ? GATED8(vload8(0, gradients + (at_)), vload8(0, outputs + (at_)))       \
+                       : vload8(0, gradients + (at_)))
+#define DY1(at_) (relu ? GATED(gradients[at_], outputs[at_]) : gradients[at_])
 
 /* Backward, stage 1: each plane's sums of dy and of dy * xhat. */
 __kernel void batchnorm_plane_gradients(__global const float *x, __global const float *dy,
-                                        __global const float *stats, __global float *sums,
-                                        const int planes, const int C, const int HW)
+                                        __global const float *y, __global const float *stats,
+                                        __global float *sums, const int planes, const int C,
+                                        const int HW, const int relu)
 {
     const int plane = (int)get_global_id(0);
     if (plane >= planes)
@@ -122,11 +139,11 @@ __kernel void batchnorm_plane_gradients(__global const float *x, __global const 
     const int c = plane % C;
     const float mean = stats[c], inverse = stats[C + c];
     __global const float *gradients = dy + (size_t)plane * HW, *values = x + (size_t)plane * HW;
+    __global const float *outputs = y + (size_t)plane * HW;
     float dy_sum, dy_xhat_sum;
-    PLANE_SUM(dy_sum, HW, vload8(0, gradients + at_), gradients[at_]);
-    PLANE_SUM(dy_xhat_sum, HW,
-              vload8(0, gradients + at_) * ((vload8(0, values + at_) - mean) * inverse),
-              gradients[at_] * ((values[at_] - mean) * inverse));
+    PLANE_SUM(dy_sum, HW, DY8(at_), DY1(at_));
+    PLANE_SUM(dy_xhat_sum, HW, DY8(at_) * ((vload8(0, values + at_) - mean) * inverse),
+              DY1(at_) * ((values[at_] - mean) * inverse));
     sums[2 * plane] = dy_sum;
     sums[2 * plane + 1] = dy_xhat_sum;
 }
@@ -151,20 +168,22 @@ __kernel void batchnorm_backward_parameters(__global const float *sums, __global
 /* dx = gamma / (M sqrt(variance + epsilon)) * (M dy - dbeta - xhat dgamma), from the sums
  * batchnorm_backward_parameters wrote; the items of batchnorm_forward. */
 __kernel void batchnorm_backward_data(__global const float *x, __global const float *dy,
-                                      __global const float *stats, __global const float *gamma,
-                                      __global const float *dgamma, __global const float *dbeta,
-                                      __global float *dx, const int N, const int C, const int HW)
+                                      __global const float *y, __global const float *stats,
+                                      __global const float *gamma, __global const float *dgamma,
+                                      __global const float *dbeta, __global float *dx,
+                                      const int N, const int C, const int HW, const int relu)
 {
     PLANE_RUN(c, first, length);
     const float M = (float)N * (float)HW, mean = stats[c], inverse = stats[C + c];
     const float scale = gamma[c] * inverse / M;
+    __global const float *gradients = dy + first, *outputs = y + first;
     if (length == 8) {
         const float8 xhat = (vload8(0, x + first) - mean) * inverse;
-        vstore8(scale * (M * vload8(0, dy + first) - dbeta[c] - xhat * dgamma[c]), 0, dx + first);
+        vstore8(scale * (M * DY8(0) - dbeta[c] - xhat * dgamma[c]), 0, dx + first);
         return;
     }
     for (int k = 0; k < length; k++) {
         const float xhat = (x[first + k] - mean) * inverse;
-        dx[first + k] = scale * (M * dy[first + k] - dbeta[c] - xhat * dgamma[c]);
+        dx[first + k] = scale * (M * DY1(k) - dbeta[c] - xhat * dgamma[c]);
     }
 }

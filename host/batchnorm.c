@@ -76,15 +76,18 @@ clcnn_status clcnn_batchnorm_forward(clcnn_context *context, const clcnn_batchno
         CLCNN_TRY(clcnn_launch_elementwise(context, kernel, C));
     }
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_FORWARD, &kernel));
-    CLCNN_TRY(clcnn_set_args(context, kernel, 7, sizeof(cl_mem), &x->mem, sizeof(cl_mem),
+    const int relu = s->relu;
+    CLCNN_TRY(clcnn_set_args(context, kernel, 8, sizeof(cl_mem), &x->mem, sizeof(cl_mem),
                              &stats->mem, sizeof(cl_mem), &gamma->mem, sizeof(cl_mem), &beta->mem,
-                             sizeof(cl_mem), &y->mem, sizeof(int), &s->C, sizeof(int), &s->HW));
+                             sizeof(cl_mem), &y->mem, sizeof(int), &s->C, sizeof(int), &s->HW,
+                             sizeof(int), &relu));
     clcnn_profile_cost(context, 2.0 * (double)count, 8.0 * (double)count);
     return launch_plane_runs(context, kernel, s);
 }
 
 clcnn_status clcnn_batchnorm_backward(clcnn_context *context, const clcnn_batchnorm_shape *s,
-                                      const clcnn_buffer *x, const clcnn_buffer *gamma,
+                                      const clcnn_buffer *x, const clcnn_buffer *y,
+                                      const clcnn_buffer *gamma,
                                       const clcnn_buffer *stats, const clcnn_buffer *dy,
                                       clcnn_buffer *dgamma, clcnn_buffer *dbeta, clcnn_buffer *dx)
 {
@@ -92,6 +95,10 @@ clcnn_status clcnn_batchnorm_backward(clcnn_context *context, const clcnn_batchn
     const size_t C = (size_t)s->C, count = element_count(s);
     CLCNN_TRY(clcnn_require_bytes("batchnorm_backward", "x", x, count, sizeof(float)));
     CLCNN_TRY(clcnn_require_bytes("batchnorm_backward", "dy", dy, count, sizeof(float)));
+    if (s->relu)
+        CLCNN_TRY(clcnn_require_bytes("batchnorm_backward", "y", y, count, sizeof(float)));
+    else
+        y = dy; /* an unused argument still needs a buffer */
     CLCNN_TRY(clcnn_require_bytes("batchnorm_backward", "gamma", gamma, C, sizeof(float)));
     CLCNN_TRY(clcnn_require_bytes("batchnorm_backward", "stats", stats, 2 * C, sizeof(float)));
     CLCNN_TRY(clcnn_require_bytes("batchnorm_backward", "dgamma", dgamma, C, sizeof(float)));
@@ -99,7 +106,7 @@ clcnn_status clcnn_batchnorm_backward(clcnn_context *context, const clcnn_batchn
     if (dx)
         CLCNN_TRY(clcnn_require_bytes("batchnorm_backward", "dx", dx, count, sizeof(float)));
     if (context->reference) {
-        clcnn_ref_batchnorm_backward(s, x->host, gamma->host, stats->host, dy->host, dgamma->host,
+        clcnn_ref_batchnorm_backward(s, x->host, y->host, gamma->host, stats->host, dy->host, dgamma->host,
                                      dbeta->host, dx ? dx->host : NULL);
         return CLCNN_OK;
     }
@@ -108,10 +115,12 @@ clcnn_status clcnn_batchnorm_backward(clcnn_context *context, const clcnn_batchn
     CLCNN_TRY(plane_sums(context, s, &sums));
     cl_kernel kernel;
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_PLANE_GRADIENTS, &kernel));
-    CLCNN_TRY(clcnn_set_args(context, kernel, 7, sizeof(cl_mem), &x->mem, sizeof(cl_mem), &dy->mem,
-                             sizeof(cl_mem), &stats->mem, sizeof(cl_mem), &sums, sizeof(int),
-                             &planes, sizeof(int), &s->C, sizeof(int), &s->HW));
-    clcnn_profile_cost(context, 4.0 * (double)count, 8.0 * (double)count);
+    const int relu = s->relu;
+    CLCNN_TRY(clcnn_set_args(context, kernel, 9, sizeof(cl_mem), &x->mem, sizeof(cl_mem), &dy->mem,
+                             sizeof(cl_mem), &y->mem, sizeof(cl_mem), &stats->mem, sizeof(cl_mem),
+                             &sums, sizeof(int), &planes, sizeof(int), &s->C, sizeof(int), &s->HW,
+                             sizeof(int), &relu));
+    clcnn_profile_cost(context, 4.0 * (double)count, (relu ? 12.0 : 8.0) * (double)count);
     CLCNN_TRY(clcnn_launch_elementwise(context, kernel, (size_t)planes));
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_BACKWARD_PARAMETERS, &kernel));
     CLCNN_TRY(clcnn_set_args(context, kernel, 5, sizeof(cl_mem), &sums, sizeof(cl_mem),
@@ -122,11 +131,11 @@ clcnn_status clcnn_batchnorm_backward(clcnn_context *context, const clcnn_batchn
     if (!dx)
         return CLCNN_OK;
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_BACKWARD_DATA, &kernel));
-    CLCNN_TRY(clcnn_set_args(context, kernel, 10, sizeof(cl_mem), &x->mem, sizeof(cl_mem),
-                             &dy->mem, sizeof(cl_mem), &stats->mem, sizeof(cl_mem), &gamma->mem,
-                             sizeof(cl_mem), &dgamma->mem, sizeof(cl_mem), &dbeta->mem,
-                             sizeof(cl_mem), &dx->mem, sizeof(int), &s->N, sizeof(int), &s->C,
-                             sizeof(int), &s->HW));
-    clcnn_profile_cost(context, 6.0 * (double)count, 12.0 * (double)count);
+    CLCNN_TRY(clcnn_set_args(context, kernel, 12, sizeof(cl_mem), &x->mem, sizeof(cl_mem),
+                             &dy->mem, sizeof(cl_mem), &y->mem, sizeof(cl_mem), &stats->mem,
+                             sizeof(cl_mem), &gamma->mem, sizeof(cl_mem), &dgamma->mem,
+                             sizeof(cl_mem), &dbeta->mem, sizeof(cl_mem), &dx->mem, sizeof(int),
+                             &s->N, sizeof(int), &s->C, sizeof(int), &s->HW, sizeof(int), &relu));
+    clcnn_profile_cost(context, 6.0 * (double)count, (relu ? 16.0 : 12.0) * (double)count);
     return launch_plane_runs(context, kernel, s);
 }

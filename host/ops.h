@@ -123,10 +123,13 @@ void clcnn_ref_avgpool2d_backward(const clcnn_pool2d_shape *shape, const float *
  * moving_variance, dgamma, dbeta: [C]; stats: [2, C], the mean and 1 / sqrt(variance +
  * epsilon) the forward normalised with, which the backward reads. Training normalises with
  * the batch's statistics (biased variance) and updates the moving ones by momentum, as Keras
- * does; inference normalises with the moving ones. */
+ * does; inference normalises with the moving ones. relu: a following ReLU fused in, so that
+ * no pass of its own reads and writes the tensor: the forward writes max(y, 0) (NaN kept) and
+ * the backward takes dy where that y > 0, 0 elsewhere (activation_backward's rule). */
 typedef struct clcnn_batchnorm_shape {
     int N, C, HW;
     float momentum, epsilon;
+    bool relu;
 } clcnn_batchnorm_shape;
 
 clcnn_status clcnn_batchnorm_forward(clcnn_context *context, const clcnn_batchnorm_shape *shape,
@@ -134,9 +137,11 @@ clcnn_status clcnn_batchnorm_forward(clcnn_context *context, const clcnn_batchno
                                      const clcnn_buffer *gamma, const clcnn_buffer *beta,
                                      clcnn_buffer *moving_mean, clcnn_buffer *moving_variance,
                                      clcnn_buffer *stats, clcnn_buffer *y);
-/* Training mode's gradients: dgamma, dbeta, and dx unless it is NULL. */
+/* Training mode's gradients: dgamma, dbeta, and dx unless it is NULL. y (the forward's output)
+ * is read only with relu. */
 clcnn_status clcnn_batchnorm_backward(clcnn_context *context, const clcnn_batchnorm_shape *shape,
-                                      const clcnn_buffer *x, const clcnn_buffer *gamma,
+                                      const clcnn_buffer *x, const clcnn_buffer *y,
+                                      const clcnn_buffer *gamma,
                                       const clcnn_buffer *stats, const clcnn_buffer *dy,
                                       clcnn_buffer *dgamma, clcnn_buffer *dbeta, clcnn_buffer *dx);
 
@@ -145,7 +150,7 @@ void clcnn_ref_batchnorm_forward(const clcnn_batchnorm_shape *shape, bool traini
                                  float *moving_mean, float *moving_variance, float *stats,
                                  float *y);
 void clcnn_ref_batchnorm_backward(const clcnn_batchnorm_shape *shape, const float *x,
-                                  const float *gamma, const float *stats, const float *dy,
+                                  const float *y, const float *gamma, const float *stats, const float *dy,
                                   float *dgamma, float *dbeta, float *dx);
 
 /* ---- gather --------------------------------------------------------------------------------- */

@@ -200,6 +200,35 @@ END_TEST
 
 /* ---- batchnorm ------------------------------------------------------------------------- */
 
+/* Batch norm with its ReLU fused in equals batch norm, then activation relu, forward and
+ * backward, bit for bit: the fused twin is the composition of two twins checked here. */
+START_TEST(batchnorm_relu_is_batchnorm_then_relu)
+{
+    const clcnn_batchnorm_shape plain = {5, 3, 7, 0.9f, 1e-3f, false};
+    clcnn_batchnorm_shape fused = plain;
+    fused.relu = true;
+    enum { count = 5 * 3 * 7 };
+    float *x = random_away_from_zero(count), *dy = random_away_from_zero(count);
+    float gamma[3] = {0.7f, -1.2f, 1.5f}, beta[3] = {0.3f, -0.2f, 0.0f}, moving[2][2][3] = {{{0}}};
+    float stats[2][6], y[2][count], z[count], dz[count], dgamma[2][3], dbeta[2][3], dx[2][count];
+    clcnn_ref_batchnorm_forward(&plain, true, x, gamma, beta, moving[0][0], moving[0][1], stats[0], z);
+    clcnn_ref_activation_forward(CLCNN_ACTIVATION_RELU, 0.0f, (int)count, z, y[0]);
+    clcnn_ref_activation_backward(CLCNN_ACTIVATION_RELU, 0.0f, (int)count, y[0], dy, dz);
+    clcnn_ref_batchnorm_backward(&plain, x, NULL, gamma, stats[0], dz, dgamma[0], dbeta[0], dx[0]);
+    clcnn_ref_batchnorm_forward(&fused, true, x, gamma, beta, moving[1][0], moving[1][1], stats[1], y[1]);
+    clcnn_ref_batchnorm_backward(&fused, x, y[1], gamma, stats[1], dy, dgamma[1], dbeta[1], dx[1]);
+    int cut = 0;
+    for (int i = 0; i < count; i++)
+        cut += y[0][i] == 0.0f;
+    ck_assert_msg(cut > count / 5 && cut < count - count / 5, "%d of %d cut", cut, count);
+    ck_assert_mem_eq(y[0], y[1], sizeof y[0]);
+    ck_assert_mem_eq(dx[0], dx[1], sizeof dx[0]);
+    ck_assert_mem_eq(dgamma[0], dgamma[1], sizeof dgamma[0]);
+    ck_assert_mem_eq(dbeta[0], dbeta[1], sizeof dbeta[0]);
+    free(x), free(dy);
+}
+END_TEST
+
 typedef struct batchnorm_state {
     clcnn_batchnorm_shape s;
     float *x, *gamma, *beta, *y, *r, *stats, moving_mean[8], moving_variance[8];
@@ -219,7 +248,7 @@ START_TEST(batchnorm_gradients)
 {
     const int shapes[2][3] = {{3, 4, 5}, {6, 3, 1}}; /* N, C, HW: after a conv, after a dense */
     for (int k = 0; k < 2; k++) {
-        batchnorm_state c = {.s = {shapes[k][0], shapes[k][1], shapes[k][2], 0.99f, 1e-3f}};
+        batchnorm_state c = {.s = {shapes[k][0], shapes[k][1], shapes[k][2], 0.99f, 1e-3f, false}};
         size_t count = (size_t)c.s.N * c.s.C * c.s.HW, C = (size_t)c.s.C;
         c.x = random_away_from_zero(count);
         c.r = random_away_from_zero(count);
@@ -230,7 +259,7 @@ START_TEST(batchnorm_gradients)
         float *dx = malloc(count * sizeof(float)), *dgamma = malloc(C * sizeof(float)),
               *dbeta = malloc(C * sizeof(float));
         batchnorm_loss(&c);
-        clcnn_ref_batchnorm_backward(&c.s, c.x, c.gamma, c.stats, c.r, dgamma, dbeta, dx);
+        clcnn_ref_batchnorm_backward(&c.s, c.x, c.y, c.gamma, c.stats, c.r, dgamma, dbeta, dx);
         check_gradient("batchnorm dx", c.x, dx, count, batchnorm_loss, &c);
         check_gradient("batchnorm dgamma", c.gamma, dgamma, C, batchnorm_loss, &c);
         check_gradient("batchnorm dbeta", c.beta, dbeta, C, batchnorm_loss, &c);
@@ -590,6 +619,7 @@ int main(void)
     tcase_add_test(tc, maxpool2d_gradients);
     tcase_add_test(tc, avgpool2d_gradients);
     tcase_add_test(tc, batchnorm_gradients);
+    tcase_add_test(tc, batchnorm_relu_is_batchnorm_then_relu);
     tcase_add_test(tc, activation_gradients);
     tcase_add_test(tc, dense_gradients);
     tcase_add_test(tc, dropout_gradient_and_mask);

@@ -25,6 +25,11 @@ static bool aliases(const clcnn_node *node)
     return node->args.activation == CLCNN_ACTIVATION_SOFTMAX;
 }
 
+static bool is_relu(const clcnn_node *node)
+{
+    return node->args.activation == CLCNN_ACTIVATION_RELU;
+}
+
 static clcnn_status forward(clcnn_layer_state *state, const clcnn_step *step,
                             const clcnn_buffer *const x[], clcnn_buffer *y)
 {
@@ -47,5 +52,5 @@ static clcnn_status backward(clcnn_layer_state *state, const clcnn_step *step,
 
 const clcnn_layer_kind clcnn_layer_activation = {
     .name = "activation", .keras_name = "Activation", .base_name = "activation", .inputs = 1,
-    .keywords = keywords, .infer = infer, .aliases = aliases, .forward = forward,
-    .backward = backward};
+    .keywords = keywords, .infer = infer, .aliases = aliases, .is_relu = is_relu,
+    .forward = forward, .backward = backward};

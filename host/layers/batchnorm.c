@@ -3,7 +3,9 @@
  * moving_variance (kept in checkpoints, never touched by the optimizer). Training normalises
  * with the batch's statistics and updates the moving ones; validation, evaluation and
  * prediction normalise with the moving ones. Its scratch holds the statistics the forward
- * used, [2, C], for the backward. */
+ * used, [2, C], for the backward. A ReLU that follows it alone is fused in (fused_relu):
+ * y = max(bn(x), 0), and the backward applies its derivative from y unless a max pool after
+ * it already did (relu_gated). */
 #include <stddef.h>
 
 #include "layer.h"
@@ -33,10 +35,12 @@ static clcnn_status infer(clcnn_node *node, char *error, size_t size)
     return CLCNN_OK;
 }
 
-static clcnn_batchnorm_shape shape_of(const clcnn_node *node, int N)
+/* relu: whether this pass applies the fused ReLU (forward) or its derivative (backward) */
+static clcnn_batchnorm_shape shape_of(const clcnn_node *node, int N, bool relu)
 {
     const clcnn_shape in = node->in[0];
-    return (clcnn_batchnorm_shape){N, in.c, in.h * in.w, node->args.momentum, node->args.epsilon};
+    return (clcnn_batchnorm_shape){N, in.c, in.h * in.w, node->args.momentum, node->args.epsilon,
+                                   relu};
 }
 
 static clcnn_status reserve(clcnn_layer_state *state, int batch)
@@ -49,7 +53,7 @@ static clcnn_status reserve(clcnn_layer_state *state, int batch)
 static clcnn_status forward(clcnn_layer_state *state, const clcnn_step *step,
                             const clcnn_buffer *const x[], clcnn_buffer *y)
 {
-    const clcnn_batchnorm_shape shape = shape_of(state->node, step->N);
+    const clcnn_batchnorm_shape shape = shape_of(state->node, step->N, state->fused_relu);
     clcnn_buffer *p = state->params;
     return clcnn_batchnorm_forward(state->context, &shape, step->training, x[0], &p[GAMMA],
                                    &p[BETA], &p[MOVING_MEAN], &p[MOVING_VARIANCE],
@@ -60,14 +64,14 @@ static clcnn_status backward(clcnn_layer_state *state, const clcnn_step *step,
                              const clcnn_buffer *const x[], const clcnn_buffer *y, clcnn_buffer *dy,
                              clcnn_buffer *const dx[])
 {
-    (void)y;
-    const clcnn_batchnorm_shape shape = shape_of(state->node, step->N);
-    return clcnn_batchnorm_backward(state->context, &shape, x[0], &state->params[GAMMA],
+    const clcnn_batchnorm_shape shape =
+        shape_of(state->node, step->N, state->fused_relu && !state->relu_gated);
+    return clcnn_batchnorm_backward(state->context, &shape, x[0], y, &state->params[GAMMA],
                                     &state->scratch, dy, &state->grads[GAMMA],
                                     &state->grads[BETA], dx[0]);
 }
 
 const clcnn_layer_kind clcnn_layer_batchnorm = {
     .name = "batchnorm", .keras_name = "BatchNormalization", .base_name = "batch_normalization",
-    .inputs = 1, .keywords = keywords, .infer = infer, .reserve = reserve, .forward = forward,
-    .backward = backward};
+    .inputs = 1, .keywords = keywords, .infer = infer, .fuses_relu = true, .reserve = reserve,
+    .forward = forward, .backward = backward};

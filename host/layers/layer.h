@@ -108,6 +108,10 @@ typedef struct clcnn_layer_state {
      * the consumer's backward applies the ReLU's derivative (gate_relu), the producer's
      * skips it (relu_gated). */
     bool gate_relu, relu_gated;
+    /* Set by the trainer where a node whose kind fuses_relu feeds only a ReLU node (is_relu):
+     * this node applies the ReLU and its derivative itself, and the ReLU node is an alias of
+     * its output. */
+    bool fused_relu;
 } clcnn_layer_state;
 
 struct clcnn_layer_kind {
@@ -124,6 +128,13 @@ struct clcnn_layer_kind {
     bool (*aliases)(const clcnn_node *node);
     /* Optional: true when the node applies a ReLU to its own output (activation=relu). */
     bool (*ends_in_relu)(const clcnn_node *node);
+    /* Optional: true when the node is a ReLU of its input and nothing more, which a producer
+     * that fuses_relu can take over. */
+    bool (*is_relu)(const clcnn_node *node);
+    /* Its forward can end in a ReLU and its backward start with the ReLU's derivative from its
+     * own output (state->fused_relu): batch norm, whose passes read and write the tensor
+     * anyway. */
+    bool fuses_relu;
     /* Its backward can apply its input's ReLU derivative from its own output (max pooling:
      * each pooled value is the chosen input's), sparing the producer a pass over dy. */
     bool gates_relu;

@@ -42,11 +42,20 @@ void clcnn_ref_batchnorm_forward(const clcnn_batchnorm_shape *s, bool training, 
             for (int at = 0; at < s->HW; at++) {
                 size_t i = ((size_t)n * s->C + c) * s->HW + at;
                 y[i] = gamma[c] * ((x[i] - stats[c]) * stats[s->C + c]) + beta[c];
+                if (s->relu && y[i] < 0.0f)
+                    y[i] = 0.0f;
             }
     }
 }
 
-void clcnn_ref_batchnorm_backward(const clcnn_batchnorm_shape *s, const float *x,
+/* dy as the normalisation saw it: through the fused ReLU's derivative, as
+ * ref/activation.c takes it */
+static double gradient(const clcnn_batchnorm_shape *s, const float *y, const float *dy, size_t i)
+{
+    return s->relu ? (double)dy[i] * (y[i] > 0.0f ? 1.0 : 0.0) : (double)dy[i];
+}
+
+void clcnn_ref_batchnorm_backward(const clcnn_batchnorm_shape *s, const float *x, const float *y,
                                   const float *gamma, const float *stats, const float *dy,
                                   float *dgamma, float *dbeta, float *dx)
 {
@@ -57,8 +66,8 @@ void clcnn_ref_batchnorm_backward(const clcnn_batchnorm_shape *s, const float *x
         for (int n = 0; n < s->N; n++)
             for (int at = 0; at < s->HW; at++) {
                 size_t i = ((size_t)n * s->C + c) * s->HW + at;
-                dy_sum += dy[i];
-                dy_xhat_sum += dy[i] * ((x[i] - mean) * inverse);
+                dy_sum += gradient(s, y, dy, i);
+                dy_xhat_sum += gradient(s, y, dy, i) * ((x[i] - mean) * inverse);
             }
         dbeta[c] = (float)dy_sum;
         dgamma[c] = (float)dy_xhat_sum;
@@ -68,7 +77,8 @@ void clcnn_ref_batchnorm_backward(const clcnn_batchnorm_shape *s, const float *x
             for (int at = 0; at < s->HW; at++) {
                 size_t i = ((size_t)n * s->C + c) * s->HW + at;
                 double xhat = (x[i] - mean) * inverse;
-                dx[i] = (float)(gamma[c] * inverse / M * (M * dy[i] - dy_sum - xhat * dy_xhat_sum));
+                dx[i] = (float)(gamma[c] * inverse / M *
+                                (M * gradient(s, y, dy, i) - dy_sum - xhat * dy_xhat_sum));
             }
     }
 }

@@ -2,7 +2,7 @@
  *
  * Each node that is not an alias owns its output y and gradient dy, both [batch, out] NCHW,
  * allocated once for the full batch (a short last batch uses the first N rows). An alias
- * (flatten, a final softmax) shares its input's. Parameters, their gradients and Adam's m and
+ * (flatten, a final softmax, a ReLU fused into the batch norm before it) shares its input's. Parameters, their gradients and Adam's m and
  * v each live in one contiguous arena; a node's tensors are views into them, so the optimizer
  * is one launch and replicas exchange one block of gradients. The final softmax is fused
  * into the loss: the last node's y holds logits and its dy receives (softmax - onehot) / N.
@@ -110,14 +110,31 @@ static clcnn_status check_options(const clcnn_model *model, const clcnn_train_op
     return CLCNN_OK;
 }
 
+/* A ReLU node whose input comes from a node that fuses_relu and feeds nothing else: that
+ * producer applies it, and the ReLU node becomes an alias of its output. */
+static bool fuses_into_producer(const clcnn_trainer *t, int i, const int *consumers)
+{
+    const clcnn_node *node = node_of(t, i);
+    const int source = node->inputs[0];
+    return node->kind->is_relu && node->kind->is_relu(node) && source >= 0 &&
+           !t->nodes[source].alias && node_of(t, source)->kind->fuses_relu &&
+           consumers[source] == 1;
+}
+
 /* Storage owners and gradient routes (see the top of the file). */
 static void plan_routes(clcnn_trainer *t)
 {
     int last_edge_node[CLCNN_MAX_NODES], last_edge_input[CLCNN_MAX_NODES];
+    int consumers[CLCNN_MAX_NODES] = {0}; /* the nodes reading each node's output */
+    for (int i = 0; i < t->count; i++)
+        for (int k = 0; k < node_of(t, i)->kind->inputs; k++)
+            if (node_of(t, i)->inputs[k] >= 0)
+                consumers[node_of(t, i)->inputs[k]]++;
     for (int i = 0; i < t->count; i++) {
         node_state *s = &t->nodes[i];
         const clcnn_node *node = node_of(t, i);
-        s->alias = node->kind->aliases && node->kind->aliases(node);
+        s->fused_relu = fuses_into_producer(t, i, consumers);
+        s->alias = s->fused_relu || (node->kind->aliases && node->kind->aliases(node));
         int source = node->inputs[0];
         s->storage = !s->alias ? i : source < 0 ? -1 : t->nodes[source].storage;
         last_edge_node[i] = -1;
@@ -142,27 +159,36 @@ static void plan_routes(clcnn_trainer *t)
         }
 }
 
-/* A node that ends in a ReLU and feeds only one node, which gates_relu: that consumer's
- * backward applies the ReLU's derivative, and the producer's skips its own pass over dy. */
-static void plan_relu_gates(clcnn_trainer *t)
+/* The layer states' ReLU flags. A producer of a fused ReLU applies it (plan_routes chose
+ * them). A node that ends in a ReLU (its own or a fused one) and whose output feeds only one
+ * node, which gates_relu: that consumer's backward applies the ReLU's derivative, and the
+ * producer's skips its own pass over dy. */
+static void plan_relu_fusion(clcnn_trainer *t)
 {
+    for (int i = 0; i < t->count; i++)
+        if (t->nodes[i].fused_relu)
+            t->nodes[node_of(t, i)->inputs[0]].layer.fused_relu = true;
     for (int i = 0; i < t->count; i++) {
         const clcnn_node *node = node_of(t, i);
         int source = node->inputs[0];
-        if (!node->kind->gates_relu || t->nodes[i].alias || source < 0 || t->nodes[source].alias)
+        if (!node->kind->gates_relu || t->nodes[i].alias || source < 0)
             continue;
-        const clcnn_node *producer = node_of(t, source);
-        if (!producer->kind->ends_in_relu || !producer->kind->ends_in_relu(producer))
+        const int owner = t->nodes[source].storage; /* through a fused ReLU to its producer */
+        if (t->nodes[source].alias && !t->nodes[source].fused_relu)
             continue;
-        int consumers = 0;
+        const clcnn_node *producer = node_of(t, owner);
+        if (!t->nodes[owner].layer.fused_relu &&
+            (!producer->kind->ends_in_relu || !producer->kind->ends_in_relu(producer)))
+            continue;
+        int consumers = 0; /* nodes that read the owner's output, aliases passing it on aside */
         for (int j = 0; j < t->count; j++)
-            for (int k = 0; k < node_of(t, j)->kind->inputs; k++)
+            for (int k = 0; !t->nodes[j].alias && k < node_of(t, j)->kind->inputs; k++)
                 consumers += node_of(t, j)->inputs[k] >= 0 &&
-                             t->nodes[node_of(t, j)->inputs[k]].storage == source;
+                             t->nodes[node_of(t, j)->inputs[k]].storage == owner;
         if (consumers != 1)
             continue;
         t->nodes[i].layer.gate_relu = true;
-        t->nodes[source].layer.relu_gated = true;
+        t->nodes[owner].layer.relu_gated = true;
     }
 }
 
@@ -269,7 +295,7 @@ static clcnn_status allocate(clcnn_trainer *t)
     for (int k = 0; k < CLCNN_MAX_INPUTS; k++)
         if (sum_floats[k])
             CLCNN_TRY(clcnn_buffer_create(c, sum_floats[k] * sizeof(float), &t->sum_scratch[k]));
-    plan_relu_gates(t);
+    plan_relu_fusion(t);
     return CLCNN_OK;
 }
 

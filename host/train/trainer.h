@@ -15,6 +15,7 @@ typedef struct node_state {
     clcnn_buffer own_y, own_dy; /* [batch, out]; unused by aliases */
     clcnn_buffer *y, *dy;       /* own_y/own_dy, or the storage owner's for aliases */
     bool alias;
+    bool fused_relu; /* an alias because its producer applies this ReLU (plan_routes) */
     int storage; /* the node whose buffers y and dy are: itself, or what an alias reads */
     gradient_route route[CLCNN_MAX_INPUTS];
     size_t offset[CLCNN_MAX_PARAMS]; /* each parameter's place in the arenas, in floats */
