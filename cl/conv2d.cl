@@ -524,11 +524,84 @@ __kernel void conv2d_transpose_gradient(__global const float *dy, __global float
 {
     const int p = (int)get_global_id(0), oc0 = (int)get_global_id(1) * 16;
     const int n = (int)get_global_id(2);
-    if (p >= P)
+    if (p >= P || oc0 >= OCP)
         return;
     float column[16];
     #pragma unroll
     for (int k = 0; k < 16; k++)
         column[k] = oc0 + k < OC ? dy[((size_t)n * OC + oc0 + k) * P + p] : 0.0f;
     vstore16(vload16(0, column), 0, dyt + ((size_t)n * P + p) * OCP + oc0);
+}
+
+/* ---- forward and dX with output channels in the lanes (CPUs; any kernel size and stride) ----
+ * y[n][oc][p] = b[oc] + sum over (c, kh, kw) of wt[(c * KH + kh) * KW + kw][oc] *
+ * xp[n][c][oh * sh + kh][ow * sw + kw], p = oh * OW + ow. 16 output channels fill a vector's
+ * lanes, and a work-item takes FORWARD_PIXELS (7) consecutive pixels of a plane, counted across
+ * rows: maps 7, 14 or 28 wide leave no lane idle, where the 3x3 kernels above round them up to
+ * 8 or 16 columns. Per tap one vector load of weights serves 7 fmas, each with its input value
+ * as an embedded broadcast. dX is this convolution of dy padded by KH - 1 - pad with the weights
+ * flipped (conv2d_transpose_weights). On a 3-D range [ceil(OH * OW / 7)][OCP / 16][N]; the
+ * last block of a plane repeats its last pixel and stores only its own.
+ *   xp: [N, C, HP, WP] as for dW above; wt: [C * KH * KW, OCP]; b: [OC] (read when use_bias);
+ *   y: [N, OC, OH, OW], ReLU applied when relu */
+#define FORWARD_PIXELS 7
+__kernel void conv2d_forward_channels(
+    __global const float *xp, __global const float *wt, __global const float *b,
+    __global float *y, const int use_bias, const int relu, const int C, const int OC,
+    const int OH, const int OW, const int KH, const int KW, const int stride_h,
+    const int stride_w, const int HP, const int WP, const int OCP)
+{
+    const int P = OH * OW, p0 = (int)get_global_id(0) * FORWARD_PIXELS;
+    const int oc0 = (int)get_global_id(1) * 16, n = (int)get_global_id(2);
+    if (p0 >= P || oc0 >= OCP)
+        return;
+    float block[FORWARD_PIXELS][16];
+    for (int l = 0; l < 16; l++)
+        block[0][l] = use_bias ? b[min(oc0 + l, OC - 1)] : 0.0f;
+    int at[FORWARD_PIXELS]; /* each pixel's top-left input in a padded plane */
+    float16 sum[FORWARD_PIXELS];
+    #pragma unroll
+    for (int j = 0; j < FORWARD_PIXELS; j++) {
+        const int p = min(p0 + j, P - 1);
+        at[j] = p / OW * stride_h * WP + p % OW * stride_w;
+        sum[j] = vload16(0, block[0]);
+    }
+    __global const float *weights = wt + oc0;
+    for (int c = 0; c < C; c++) {
+        __global const float *plane = xp + ((size_t)n * C + c) * HP * WP;
+        for (int kh = 0; kh < KH; kh++)
+            for (int kw = 0; kw < KW; kw++, weights += OCP) {
+                const float16 w = vload16(0, weights);
+                __global const float *tap = plane + kh * WP + kw;
+                #pragma unroll
+                for (int j = 0; j < FORWARD_PIXELS; j++)
+                    sum[j] = fma(w, (float16)(tap[at[j]]), sum[j]);
+            }
+    }
+    #pragma unroll
+    for (int j = 0; j < FORWARD_PIXELS; j++) /* ReLU as conv2d_forward_3x3 applies it */
+        vstore16(relu ? select(sum[j], (float16)(0.0f), isless(sum[j], (float16)(0.0f))) : sum[j],
+                 0, block[j]);
+    const int pixels = min(FORWARD_PIXELS, P - p0), lanes = min(16, OC - oc0);
+    for (int l = 0; l < lanes; l++) {
+        __global float *out = y + ((size_t)n * OC + oc0 + l) * P + p0;
+        for (int j = 0; j < pixels; j++)
+            out[j] = block[j][l];
+    }
+}
+
+/* The weights as conv2d_forward_channels reads them, from w: [OC, C, T] (T = KH * KW taps).
+ * Forward: wt[c * T + t][oc] = w[oc][c][t], I = C input and O = OC output channels. dX (flip):
+ * wt[oc * T + t][c] = w[oc][c][T - 1 - t], I = OC and O = C. Zeros for o in [O, OP). On a 3-D
+ * range [OP][1][I * T]. */
+__kernel void conv2d_transpose_weights(__global const float *w, __global float *wt, const int I,
+                                       const int O, const int T, const int OP, const int flip)
+{
+    const int o = (int)get_global_id(0), f = (int)get_global_id(2);
+    if (o >= OP)
+        return;
+    float value = 0.0f;
+    if (o < O)
+        value = flip ? w[((size_t)(f / T) * O + o) * T + T - 1 - f % T] : w[(size_t)o * I * T + f];
+    wt[(size_t)f * OP + o] = value;
 }

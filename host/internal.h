@@ -84,6 +84,8 @@ typedef enum {
     X(CONV2D_BACKWARD_BIAS, CONV2D, "conv2d_backward_bias", ELEMENTWISE)                    \
     X(CONV2D_BACKWARD_WEIGHTS_CHANNELS, CONV2D, "conv2d_backward_weights_channels", CONV2D_3X3)\
     X(CONV2D_TRANSPOSE_GRADIENT, CONV2D, "conv2d_transpose_gradient", PLANES)               \
+    X(CONV2D_FORWARD_CHANNELS, CONV2D, "conv2d_forward_channels", PLANES)                   \
+    X(CONV2D_TRANSPOSE_WEIGHTS, CONV2D, "conv2d_transpose_weights", PLANES)                 \
     X(MAXPOOL2D_FORWARD, MAXPOOL2D, "maxpool2d_forward", PLANES)                            \
     X(MAXPOOL2D_FORWARD_2X2, MAXPOOL2D, "maxpool2d_forward_2x2", PLANES)                    \
     X(MAXPOOL2D_BACKWARD, MAXPOOL2D, "maxpool2d_backward", PLANES)                          \
@@ -214,7 +216,7 @@ void clcnn_trace_end(clcnn_context *context, uint64_t begin_ns, uint64_t step, c
 enum {
     CLCNN_SCRATCH_PADDED_INPUT,    /* conv2d: x padded to the 3x3 tiles */
     CLCNN_SCRATCH_PADDED_GRADIENT, /* conv2d: dy padded for dX or dW */
-    CLCNN_SCRATCH_FLIPPED_WEIGHTS, /* conv2d: the weights of dX */
+    CLCNN_SCRATCH_FLIPPED_WEIGHTS, /* conv2d: the weights of dX, or transposed (channels) */
     CLCNN_SCRATCH_PLANE_SUMS,      /* batchnorm: per-plane sums, [N * C, 2] */
     CLCNN_SCRATCH_TRANSPOSED_WEIGHTS, /* dense: w^T for dX on dense_gemm */
     CLCNN_SCRATCH_SPLIT_SUMS,      /* conv2d tiled dW: partial sums, [splits, OC, C*KH*KW] */

@@ -77,7 +77,8 @@ START_TEST(every_op_matches_the_reference)
 END_TEST
 
 /* A ReLU kernel with a slightly wrong slope, a conv2d that skips the last input channel, a
- * channel-vectorised dW that skips the batch's last sample, a tiled conv2d that skips one k of
+ * channel-vectorised dW that skips the batch's last sample, a channel-vectorised forward that
+ * ignores the column stride, a tiled conv2d that skips one k of
  * every TILE_K, an average pool that counts the padding
  * (Keras does not) and a batch norm that forgets epsilon in training (a 0.15% error here) must
  * all be caught, and nothing else may be blamed. One device proves the check catches them:
@@ -105,6 +106,8 @@ START_TEST(a_wrong_kernel_is_caught)
          "for (int c = 0; c < C - 1; c++) {\n        __global const float *x_plane"},
         {"conv2d.cl", "for (int n = 0; n < N; n++) {\n        __global const float *plane",
          "for (int n = 0; n < N - 1; n++) {\n        __global const float *plane"},
+        {"conv2d.cl", "at[j] = p / OW * stride_h * WP + p % OW * stride_w;",
+         "at[j] = p / OW * stride_h * WP + p % OW;"},
         {"conv2d_tiled.cl", "for (int kk = 0; kk < TILE_K; kk++) {",
          "for (int kk = 1; kk < TILE_K; kk++) {"},
     };
@@ -152,6 +155,7 @@ START_TEST(a_wrong_kernel_is_caught)
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/backward_weights/tiled"));
     ck_assert_ptr_null(strstr(t.failed_ops, "conv2d/backward_weights/direct"));
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/backward_weights/channels"));
+    ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/forward/channels"));
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "avgpool2d/forward"));
     ck_assert_ptr_null(strstr(t.failed_ops, "avgpool2d/backward"));
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "batchnorm/forward_training"));
