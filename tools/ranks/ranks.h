@@ -13,6 +13,14 @@ typedef struct ranks {
     int rank, size;   /* this process, of size (1 and 1 without mpirun) */
     int local_rank;   /* among the ranks on this machine: which of its devices to take */
     char host[256];
+    /* ranks_sum_gradients' buffers, made at its first call and kept to ranks_stop: every
+     * rank's chunk as received [size, chunk], the exchange's counts and offsets [4, size],
+     * the ranks' scales and their chunks' places */
+    float *received;
+    size_t received_floats;
+    int *counts;
+    double *scales;
+    const float **parts;
 } ranks;
 
 /* What a step's ranks tell each other besides the gradients. */
@@ -24,7 +32,7 @@ typedef struct rank_totals {
 
 /* Joins the job when launched by mpirun (else one rank of one). */
 bool ranks_start(ranks *r, int *argc, char ***argv);
-void ranks_stop(const ranks *r);
+void ranks_stop(ranks *r);
 /* Ends the whole job, after saying which rank on which host failed. */
 void ranks_abort(const ranks *r, const char *why) __attribute__((noreturn));
 
@@ -32,7 +40,7 @@ void ranks_abort(const ranks *r, const char *why) __attribute__((noreturn));
  * a reduce-scatter (rank p sums chunk p of every rank's arena, in rank order, by
  * clcnn_gradients_sum) then an all-gather of the chunks, so the result does not depend on
  * the network's timing. scale is this rank's. */
-bool ranks_sum_gradients(const ranks *r, const float *gradients, double scale, size_t floats,
+bool ranks_sum_gradients(ranks *r, const float *gradients, double scale, size_t floats,
                          float *sum);
 
 /* totals summed over the ranks in rank order (stop: any rank's), the same on every rank. */
@@ -56,7 +64,7 @@ typedef struct rank_step_state {
  * at first_sample of a global batch of count (mine may be 0); the gradients are summed over
  * the ranks (weighted mine / count), written back and applied; *totals gets the job's sums,
  * stop this rank's stop request in, any rank's out. A failure ends the job (ranks_abort). */
-void ranks_train_step(const ranks *r, clcnn_trainer *trainer, rank_step_state *state,
+void ranks_train_step(ranks *r, clcnn_trainer *trainer, rank_step_state *state,
                       const float *x, const int32_t *labels, int mine, int first_sample,
                       int count, bool stop, rank_totals *totals);
 

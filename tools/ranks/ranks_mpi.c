@@ -32,8 +32,13 @@ bool ranks_start(ranks *r, int *argc, char ***argv)
     return true;
 }
 
-void ranks_stop(const ranks *r)
+void ranks_stop(ranks *r)
 {
+    free(r->received);
+    free(r->counts);
+    free(r->scales);
+    free(r->parts);
+    r->received = NULL, r->counts = NULL, r->scales = NULL, r->parts = NULL;
     int initialized = 0;
     MPI_Initialized(&initialized);
     if (initialized && r->size >= 1)
@@ -58,7 +63,25 @@ static void chunk(size_t floats, int size, int p, size_t *begin, size_t *end)
     *end = floats * (size_t)(p + 1) / (size_t)size;
 }
 
-bool ranks_sum_gradients(const ranks *r, const float *gradients, double scale, size_t floats,
+/* The exchange's buffers for chunks of `mine` floats, made once (the arena's size does not
+ * change within a run) */
+static bool exchange_buffers(ranks *r, size_t mine)
+{
+    const size_t size = (size_t)r->size, needed = size * mine + 1;
+    if (!r->counts) {
+        r->counts = calloc(4 * size, sizeof(int));
+        r->scales = calloc(size, sizeof(double));
+        r->parts = calloc(size, sizeof *r->parts);
+    }
+    if (r->received_floats < needed) {
+        free(r->received);
+        r->received = malloc(needed * sizeof(float));
+        r->received_floats = r->received ? needed : 0;
+    }
+    return r->counts && r->scales && r->parts && r->received;
+}
+
+bool ranks_sum_gradients(ranks *r, const float *gradients, double scale, size_t floats,
                          float *sum)
 {
     if (r->size == 1) {
@@ -66,17 +89,16 @@ bool ranks_sum_gradients(const ranks *r, const float *gradients, double scale, s
         return true;
     }
     const int size = r->size;
-    int *send_counts = calloc((size_t)size, sizeof(int)), *send_offsets = calloc((size_t)size, sizeof(int));
-    int *receive_counts = calloc((size_t)size, sizeof(int)), *receive_offsets = calloc((size_t)size, sizeof(int));
-    double *scales = calloc((size_t)size, sizeof(double));
-    const float **parts = calloc((size_t)size, sizeof *parts);
     size_t mine_begin, mine_end;
     chunk(floats, size, r->rank, &mine_begin, &mine_end);
     const size_t mine = mine_end - mine_begin;
-    float *received = malloc(((size_t)size * mine + 1) * sizeof(float));
-    bool ok = send_counts && send_offsets && receive_counts && receive_offsets && scales && parts &&
-              received;
+    const bool ok = exchange_buffers(r, mine);
     if (ok) {
+        int *send_counts = r->counts, *send_offsets = r->counts + size;
+        int *receive_counts = r->counts + 2 * size, *receive_offsets = r->counts + 3 * size;
+        float *received = r->received;
+        double *scales = r->scales;
+        const float **parts = r->parts;
         for (int p = 0; p < size; p++) {
             size_t begin, end;
             chunk(floats, size, p, &begin, &end);
@@ -96,13 +118,6 @@ bool ranks_sum_gradients(const ranks *r, const float *gradients, double scale, s
         MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, sum, send_counts, send_offsets,
                        MPI_FLOAT, MPI_COMM_WORLD);
     }
-    free(send_counts);
-    free(send_offsets);
-    free(receive_counts);
-    free(receive_offsets);
-    free(scales);
-    free(parts);
-    free(received);
     return ok;
 }
 

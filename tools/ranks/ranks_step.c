@@ -12,7 +12,7 @@ static double seconds(void)
     return (double)t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-void ranks_train_step(const ranks *r, clcnn_trainer *trainer, rank_step_state *state,
+void ranks_train_step(ranks *r, clcnn_trainer *trainer, rank_step_state *state,
                       const float *x, const int32_t *labels, int mine, int first_sample,
                       int count, bool stop, rank_totals *totals)
 {
