@@ -545,6 +545,28 @@ __kernel void conv2d_transpose_gradient(__global const float *dy, __global float
  *   xp: [N, C, HP, WP] as for dW above; wt: [C * KH * KW, OCP]; b: [OC] (read when use_bias);
  *   y: [N, OC, OH, OW], ReLU applied when relu */
 #define FORWARD_PIXELS 7
+
+/* sum[j] += the taps of every input channel; KH and KW constants where the caller passes them
+ * (3 x 3: the tap loops unrolled) */
+static inline __attribute__((always_inline)) void forward_channels_taps(
+    const int KH, const int KW, __global const float *xp, __global const float *weights,
+    const int C, const int HP, const int WP, const int OCP, const int *at, float16 *sum)
+{
+    for (int c = 0; c < C; c++) {
+        __global const float *plane = xp + (size_t)c * HP * WP;
+        #pragma unroll
+        for (int kh = 0; kh < KH; kh++)
+            #pragma unroll
+            for (int kw = 0; kw < KW; kw++, weights += OCP) {
+                const float16 w = vload16(0, weights);
+                __global const float *tap = plane + kh * WP + kw;
+                #pragma unroll
+                for (int j = 0; j < FORWARD_PIXELS; j++)
+                    sum[j] = fma(w, (float16)(tap[at[j]]), sum[j]);
+            }
+    }
+}
+
 __kernel void conv2d_forward_channels(
     __global const float *xp, __global const float *wt, __global const float *b,
     __global float *y, const int use_bias, const int relu, const int C, const int OC,
@@ -566,18 +588,11 @@ __kernel void conv2d_forward_channels(
         at[j] = p / OW * stride_h * WP + p % OW * stride_w;
         sum[j] = vload16(0, block[0]);
     }
-    __global const float *weights = wt + oc0;
-    for (int c = 0; c < C; c++) {
-        __global const float *plane = xp + ((size_t)n * C + c) * HP * WP;
-        for (int kh = 0; kh < KH; kh++)
-            for (int kw = 0; kw < KW; kw++, weights += OCP) {
-                const float16 w = vload16(0, weights);
-                __global const float *tap = plane + kh * WP + kw;
-                #pragma unroll
-                for (int j = 0; j < FORWARD_PIXELS; j++)
-                    sum[j] = fma(w, (float16)(tap[at[j]]), sum[j]);
-            }
-    }
+    __global const float *plane = xp + (size_t)n * C * HP * WP, *weights = wt + oc0;
+    if (KH == 3 && KW == 3)
+        forward_channels_taps(3, 3, plane, weights, C, HP, WP, OCP, at, sum);
+    else
+        forward_channels_taps(KH, KW, plane, weights, C, HP, WP, OCP, at, sum);
     #pragma unroll
     for (int j = 0; j < FORWARD_PIXELS; j++) /* ReLU as conv2d_forward_3x3 applies it */
         vstore16(relu ? select(sum[j], (float16)(0.0f), isless(sum[j], (float16)(0.0f))) : sum[j],

@@ -9,8 +9,8 @@
  *    direct_3x3_w16 is dW's 16-column form for tiles a multiple of 16 wide. Measured on PoCL
  *    (2 cores): im2col + CLBlast reached only 7-31 GFLOP/s there.
  *  - channels (CPUs; forward and dW of any shape, dX at stride 1): 16 output channels fill a
- *    vector whatever the map's size; forward and dX take 7 pixels per work-item from transposed
- *    weights, dW 18 weights per work-item from dy transposed. Preferred (channels_prefers_*)
+ *    vector whatever the map's size; forward and dX take 7 pixels per work-item (3x3 taps
+ *    unrolled) from transposed weights, dW 18 weights per work-item from dy transposed. Preferred (channels_prefers_*)
  *    where the 3x3 tiles would leave lanes idle and for every shape they do not handle.
  *  - tiled (GPUs; any shape): an implicit GEMM staged through local memory, dW's long sum
  *    split across work-groups and added in order.
@@ -596,23 +596,24 @@ static double tile_fill(int OH, int OW)
     return (double)OH * OW / ((double)tile_rows(OH) * tile_columns(OW));
 }
 
-/* The channel-vectorised forward and dX win where the 3x3 kernels' tiles leave over a fifth of
- * their lanes idle, and for every shape those do not handle; elsewhere the tiles are faster.
- * Measured side by side on PoCL, Zen 4 (ms): 7 x 7 from 64 channels 2.85 -> 2.21 and dX 2.83
- * -> 2.15 (tiles 77% full); 14 x 14 from 64 4.90 -> 5.24 and 28 x 28 from 32 5.20 -> 5.10
- * (88% full); 28 x 28 from 1 channel 0.49 -> 0.74. */
+/* The channel-vectorised forward and dX win wherever the 3x3 kernels' tiles leave lanes idle,
+ * and for every shape those do not handle; with one or three input channels the tiles are
+ * faster (each item's setup is not spread over enough work). Measured side by side on PoCL,
+ * Zen 4 (ms): 7 x 7 from 64 channels 2.85 -> 2.21, dX 2.83 -> 2.15 (tiles 77% full); 28 x 28
+ * from 32 5.23 -> 4.91, dX 5.20 -> 4.75; 14 x 14 from 32 2.59 -> 2.47, from 64 4.90 -> 4.91
+ * (88% full); 28 x 28 from 1 channel 0.49 -> 1.3. */
 static bool channels_prefers_forward(clcnn_context *context, const void *shape)
 {
     (void)context;
     const clcnn_conv2d_shape *s = shape;
-    return !fast_3x3(s) || tile_fill(s->OH, s->OW) < 0.8;
+    return !fast_3x3(s) || (tile_fill(s->OH, s->OW) < 1.0 && s->C >= 8);
 }
 
 static bool channels_prefers_data(clcnn_context *context, const void *shape)
 {
     (void)context;
     const clcnn_conv2d_shape *s = shape;
-    return !fast_3x3(s) || tile_fill(s->H, s->W) < 0.8;
+    return !fast_3x3(s) || (tile_fill(s->H, s->W) < 1.0 && s->OC >= 8);
 }
 
 /* The channel-vectorised dW pays its transpose of dy (about 4.4 / C of its time) and wins
