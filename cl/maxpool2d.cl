@@ -58,8 +58,10 @@ __kernel void maxpool2d_forward(__global const float *x, __global float *y,
 
 /* The seed's 2x2/2 windows, all inside the input (2 OH <= H, 2 OW <= W): the same rule as
  * maxpool2d_forward in straight-line selects. A work-item per run of 4 windows of a row, on a
- * 3-D range [N * C][OH][ceil(OW / 4)]: two float8 loads, even and odd lanes, one float4 store;
- * a last shorter run goes window by window. */
+ * 3-D range [N * C][OH][ceil(OW / 4)]: two float8 loads, even and odd lanes, one float4 store.
+ * A last shorter run is computed as the row's last 4 windows, of which it stores its own (14-
+ * and 7-wide outputs spent half their time window by window); rows under 4 windows go window
+ * by window. */
 __kernel void maxpool2d_forward_2x2(__global const float *x, __global float *y,
                                     __global int *argmax, POOL_SHAPE_ARGUMENTS)
 {
@@ -67,20 +69,35 @@ __kernel void maxpool2d_forward_2x2(__global const float *x, __global float *y,
     const size_t plane = get_global_id(2);
     if (ow0 >= OW || oh >= OH)
         return;
-    const int first = 2 * oh * W + 2 * ow0;
-    __global const float *top = x + plane * H * W + first;
-    const size_t index = (plane * OH + oh) * OW + ow0;
-    if (ow0 + 4 <= OW) {
+    if (OW >= 4) {
+        const int start = min(ow0, OW - 4), first = 2 * oh * W + 2 * start;
+        __global const float *top = x + plane * H * W + first;
+        const size_t index = (plane * OH + oh) * OW + start;
         const float8 upper = vload8(0, top), lower = vload8(0, top + W);
         float4 best = upper.even;
         int4 offset = (int4)(0);
         TAKE_IF_GREATER(upper.odd, 1);
         TAKE_IF_GREATER(lower.even, W);
         TAKE_IF_GREATER(lower.odd, W + 1);
-        vstore4(best, 0, y + index);
-        vstore4((int4)(first, first + 2, first + 4, first + 6) + offset, 0, argmax + index);
+        const int4 chosen = (int4)(first, first + 2, first + 4, first + 6) + offset;
+        if (start == ow0) {
+            vstore4(best, 0, y + index);
+            vstore4(chosen, 0, argmax + index);
+            return;
+        }
+        float bests[4];
+        int chosens[4];
+        vstore4(best, 0, bests);
+        vstore4(chosen, 0, chosens);
+        for (int k = ow0 - start; k < 4; k++) {
+            y[index + k] = bests[k];
+            argmax[index + k] = chosens[k];
+        }
         return;
     }
+    const int first = 2 * oh * W + 2 * ow0;
+    __global const float *top = x + plane * H * W + first;
+    const size_t index = (plane * OH + oh) * OW + ow0;
     for (int k = 0; k < OW - ow0; k++) {
         const float candidates[4] = {top[2 * k], top[2 * k + 1], top[W + 2 * k], top[W + 2 * k + 1]};
         const int offsets[4] = {0, 1, W, W + 1};
@@ -154,7 +171,8 @@ __kernel void maxpool2d_backward_tiled(POOL_BACKWARD_ARGUMENTS)
 
 /* dX for the seed's 2x2/2 windows covering the whole input (H = 2 OH, W = 2 OW): a work-item
  * per run of 4 windows of a row, straight-line, on a 3-D range [N * C][OH][ceil(OW / 4)]: the
- * gradients go to the even or odd lanes of two float8 rows; a last shorter run goes window by
+ * gradients go to the even or odd lanes of two float8 rows. A last shorter run is computed as
+ * the row's last 4 windows, of which it stores its own; rows under 4 windows go window by
  * window. */
 __kernel void maxpool2d_backward_2x2(POOL_BACKWARD_ARGUMENTS)
 {
@@ -162,10 +180,10 @@ __kernel void maxpool2d_backward_2x2(POOL_BACKWARD_ARGUMENTS)
     const size_t plane = get_global_id(2);
     if (ow0 >= OW || oh >= OH)
         return;
-    const size_t out = (plane * OH + oh) * OW + ow0;
-    const int first = 2 * oh * W + 2 * ow0;
-    __global float *window = dx + plane * H * W + first;
-    if (ow0 + 4 <= OW) {
+    if (OW >= 4) {
+        const int start = min(ow0, OW - 4), first = 2 * oh * W + 2 * start;
+        const size_t out = (plane * OH + oh) * OW + start;
+        __global float *window = dx + plane * H * W + first;
         const float4 zero = (float4)(0.0f);
         float4 gradient = vload4(0, dy + out);
         if (gate)
@@ -176,10 +194,23 @@ __kernel void maxpool2d_backward_2x2(POOL_BACKWARD_ARGUMENTS)
         upper.odd = select(zero, gradient, offset == 1);
         lower.even = select(zero, gradient, offset == W);
         lower.odd = select(zero, gradient, offset == W + 1);
-        vstore8(upper, 0, window);
-        vstore8(lower, 0, window + W);
+        if (start == ow0) {
+            vstore8(upper, 0, window);
+            vstore8(lower, 0, window + W);
+            return;
+        }
+        float rows[2][8];
+        vstore8(upper, 0, rows[0]);
+        vstore8(lower, 0, rows[1]);
+        for (int q = 2 * (ow0 - start); q < 8; q++) {
+            window[q] = rows[0][q];
+            window[W + q] = rows[1][q];
+        }
         return;
     }
+    const size_t out = (plane * OH + oh) * OW + ow0;
+    const int first = 2 * oh * W + 2 * ow0;
+    __global float *window = dx + plane * H * W + first;
     for (int k = 0; k < OW - ow0; k++) {
         const int chosen = argmax[out + k] - first - 2 * k;
         const float gradient = GATED(out + k);
