@@ -10,8 +10,9 @@
  *    (2 cores): im2col + CLBlast reached only 7-31 GFLOP/s there.
  *  - channels (CPUs; forward and dW of any shape, dX at stride 1): 16 output channels fill a
  *    vector whatever the map's size; forward and dX take 7 pixels per work-item (3x3 taps
- *    unrolled) from transposed weights, dW 18 weights per work-item from dy transposed. Preferred (channels_prefers_*)
- *    where the 3x3 tiles would leave lanes idle and for every shape they do not handle.
+ *    unrolled) from transposed weights, dW 18 weights per work-item from dy transposed.
+ *    Preferred (channels_prefers_*) where the 3x3 tiles would leave lanes idle and for every
+ *    shape they do not handle.
  *  - tiled (GPUs; any shape): an implicit GEMM staged through local memory, dW's long sum
  *    split across work-groups and added in order.
  *  - direct (any device, any shape): a work-item per output pixel and 4 channels (forward,
@@ -621,7 +622,7 @@ static bool channels_prefers_data(clcnn_context *context, const void *shape)
  * shape they do not handle. Measured on PoCL, Zen 4: 7 x 7 from 64 channels 5.5 -> 2.6 ms,
  * 28 x 28 from 32 7.0 -> 5.3 ms; whole 16-wide tiles from 32 channels 3.1 -> 3.9 ms, and
  * from 3 channels 0.7 -> 2.2 ms. */
-static bool channels_prefers(clcnn_context *context, const void *shape)
+static bool channels_prefers_weights(clcnn_context *context, const void *shape)
 {
     (void)context;
     const clcnn_conv2d_shape *s = shape;
@@ -670,7 +671,7 @@ typedef struct weights_variant {
 } weights_variant;
 
 static const weights_variant weights_variants[] = {
-    {{"channels", CLCNN_SUITS_CPU, NULL, channels_prefers}, channels_backward_weights},
+    {{"channels", CLCNN_SUITS_CPU, NULL, channels_prefers_weights}, channels_backward_weights},
     {{"direct_3x3_w16", CLCNN_SUITS_CPU, fits_3x3_w16, NULL}, fast_backward_weights_w16},
     {{"direct_3x3_f8", CLCNN_SUITS_CPU, fits_3x3, NULL}, fast_backward_weights_f8},
     {{"tiled", CLCNN_SUITS_GPU, tiled_fits, NULL}, tiled_backward_weights},
