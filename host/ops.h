@@ -150,8 +150,8 @@ void clcnn_ref_batchnorm_forward(const clcnn_batchnorm_shape *shape, bool traini
                                  float *moving_mean, float *moving_variance, float *stats,
                                  float *y);
 void clcnn_ref_batchnorm_backward(const clcnn_batchnorm_shape *shape, const float *x,
-                                  const float *y, const float *gamma, const float *stats, const float *dy,
-                                  float *dgamma, float *dbeta, float *dx);
+                                  const float *y, const float *gamma, const float *stats,
+                                  const float *dy, float *dgamma, float *dbeta, float *dx);
 
 /* ---- gather --------------------------------------------------------------------------------- */
 
