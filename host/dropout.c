@@ -18,7 +18,8 @@ static clcnn_status launch_dropout(clcnn_context *context, clcnn_kernel_id id,
                              sizeof(cl_uint), &step_lo, sizeof(cl_uint), &step_hi, sizeof(cl_uint),
                              &seed_lo, sizeof(cl_uint), &seed_hi, sizeof(cl_uint), &threshold,
                              sizeof(float), &scale));
-    return clcnn_launch_elementwise(context, kernel, (size_t)p->count);
+    /* one work-item per DROPOUT_LANES (8) elements, cl/dropout.cl */
+    return clcnn_launch_elementwise(context, kernel, ((size_t)p->count + 7) / 8);
 }
 
 static clcnn_status check_rate(const clcnn_dropout_params *p)
