@@ -5,7 +5,8 @@
 static size_t input_count(const clcnn_pool2d_shape *s) { return (size_t)s->N * s->C * s->H * s->W; }
 static size_t output_count(const clcnn_pool2d_shape *s) { return (size_t)s->N * s->C * s->OH * s->OW; }
 
-/* The kernels run over [N * C][height][width] of the tensor they write. */
+/* The kernels run over [N * C][height][width] of the tensor they write, or with height 0 over
+ * the N * C planes (avgpool2d_backward_window). */
 static clcnn_status launch(clcnn_context *context, clcnn_kernel_id id, const clcnn_pool2d_shape *s,
                            cl_mem in, cl_mem out, int width, int height)
 {
@@ -20,6 +21,8 @@ static clcnn_status launch(clcnn_context *context, clcnn_kernel_id id, const clc
     /* flops: one add per window element; bytes: the input and the output once */
     clcnn_profile_cost(context, (double)output_count(s) * s->KH * s->KW,
                        4.0 * ((double)input_count(s) + (double)output_count(s)));
+    if (height == 0)
+        return clcnn_launch_elementwise(context, kernel, (size_t)s->N * s->C);
     return clcnn_launch_planes(context, kernel, (size_t)width, (size_t)height,
                                (size_t)s->N * s->C);
 }
@@ -45,5 +48,7 @@ clcnn_status clcnn_avgpool2d_backward(clcnn_context *context, const clcnn_pool2d
         clcnn_ref_avgpool2d_backward(s, dy->host, dx->host);
         return CLCNN_OK;
     }
+    if (s->OH == 1 && s->OW == 1)
+        return launch(context, CLCNN_KERNEL_AVGPOOL2D_BACKWARD_WINDOW, s, dy->mem, dx->mem, 0, 0);
     return launch(context, CLCNN_KERNEL_AVGPOOL2D_BACKWARD, s, dy->mem, dx->mem, s->W, s->H);
 }

@@ -93,6 +93,7 @@ typedef enum {
     X(MAXPOOL2D_BACKWARD_2X2, MAXPOOL2D, "maxpool2d_backward_2x2", PLANES)                  \
     X(AVGPOOL2D_FORWARD, AVGPOOL2D, "avgpool2d_forward", PLANES)                            \
     X(AVGPOOL2D_BACKWARD, AVGPOOL2D, "avgpool2d_backward", PLANES)                          \
+    X(AVGPOOL2D_BACKWARD_WINDOW, AVGPOOL2D, "avgpool2d_backward_window", ELEMENTWISE)        \
     X(BATCHNORM_PLANE_MOMENTS, BATCHNORM, "batchnorm_plane_moments", ELEMENTWISE)           \
     X(BATCHNORM_STATISTICS, BATCHNORM, "batchnorm_statistics", ELEMENTWISE)                 \
     X(BATCHNORM_MOVING_STATISTICS, BATCHNORM, "batchnorm_moving_statistics", ELEMENTWISE)\
