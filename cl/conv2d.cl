@@ -485,17 +485,45 @@ __kernel void conv2d_backward_weights_channels(
     }
     const bool bias_here = with_bias && first == 0;
     __global const float *gradient = dyt + oc0;
-    for (int n = 0; n < N; n++) {
-        __global const float *plane = xp + (size_t)n * C * HP * WP;
-        for (int oh = 0; oh < OH; oh++) {
-            __global const float *input = plane + oh * stride_h * WP;
-            for (int ow = 0; ow < OW; ow++, input += stride_w, gradient += OCP) {
-                const float16 g = vload16(0, gradient);
+    if (KH == 3 && KW == 3) {
+        /* the 18 slots are input channels c0 and c1 (c0 again past the row) x 9 taps: six row
+         * pointers and the taps' columns as constant displacements, where 18 offsets would
+         * not fit the registers (the loop then spent more instructions on them than on its
+         * fmas) */
+        const int c0 = first / 9, c1 = min(c0 + 1, C - 1);
+        for (int n = 0; n < N; n++) {
+            __global const float *plane = xp + (size_t)n * C * HP * WP;
+            for (int oh = 0; oh < OH; oh++) {
+                __global const float *in[6];
                 #pragma unroll
-                for (int s = 0; s < DW_SLOTS; s++)
-                    sum[s] = fma(g, (float16)(input[offset[s]]), sum[s]);
-                if (bias_here)
-                    bias += g;
+                for (int r = 0; r < 6; r++)
+                    in[r] = plane + ((size_t)(r < 3 ? c0 : c1) * HP + oh * stride_h + r % 3) * WP;
+                for (int ow = 0; ow < OW; ow++, gradient += OCP) {
+                    const float16 g = vload16(0, gradient);
+                    #pragma unroll
+                    for (int s = 0; s < DW_SLOTS; s++)
+                        sum[s] = fma(g, (float16)(in[s / 3][s % 3]), sum[s]);
+                    #pragma unroll
+                    for (int r = 0; r < 6; r++)
+                        in[r] += stride_w;
+                    if (bias_here)
+                        bias += g;
+                }
+            }
+        }
+    } else {
+        for (int n = 0; n < N; n++) {
+            __global const float *plane = xp + (size_t)n * C * HP * WP;
+            for (int oh = 0; oh < OH; oh++) {
+                __global const float *input = plane + oh * stride_h * WP;
+                for (int ow = 0; ow < OW; ow++, input += stride_w, gradient += OCP) {
+                    const float16 g = vload16(0, gradient);
+                    #pragma unroll
+                    for (int s = 0; s < DW_SLOTS; s++)
+                        sum[s] = fma(g, (float16)(input[offset[s]]), sum[s]);
+                    if (bias_here)
+                        bias += g;
+                }
             }
         }
     }
