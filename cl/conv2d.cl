@@ -255,6 +255,34 @@ __kernel void conv2d_flip_3x3(__global const float *w, __global float *wf, const
     wf[(size_t)c * OC * 9 + j] = w[((size_t)oc * C + c) * 9 + 8 - t];
 }
 
+/* The 2x2 windows of one output channel's tile of conv2d_forward_3x3 below (t: rows oh0 and
+ * oh0 + 1 in lanes 0-7 and 8-15, columns ow0 ..): their maxima and argmax (the chosen input,
+ * counted in the OH x OW plane) into pooled and argmax at index, for the first `windows` of the
+ * tile's 4. The first maximum in window order wins, a NaN beats any number and the first NaN
+ * stays: maxpool2d_forward_2x2's rule. Taken as a tree (each row's pairs, then the two rows),
+ * which picks what its 4 steps in window order pick, bit for bit. */
+static void pool_tile(const float16 t, __global float *pooled, __global int *argmax,
+                      const size_t index, const int windows, const int first, const int OW)
+{
+    const float8 left = t.even, right = t.odd;
+    const int8 take_right = isgreater(right, left) | (isnan(right) & ~isnan(left));
+    const float8 pair = select(left, right, take_right);
+    const int8 pair_offset = select((int8)(0), (int8)(1), take_right);
+    const int4 take_lower = isgreater(pair.hi, pair.lo) | (isnan(pair.hi) & ~isnan(pair.lo));
+    const float4 best = select(pair.lo, pair.hi, take_lower);
+    const int4 chosen = (int4)(first, first + 2, first + 4, first + 6) +
+                        select(pair_offset.lo, pair_offset.hi + OW, take_lower);
+    if (windows == 4) {
+        vstore4(best, 0, pooled + index);
+        vstore4(chosen, 0, argmax + index);
+        return;
+    }
+    for (int q = 0; q < windows; q++) {
+        pooled[index + q] = best[q];
+        argmax[index + q] = chosen[q];
+    }
+}
+
 /* xp: [N, C, OHT + 2, OWT + 2] padded input (see above), w: [OC, C, 3, 3], b: [OC] (used when
  * use_bias), y: [N, OC, OH, OW], ReLU applied when relu. Each work-item computes a tile of 2
  * rows x 8 pixels x 8 output channels in 8 float16 registers (the two rows side by side): per
@@ -265,11 +293,17 @@ __kernel void conv2d_flip_3x3(__global const float *w, __global float *wf, const
  * (clcnn_launch_planes: four 64-bit divisions per item cost the 3-channel layer a third of
  * its time). A last partial
  * channel block computes with the last channel's weights and stores nothing for the missing
- * ones; tiles that overhang the output store only their pixels inside it. */
+ * ones; tiles that overhang the output store only their pixels inside it.
+ * With pool, the 2x2 max pooling (stride 2, 'valid') of y instead of y: each tile is 1 x 4
+ * windows, whose maxima and argmax go to pooled and argmax: [N, OC, OH / 2, OW / 2], as
+ * maxpool2d_forward_2x2 writes them from y (the same choices, bit for bit). Writing y as well
+ * cost as much as the separate pooling saved (measured on PoCL, Zen 4: twice the streams of
+ * partial cache lines per item). */
 __kernel void conv2d_forward_3x3(__global const float *xp, __global const float *w,
                                  __global const float *b, __global float *y, const int N,
                                  const int C, const int OC, const int OH, const int OW,
-                                 const int use_bias, const int relu)
+                                 const int use_bias, const int relu, const int pool,
+                                 __global float *pooled, __global int *argmax)
 {
     const int column_blocks = (OW + 7) / 8, row_pairs = (OH + 1) / 2, channel_blocks = (OC + 7) / 8;
     const int block = (int)get_global_id(0), pair = (int)get_global_id(1);
@@ -309,9 +343,19 @@ __kernel void conv2d_forward_3x3(__global const float *xp, __global const float 
         }
     }
     const bool whole_width = ow0 + 8 <= OW, second_row = oh0 + 1 < OH;
+    /* the 'valid' pooling's windows in this tile (none past an odd last row or column) */
+    const int windows = pool && second_row ? min(4, OW / 2 - ow0 / 2) : 0;
+    const size_t pool_plane = (size_t)(OH / 2) * (OW / 2);
     for (int k = 0; k < 8 && oc0 + k < OC; k++) {
         if (relu) /* activation_forward's ReLU: negatives to 0, NaN kept */
             tile[k] = select(tile[k], (float16)(0.0f), isless(tile[k], (float16)(0.0f)));
+        if (pool) {
+            if (windows > 0)
+                pool_tile(tile[k], pooled, argmax,
+                          ((size_t)n * OC + oc0 + k) * pool_plane + oh0 / 2 * (OW / 2) + ow0 / 2,
+                          windows, oh0 * OW + ow0, OW);
+            continue;
+        }
         const float8 upper = tile[k].lo, lower = tile[k].hi;
         __global float *out = y + (((size_t)n * OC + oc0 + k) * OH + oh0) * OW + ow0;
         if (whole_width) {

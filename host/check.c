@@ -353,6 +353,44 @@ static void use_variant(checker *c, clcnn_variant_op op, int index)
 
 /* ---- cases ------------------------------------------------------------------------------ */
 
+/* The 2x2 max pooling run with the convolution (the tutorial's conv-ReLU-pool): the pooled
+ * output and argmax must be, bit for bit, those of pooling the y the forward variant writes
+ * without it. Its buffers, made once per case: */
+typedef struct pool_check {
+    clcnn_conv2d_pool pool;
+    float *y, *pooled_ref;
+    int32_t *argmax_ref;
+    size_t y_count, pooled_count;
+} pool_check;
+
+static clcnn_status prepare_pool_check(checker *c, const clcnn_conv2d_shape *s, pool_check *p)
+{
+    CLCNN_TRY(clcnn_pool2d_shape_make(s->N, s->OC, s->OH, s->OW, 2, 2, 2, 2, CLCNN_PADDING_VALID,
+                                      &p->pool.shape));
+    p->y_count = (size_t)s->N * s->OC * s->OH * s->OW;
+    p->pooled_count = (size_t)s->N * s->OC * p->pool.shape.OH * p->pool.shape.OW;
+    CLCNN_TRY(host_array(c, p->y_count, sizeof(float), (void **)&p->y));
+    CLCNN_TRY(host_array(c, p->pooled_count, sizeof(float), (void **)&p->pooled_ref));
+    CLCNN_TRY(host_array(c, p->pooled_count, sizeof(int32_t), (void **)&p->argmax_ref));
+    CLCNN_TRY(output(c, p->pooled_count, &p->pool.y));
+    return output(c, p->pooled_count, &p->pool.argmax);
+}
+
+/* Y holds the y of the row before (the same variant and shape, without the pooling) */
+static clcnn_status check_conv2d_pool(checker *c, const clcnn_conv2d_shape *s, pool_check *p,
+                                      const clcnn_buffer *X, const clcnn_buffer *Wt,
+                                      const clcnn_buffer *B, clcnn_buffer *Y, const char *shape)
+{
+    CLCNN_TRY(clcnn_buffer_read(c->context, Y, 0, p->y, p->y_count * sizeof(float)));
+    clcnn_ref_maxpool2d_forward(&p->pool.shape, p->y, p->pooled_ref, p->argmax_ref);
+    begin_row(c, "conv2d", "forward_pool", shape);
+    TIMED(c, clcnn_conv2d_forward(c->context, s, X, Wt, B, Y, NULL, &p->pool));
+    CLCNN_TRY(compare(c, "pooled", p->pool.y, p->pooled_ref, p->pooled_count, 0.0, 0.0));
+    CLCNN_TRY(compare_ints(c, "argmax", p->pool.argmax, p->argmax_ref, p->pooled_count));
+    end_row(c);
+    return CLCNN_OK;
+}
+
 static clcnn_status check_conv2d(checker *c, int N, int C, int H, int W, int OC, int KH, int KW,
                                  int stride, clcnn_padding padding)
 {
@@ -395,22 +433,28 @@ static clcnn_status check_conv2d(checker *c, int N, int C, int H, int W, int OC,
     float *y_relu_ref;
     CLCNN_TRY(host_array(c, y_count, sizeof(float), (void **)&y_relu_ref));
     clcnn_ref_conv2d_forward(&relu_shape, x, w, b, y_relu_ref);
+    const bool pools = s.OH >= 2 && s.OW >= 2;
+    pool_check pool;
+    if (pools)
+        CLCNN_TRY(prepare_pool_check(c, &relu_shape, &pool));
     int list[MAX_VARIANTS], count;
     CLCNN_TRY(variants_to_run(c, CLCNN_VARIANT_CONV2D_FORWARD, &s, list, &count));
     for (int v = 0; v < count; v++) {
         use_variant(c, CLCNN_VARIANT_CONV2D_FORWARD, list[v]);
         begin_row(c, "conv2d", "forward", shape);
-        TIMED(c, clcnn_conv2d_forward(c->context, &s, X, Wt, B, Y, &c->keep));
+        TIMED(c, clcnn_conv2d_forward(c->context, &s, X, Wt, B, Y, &c->keep, NULL));
         CLCNN_TRY(compare(c, "y", Y, y_ref, y_count,
                           sum_tolerance((size_t)C * KH * KW + 1, y_ref, y_count), 2 * FLT_EPSILON));
         end_row(c);
 
         /* the fused ReLU (the layer's activation=relu): the reference's own ReLU of its y */
         begin_row(c, "conv2d", "forward_relu", shape);
-        TIMED(c, clcnn_conv2d_forward(c->context, &relu_shape, X, Wt, B, Y, NULL));
+        TIMED(c, clcnn_conv2d_forward(c->context, &relu_shape, X, Wt, B, Y, NULL, NULL));
         CLCNN_TRY(compare(c, "y", Y, y_relu_ref, y_count,
                           sum_tolerance((size_t)C * KH * KW + 1, y_ref, y_count), 2 * FLT_EPSILON));
         end_row(c);
+        if (pools)
+            CLCNN_TRY(check_conv2d_pool(c, &relu_shape, &pool, X, Wt, B, Y, shape));
     }
     use_variant(c, CLCNN_VARIANT_CONV2D_FORWARD, -1);
 
@@ -429,7 +473,7 @@ static clcnn_status check_conv2d(checker *c, int N, int C, int H, int W, int OC,
     for (int v = 0; v < count; v++) {
         /* each dW variant meets what the devices's forward and dX keep, as in a layer */
         if (v > 0) {
-            CLCNN_TRY(clcnn_conv2d_forward(c->context, &s, X, Wt, B, Y, &c->keep));
+            CLCNN_TRY(clcnn_conv2d_forward(c->context, &s, X, Wt, B, Y, &c->keep, NULL));
             CLCNN_TRY(clcnn_conv2d_backward_data(c->context, &s, DY, Wt, DX, &c->keep));
         }
         use_variant(c, CLCNN_VARIANT_CONV2D_BACKWARD_WEIGHTS, list[v]);

@@ -5,7 +5,8 @@
  * device; `clcnn check --variants all` forces each):
  *  - direct_3x3_f8 (CPUs; 3x3 stride 1, any size): the input is zero-padded (to whole tiles)
  *    into scratch, then float8 kernels compute 8 pixels x 8 channels per work-item (forward,
- *    and dX as a convolution of padded dy with flipped weights) or 2 x 9 taps (dW);
+ *    and dX as a convolution of padded dy with flipped weights) or 2 x 9 taps (dW); its
+ *    forward also runs a 2x2 max pooling of y in the same pass (clcnn_conv2d_pool);
  *    direct_3x3_w16 is dW's 16-column form for tiles a multiple of 16 wide. Measured on PoCL
  *    (2 cores): im2col + CLBlast reached only 7-31 GFLOP/s there.
  *  - channels (CPUs; forward and dW of any shape, dX at stride 1): 16 output channels fill a
@@ -135,23 +136,29 @@ static clcnn_status pad_planes(clcnn_context *context, cl_mem source, int planes
     return clcnn_launch_planes(context, kernel, (size_t)HP, 1, (size_t)planes);
 }
 
-/* y: [N, OC, OH, OW] from xp: [N, C, tile_rows(OH) + 2, tile_columns(OW) + 2] */
+/* y: [N, OC, OH, OW] from xp: [N, C, tile_rows(OH) + 2, tile_columns(OW) + 2]; with pool, y's
+ * 2x2 max pooling into pool->y and pool->argmax instead of y */
 static clcnn_status forward_3x3(clcnn_context *context, cl_mem xp, cl_mem w, cl_mem b,
                                 int use_bias, int relu, cl_mem y, int N, int C, int OC, int OH,
-                                int OW)
+                                int OW, const clcnn_conv2d_pool *pool)
 {
     cl_kernel kernel;
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_FORWARD_3X3, &kernel));
-    CLCNN_TRY(clcnn_set_args(context, kernel, 11, sizeof(cl_mem), &xp, sizeof(cl_mem), &w,
+    const int pooling = pool != NULL;
+    /* without pool, y stands in for the unused buffers */
+    const cl_mem pooled = pool ? pool->y->mem : y, argmax = pool ? pool->argmax->mem : y;
+    CLCNN_TRY(clcnn_set_args(context, kernel, 14, sizeof(cl_mem), &xp, sizeof(cl_mem), &w,
                              sizeof(cl_mem), &b, sizeof(cl_mem), &y, sizeof(int), &N, sizeof(int),
                              &C, sizeof(int), &OC, sizeof(int), &OH, sizeof(int), &OW, sizeof(int),
-                             &use_bias, sizeof(int), &relu));
+                             &use_bias, sizeof(int), &relu, sizeof(int), &pooling,
+                             sizeof(cl_mem), &pooled, sizeof(cl_mem), &argmax));
     return clcnn_launch_planes(context, kernel, (size_t)tile_columns(OW) / 8,
                                (size_t)tile_rows(OH) / 2, (size_t)N * ((OC + 7) / 8));
 }
 
-static clcnn_status fast_forward(clcnn_context *context, const clcnn_conv2d_shape *s, cl_mem x,
-                                 cl_mem w, cl_mem b, cl_mem y, clcnn_conv2d_keep *keep)
+static clcnn_status fast_forward_pool(clcnn_context *context, const clcnn_conv2d_shape *s,
+                                      cl_mem x, cl_mem w, cl_mem b, cl_mem y,
+                                      clcnn_conv2d_keep *keep, const clcnn_conv2d_pool *pool)
 {
     cl_mem xp;
     CLCNN_TRY(pad_planes(context, x, s->N * s->C, s->H, s->W, s->pad_top, s->pad_left,
@@ -160,7 +167,13 @@ static clcnn_status fast_forward(clcnn_context *context, const clcnn_conv2d_shap
     if (keep)
         keep->input_kept = true;
     declare_cost(context, s);
-    return forward_3x3(context, xp, w, b, 1, s->relu, y, s->N, s->C, s->OC, s->OH, s->OW);
+    return forward_3x3(context, xp, w, b, 1, s->relu, y, s->N, s->C, s->OC, s->OH, s->OW, pool);
+}
+
+static clcnn_status fast_forward(clcnn_context *context, const clcnn_conv2d_shape *s, cl_mem x,
+                                 cl_mem w, cl_mem b, cl_mem y, clcnn_conv2d_keep *keep)
+{
+    return fast_forward_pool(context, s, x, w, b, y, keep, NULL);
 }
 
 /* dX is the stride-1 convolution of dy, padded so that row ih + kh' holds dy[ih + pad - 2 + kh'],
@@ -183,7 +196,8 @@ static clcnn_status fast_backward_data(clcnn_context *context, const clcnn_conv2
                              sizeof(int), &s->OC, sizeof(int), &s->C));
     CLCNN_TRY(clcnn_launch_planes(context, kernel, (size_t)s->OC * 9, 1, (size_t)s->C));
     declare_cost(context, s);
-    return forward_3x3(context, dyp, flipped, flipped, 0, 0, dx, s->N, s->OC, s->C, s->H, s->W);
+    return forward_3x3(context, dyp, flipped, flipped, 0, 0, dx, s->N, s->OC, s->C, s->H, s->W,
+                       NULL);
 }
 
 /* The kernel sums over whole tiles: where OH x OW is not, dy is read from a zero-padded copy
@@ -630,17 +644,21 @@ static bool channels_prefers_weights(clcnn_context *context, const void *shape)
     return !fast_3x3(s) || (s->C >= 16 && !whole_tiles);
 }
 
+/* run_pool: where the variant also pools (clcnn_conv2d_pool) in its pass, else NULL */
 typedef struct forward_variant {
     clcnn_variant head;
     clcnn_status (*run)(clcnn_context *context, const clcnn_conv2d_shape *s, cl_mem x, cl_mem w,
                         cl_mem b, cl_mem y, clcnn_conv2d_keep *keep);
+    clcnn_status (*run_pool)(clcnn_context *context, const clcnn_conv2d_shape *s, cl_mem x,
+                             cl_mem w, cl_mem b, cl_mem y, clcnn_conv2d_keep *keep,
+                             const clcnn_conv2d_pool *pool);
 } forward_variant;
 
 static const forward_variant forward_variants[] = {
-    {{"channels", CLCNN_SUITS_CPU, NULL, channels_prefers_forward}, channels_forward},
-    {{"direct_3x3_f8", CLCNN_SUITS_CPU, fits_3x3, NULL}, fast_forward},
-    {{"tiled", CLCNN_SUITS_GPU, tiled_fits, NULL}, tiled_forward},
-    {{"direct", CLCNN_SUITS_ANY, NULL, NULL}, direct_forward},
+    {{"channels", CLCNN_SUITS_CPU, NULL, channels_prefers_forward}, channels_forward, NULL},
+    {{"direct_3x3_f8", CLCNN_SUITS_CPU, fits_3x3, NULL}, fast_forward, fast_forward_pool},
+    {{"tiled", CLCNN_SUITS_GPU, tiled_fits, NULL}, tiled_forward, NULL},
+    {{"direct", CLCNN_SUITS_ANY, NULL, NULL}, direct_forward, NULL},
 };
 const clcnn_variant_table clcnn_conv2d_forward_variants = {
     &forward_variants[0].head, sizeof forward_variants / sizeof forward_variants[0],
@@ -684,23 +702,50 @@ const clcnn_variant_table clcnn_conv2d_backward_weights_variants = {
 
 /* ---- dispatch ---------------------------------------------------------------------------------- */
 
+/* The pooling clcnn_conv2d_pool describes: 2x2 windows at stride 2 without padding over the
+ * whole of y */
+static clcnn_status check_pool(const clcnn_conv2d_shape *s, const clcnn_conv2d_pool *pool)
+{
+    const clcnn_pool2d_shape *p = &pool->shape;
+    if (p->N != s->N || p->C != s->OC || p->H != s->OH || p->W != s->OW || p->KH != 2 ||
+        p->KW != 2 || p->stride_h != 2 || p->stride_w != 2 || p->pad_top || p->pad_left ||
+        p->OH != s->OH / 2 || p->OW != s->OW / 2)
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
+                          "conv2d_forward: the pooling run with it must take 2x2 windows at "
+                          "stride 2, unpadded, over its %dx%dx%dx%d output; got %dx%d windows at "
+                          "stride %dx%d over %dx%dx%dx%d", s->N, s->OC, s->OH, s->OW, p->KH,
+                          p->KW, p->stride_h, p->stride_w, p->N, p->C, p->H, p->W);
+    const size_t count = (size_t)p->N * p->C * p->OH * p->OW;
+    CLCNN_TRY(clcnn_require_bytes("conv2d_forward", "pool->y", pool->y, count, sizeof(float)));
+    return clcnn_require_bytes("conv2d_forward", "pool->argmax", pool->argmax, count,
+                               sizeof(int32_t));
+}
+
 clcnn_status clcnn_conv2d_forward(clcnn_context *context, const clcnn_conv2d_shape *s,
                                   const clcnn_buffer *x, const clcnn_buffer *w,
-                                  const clcnn_buffer *b, clcnn_buffer *y, clcnn_conv2d_keep *keep)
+                                  const clcnn_buffer *b, clcnn_buffer *y, clcnn_conv2d_keep *keep,
+                                  const clcnn_conv2d_pool *pool)
 {
     CLCNN_TRY(clcnn_require_bytes("conv2d_forward", "x", x, input_count(s), sizeof(float)));
     CLCNN_TRY(clcnn_require_bytes("conv2d_forward", "w", w, weight_count(s), sizeof(float)));
     CLCNN_TRY(clcnn_require_bytes("conv2d_forward", "b", b, (size_t)s->OC, sizeof(float)));
     CLCNN_TRY(clcnn_require_bytes("conv2d_forward", "y", y, output_count(s), sizeof(float)));
+    if (pool)
+        CLCNN_TRY(check_pool(s, pool));
+    int v = -1;
     if (context->reference) {
         clcnn_ref_conv2d_forward(s, x->host, w->host, b->host, y->host);
-        return CLCNN_OK;
+    } else {
+        CLCNN_TRY(clcnn_variant_pick(context, CLCNN_VARIANT_CONV2D_FORWARD, s, &v));
+        if (keep) /* a variant that keeps x padded says so again */
+            keep->input_kept = false;
+        if (pool && forward_variants[v].run_pool)
+            return forward_variants[v].run_pool(context, s, x->mem, w->mem, b->mem, y->mem, keep,
+                                                pool);
+        CLCNN_TRY(forward_variants[v].run(context, s, x->mem, w->mem, b->mem, y->mem, keep));
     }
-    int v;
-    CLCNN_TRY(clcnn_variant_pick(context, CLCNN_VARIANT_CONV2D_FORWARD, s, &v));
-    if (keep) /* a variant that keeps x padded says so again */
-        keep->input_kept = false;
-    return forward_variants[v].run(context, s, x->mem, w->mem, b->mem, y->mem, keep);
+    return pool ? clcnn_maxpool2d_forward(context, &pool->shape, y, pool->y, pool->argmax)
+                : CLCNN_OK;
 }
 
 clcnn_status clcnn_conv2d_backward_data(clcnn_context *context, const clcnn_conv2d_shape *s,

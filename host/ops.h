@@ -11,6 +11,22 @@
 #include "clcnn/model.h"
 #include "internal.h"
 
+/* ---- pooling shapes (max and average pooling, and a max pooling run with a conv2d) ------ */
+
+/* x: [N, C, H, W], y and argmax: [N, C, OH, OW]; argmax holds ih * W + iw (int) */
+typedef struct clcnn_pool2d_shape {
+    int N, C, H, W;
+    int KH, KW;
+    int OH, OW;
+    int stride_h, stride_w;
+    int pad_top, pad_left;
+} clcnn_pool2d_shape;
+
+/* Keras MaxPooling2D: 'valid' floors odd sizes; 'same' pads to ceil(H / stride). */
+clcnn_status clcnn_pool2d_shape_make(int N, int C, int H, int W, int KH, int KW, int stride_h,
+                                     int stride_w, clcnn_padding padding,
+                                     clcnn_pool2d_shape *shape);
+
 /* ---- conv2d ---------------------------------------------------------------------------- */
 
 /* One spatial axis as Keras sizes it: 'valid' gives floor((in - window) / stride) + 1 and no
@@ -48,9 +64,21 @@ typedef struct clcnn_conv2d_keep {
 } clcnn_conv2d_keep;
 void clcnn_conv2d_keep_release(clcnn_conv2d_keep *keep);
 
+/* A 2x2 max pooling (stride 2, 'valid') of a conv2d's output y, run with the convolution,
+ * for a caller that needs only the pooled output: in the same pass where the forward variant
+ * can (direct_3x3_f8), which then leaves y unwritten, else by maxpool2d_forward after it (y is
+ * then written: the pooling reads it). The pooled output and argmax are maxpool2d_forward's,
+ * bit for bit. */
+typedef struct clcnn_conv2d_pool {
+    clcnn_pool2d_shape shape; /* the pooling's, whose input is the convolution's y */
+    clcnn_buffer *y, *argmax; /* [N, OC, OH / 2, OW / 2] */
+} clcnn_conv2d_pool;
+
+/* y: [N, OC, OH, OW]; pool: NULL, or the max pooling to run with it (above: y is then scratch) */
 clcnn_status clcnn_conv2d_forward(clcnn_context *context, const clcnn_conv2d_shape *shape,
                                   const clcnn_buffer *x, const clcnn_buffer *w,
-                                  const clcnn_buffer *b, clcnn_buffer *y, clcnn_conv2d_keep *keep);
+                                  const clcnn_buffer *b, clcnn_buffer *y, clcnn_conv2d_keep *keep,
+                                  const clcnn_conv2d_pool *pool);
 /* dx: [N, C, H, W] from dy: [N, OC, OH, OW] */
 clcnn_status clcnn_conv2d_backward_data(clcnn_context *context, const clcnn_conv2d_shape *shape,
                                         const clcnn_buffer *dy, const clcnn_buffer *w,
@@ -75,20 +103,6 @@ void clcnn_ref_conv2d_backward_weights(const clcnn_conv2d_shape *shape, const fl
 void clcnn_ref_conv2d_backward_bias(const clcnn_conv2d_shape *shape, const float *dy, float *db);
 
 /* ---- maxpool2d ------------------------------------------------------------------------ */
-
-/* x: [N, C, H, W], y and argmax: [N, C, OH, OW]; argmax holds ih * W + iw (int) */
-typedef struct clcnn_pool2d_shape {
-    int N, C, H, W;
-    int KH, KW;
-    int OH, OW;
-    int stride_h, stride_w;
-    int pad_top, pad_left;
-} clcnn_pool2d_shape;
-
-/* Keras MaxPooling2D: 'valid' floors odd sizes; 'same' pads to ceil(H / stride). */
-clcnn_status clcnn_pool2d_shape_make(int N, int C, int H, int W, int KH, int KW, int stride_h,
-                                     int stride_w, clcnn_padding padding,
-                                     clcnn_pool2d_shape *shape);
 
 clcnn_status clcnn_maxpool2d_forward(clcnn_context *context, const clcnn_pool2d_shape *shape,
                                      const clcnn_buffer *x, clcnn_buffer *y, clcnn_buffer *argmax);

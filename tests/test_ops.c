@@ -77,7 +77,8 @@ START_TEST(every_op_matches_the_reference)
 END_TEST
 
 /* A ReLU kernel with a slightly wrong slope, a conv2d that skips the last input channel, a
- * channel-vectorised dW that skips the batch's last sample, a channel-vectorised forward that
+ * channel-vectorised dW that skips the batch's last sample, a conv2d whose fused pooling
+ * misplaces the lower row's argmax, a channel-vectorised forward that
  * ignores the column stride, a tiled conv2d that skips one k of
  * every TILE_K, an average pool that counts the padding
  * (Keras does not) and a batch norm that forgets epsilon in training (a 0.15% error here) must
@@ -104,8 +105,15 @@ START_TEST(a_wrong_kernel_is_caught)
          "stats[C + c] = 1.0f / sqrt(variance);"},
         {"conv2d.cl", "for (int c = 0; c < C; c++) {\n        __global const float *x_plane",
          "for (int c = 0; c < C - 1; c++) {\n        __global const float *x_plane"},
-        {"conv2d.cl", "for (int n = 0; n < N; n++) {\n        __global const float *plane",
-         "for (int n = 0; n < N - 1; n++) {\n        __global const float *plane"},
+        {"conv2d.cl",
+         "for (int n = 0; n < N; n++) {\n            __global const float *plane = xp + (size_t)n "
+         "* C * HP * WP;\n            for (int oh = 0; oh < OH; oh++) {\n                "
+         "__global const float *in[6];",
+         "for (int n = 0; n < N - 1; n++) {\n            __global const float *plane = xp + "
+         "(size_t)n * C * HP * WP;\n            for (int oh = 0; oh < OH; oh++) {\n            "
+         "    __global const float *in[6];"},
+        {"conv2d.cl", "select(pair_offset.lo, pair_offset.hi + OW, take_lower)",
+         "select(pair_offset.lo, pair_offset.hi, take_lower)"},
         {"conv2d.cl", "at[j] = p / OW * stride_h * WP + p % OW * stride_w;",
          "at[j] = p / OW * stride_h * WP + p % OW;"},
         {"conv2d_tiled.cl", "for (int kk = 0; kk < TILE_K; kk++) {",
@@ -150,6 +158,8 @@ START_TEST(a_wrong_kernel_is_caught)
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "relu/forward"));
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/forward/direct "));
     ck_assert_ptr_null(strstr(t.failed_ops, "conv2d/forward/direct_3x3_f8"));
+    ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/forward_pool/direct_3x3_f8"));
+    ck_assert_ptr_null(strstr(t.failed_ops, "conv2d/forward_pool/channels"));
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/forward/tiled"));
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/backward_data/tiled"));
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/backward_weights/tiled"));

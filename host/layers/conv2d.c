@@ -70,9 +70,16 @@ static clcnn_status forward(clcnn_layer_state *state, const clcnn_step *step,
     const clcnn_buffer *bias = node->args.use_bias ? &state->params[1] : &state->scratch;
     /* ReLU in the op (fused into its kernels), any other activation after it */
     shape.relu = node->args.activation == CLCNN_ACTIVATION_RELU;
+    /* the max pooling that follows, where the trainer fused it (y is then scratch) */
+    clcnn_conv2d_pool pool;
+    if (state->pool_node) {
+        CLCNN_TRY(clcnn_pool_shape(state->pool_node, step->N, &pool.shape));
+        pool.y = state->pool_y;
+        pool.argmax = state->pool_argmax;
+    }
     /* validation's forward keeps its padded x too: the next training forward replaces it */
     CLCNN_TRY(clcnn_conv2d_forward(state->context, &shape, x[0], &state->params[0], bias, y,
-                                   &state->conv2d));
+                                   &state->conv2d, state->pool_node ? &pool : NULL));
     if (shape.relu)
         return CLCNN_OK;
     return clcnn_layer_activate(state, node->args.activation,
@@ -103,7 +110,15 @@ static bool ends_in_relu(const clcnn_node *node)
     return node->args.activation == CLCNN_ACTIVATION_RELU;
 }
 
+/* the pooling must see y as the op leaves it (activations applied after the op are not), and
+ * backward reads y only for an activation's derivative, which the pooling gates for a ReLU */
+static bool fuses_pool(const clcnn_node *node)
+{
+    return node->args.activation == CLCNN_ACTIVATION_RELU ||
+           node->args.activation == CLCNN_ACTIVATION_NONE;
+}
+
 const clcnn_layer_kind clcnn_layer_conv2d = {
     .name = "conv2d", .keras_name = "Conv2D", .base_name = "conv2d", .inputs = 1,
-    .keywords = keywords, .infer = infer, .ends_in_relu = ends_in_relu, .reserve = reserve,
-    .forward = forward, .backward = backward};
+    .keywords = keywords, .infer = infer, .ends_in_relu = ends_in_relu, .fuses_pool = fuses_pool,
+    .reserve = reserve, .forward = forward, .backward = backward};

@@ -112,6 +112,13 @@ typedef struct clcnn_layer_state {
      * this node applies the ReLU and its derivative itself, and the ReLU node is an alias of
      * its output. */
     bool fused_relu;
+    /* Set by the trainer where a node whose kind fuses_pool feeds only a max pooling that is
+     * fusable_pool, and nothing needs its own output (its ReLU's derivative, if any, gated by
+     * the pooling): this node's forward runs that pooling (clcnn_conv2d_pool) into the pooling
+     * node's output and argmax, its own output may stay unwritten, and the pooling node's
+     * forward does nothing. */
+    const clcnn_node *pool_node;
+    clcnn_buffer *pool_y, *pool_argmax;
 } clcnn_layer_state;
 
 struct clcnn_layer_kind {
@@ -138,6 +145,13 @@ struct clcnn_layer_kind {
     /* Its backward can apply its input's ReLU derivative from its own output (max pooling:
      * each pooled value is the chosen input's), sparing the producer a pass over dy. */
     bool gates_relu;
+    /* Optional: true when the node's forward can run a max pooling of its own output that
+     * follows it (state->pool_node): conv2d whose activation is in its op (ReLU or none). Its
+     * backward must then not read its output y. */
+    bool (*fuses_pool)(const clcnn_node *node);
+    /* Optional: true when a producer that fuses_pool can run this node's forward (max
+     * pooling, 2x2 at stride 2, unpadded); its argmax is then its scratch. */
+    bool (*fusable_pool)(const clcnn_node *node);
     /* Optional: scratch for a batch of `batch` (pooling's argmax, GEMM workspace). */
     clcnn_status (*reserve)(clcnn_layer_state *state, int batch);
     clcnn_status (*forward)(clcnn_layer_state *state, const clcnn_step *step,

@@ -31,7 +31,14 @@ static clcnn_status backward(clcnn_layer_state *state, const clcnn_step *step,
                                     state->gate_relu ? y : NULL, dx[0]);
 }
 
+/* the windows conv2d_forward runs with a convolution (clcnn_conv2d_pool) */
+static bool fusable_pool(const clcnn_node *node)
+{
+    const clcnn_layer_args *a = &node->args;
+    return a->pool == 2 && a->stride == 2 && a->padding == CLCNN_PADDING_VALID;
+}
+
 const clcnn_layer_kind clcnn_layer_maxpool2d = {
     .name = "maxpool2d", .keras_name = "MaxPooling2D", .base_name = "max_pooling2d", .inputs = 1,
     .keywords = clcnn_pool_keywords, .infer = clcnn_pool_infer, .gates_relu = true,
-    .reserve = reserve, .forward = forward, .backward = backward};
+    .fusable_pool = fusable_pool, .reserve = reserve, .forward = forward, .backward = backward};

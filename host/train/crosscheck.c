@@ -112,6 +112,8 @@ static clcnn_status forward_node(clcnn_trainer *t, clcnn_trainer *reference, int
                         clcnn_trainer_input_of(reference, i, k), activations(node->in[k], N)));
     CLCNN_TRY(clcnn_trainer_forward_node(reference, i, N, true, 0));
     CLCNN_TRY(clcnn_trainer_forward_node(t, i, N, true, 0));
+    if (mine->y_unwritten) /* scratch: the pooling it ran is compared as the pooling node's */
+        return CLCNN_OK;
     return compare_tensor(t, reference, mine->y, theirs->y, activations(node->out, N), node->name,
                           "y", report);
 }

@@ -193,6 +193,37 @@ static void plan_relu_fusion(clcnn_trainer *t)
     }
 }
 
+/* A max pooling that is fusable_pool, the only reader of a node whose kind fuses_pool and whose
+ * ReLU, if it ends in one, that pooling gates (plan_relu_fusion): the producer's forward runs
+ * the pooling, its own output is left as scratch (nothing reads it: not its backward, not
+ * another node), and the pooling's forward does nothing. */
+static void plan_pool_fusion(clcnn_trainer *t)
+{
+    int readers[CLCNN_MAX_NODES] = {0}; /* of each storage owner's output, aliases aside */
+    for (int i = 0; i < t->count; i++)
+        for (int k = 0; !t->nodes[i].alias && k < node_of(t, i)->kind->inputs; k++)
+            if (node_of(t, i)->inputs[k] >= 0 && t->nodes[node_of(t, i)->inputs[k]].storage >= 0)
+                readers[t->nodes[node_of(t, i)->inputs[k]].storage]++;
+    for (int i = 0; i < t->count; i++) {
+        const clcnn_node *node = node_of(t, i);
+        const int source = node->inputs[0];
+        if (t->nodes[i].alias || !node->kind->fusable_pool || !node->kind->fusable_pool(node) ||
+            source < 0 || t->nodes[source].alias || readers[source] != 1)
+            continue;
+        const clcnn_node *producer = node_of(t, source);
+        clcnn_layer_state *state = &t->nodes[source].layer;
+        const bool relu = producer->kind->ends_in_relu && producer->kind->ends_in_relu(producer);
+        if (!producer->kind->fuses_pool || !producer->kind->fuses_pool(producer) ||
+            (relu && !state->relu_gated))
+            continue;
+        state->pool_node = node;
+        state->pool_y = t->nodes[i].y;
+        state->pool_argmax = &t->nodes[i].layer.scratch;
+        t->nodes[i].pooled_by_producer = true;
+        t->nodes[source].y_unwritten = true;
+    }
+}
+
 /* Places every parameter tensor in the arenas, each at an offset the device can make a view
  * at: trainable ones first (the optimizer runs over one range), and of those the ones weight
  * decay applies to first (the decay runs over the start of that range). */
@@ -297,6 +328,7 @@ static clcnn_status allocate(clcnn_trainer *t)
         if (sum_floats[k])
             CLCNN_TRY(clcnn_buffer_create(c, sum_floats[k] * sizeof(float), &t->sum_scratch[k]));
     plan_relu_fusion(t);
+    plan_pool_fusion(t);
     return CLCNN_OK;
 }
 
@@ -460,7 +492,7 @@ clcnn_status clcnn_trainer_forward_node(clcnn_trainer *t, int i, int N, bool tra
                                         uint64_t first_sample)
 {
     node_state *s = &t->nodes[i];
-    if (s->alias)
+    if (s->alias || s->pooled_by_producer)
         return CLCNN_OK;
     const clcnn_node *node = node_of(t, i);
     const clcnn_buffer *x[CLCNN_MAX_INPUTS] = {NULL, NULL};
@@ -546,7 +578,7 @@ clcnn_status clcnn_trainer_find_non_finite(clcnn_trainer *t, int N, char *where,
         const clcnn_node *node = node_of(t, i);
         for (int p = 0; p <= node->param_count; p++) {
             bool output = p == node->param_count;
-            if (output && s->alias)
+            if (output && (s->alias || s->y_unwritten))
                 continue;
             size_t count = output ? (size_t)N * clcnn_shape_count(node->out) : node->params[p].count;
             const clcnn_buffer *buffer = output ? s->y : &s->layer.params[p];

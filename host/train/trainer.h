@@ -16,6 +16,8 @@ typedef struct node_state {
     clcnn_buffer *y, *dy;       /* own_y/own_dy, or the storage owner's for aliases */
     bool alias;
     bool fused_relu; /* an alias because its producer applies this ReLU (plan_routes) */
+    bool pooled_by_producer; /* a max pooling its producer's forward runs (plan_pool_fusion) */
+    bool y_unwritten; /* that producer: its y is scratch, which nothing reads */
     int storage; /* the node whose buffers y and dy are: itself, or what an alias reads */
     gradient_route route[CLCNN_MAX_INPUTS];
     size_t offset[CLCNN_MAX_PARAMS]; /* each parameter's place in the arenas, in floats */
