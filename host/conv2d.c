@@ -369,8 +369,8 @@ static clcnn_status channels_backward_weights(clcnn_context *context, const clcn
     CLCNN_TRY(clcnn_set_args(context, kernel, 5, sizeof(cl_mem), &dy, sizeof(cl_mem), &dyt,
                              sizeof(int), &s->OC, sizeof(int), &P, sizeof(int), &OCP));
     clcnn_profile_cost(context, 0.0, 4.0 * ((double)output_count(s) + (double)s->N * P * OCP));
-    /* cl/conv2d.cl: a pixel x 16 channels per item */
-    CLCNN_TRY(clcnn_launch_planes(context, kernel, (size_t)P, (size_t)OCP / 16,
+    /* cl/conv2d.cl: 16 pixels x 16 channels per item */
+    CLCNN_TRY(clcnn_launch_planes(context, kernel, (size_t)(P + 15) / 16, (size_t)OCP / 16,
                                   (size_t)s->N));
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_BACKWARD_WEIGHTS_CHANNELS, &kernel));
     const int with_bias = db != NULL;
