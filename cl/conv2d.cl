@@ -709,16 +709,22 @@ __kernel void conv2d_forward_channels(
 
 /* The weights as conv2d_forward_channels reads them, from w: [OC, C, T] (T = KH * KW taps).
  * Forward: wt[c * T + t][oc] = w[oc][c][t], I = C input and O = OC output channels. dX (flip):
- * wt[oc * T + t][c] = w[oc][c][T - 1 - t], I = OC and O = C. Zeros for o in [O, OP). On a 3-D
- * range [OP][1][I * T]. */
+ * wt[oc * T + t][c] = w[oc][c][T - 1 - t], I = OC and O = C. Zeros for o in [O, OP). A
+ * work-item per input channel i and 16 of o writes its T rows of 16 as vectors, reading T
+ * taps of each of its 16 o (for the flip, 16 x T consecutive weights), on a 3-D range
+ * [OP / 16][1][I]. */
 __kernel void conv2d_transpose_weights(__global const float *w, __global float *wt, const int I,
                                        const int O, const int T, const int OP, const int flip)
 {
-    const int o = (int)get_global_id(0), f = (int)get_global_id(2);
-    if (o >= OP)
+    const int o0 = (int)get_global_id(0) * 16, i = (int)get_global_id(2);
+    if (o0 >= OP)
         return;
-    float value = 0.0f;
-    if (o < O)
-        value = flip ? w[((size_t)(f / T) * O + o) * T + T - 1 - f % T] : w[(size_t)o * I * T + f];
-    wt[(size_t)f * OP + o] = value;
+    const int lanes = min(16, O - o0);
+    for (int t = 0; t < T; t++) {
+        float16 row = (float16)(0.0f);
+        for (int k = 0; k < lanes; k++)
+            row[k] = flip ? w[((size_t)i * O + o0 + k) * T + T - 1 - t]
+                          : w[((size_t)(o0 + k) * I + i) * T + t];
+        vstore16(row, 0, wt + ((size_t)i * T + t) * OP + o0);
+    }
 }

@@ -277,7 +277,8 @@ static clcnn_status transpose_weights(clcnn_context *context, const clcnn_conv2d
                              sizeof(int), &I, sizeof(int), &O, sizeof(int), &T, sizeof(int), &OP,
                              sizeof(int), &flipped));
     clcnn_profile_cost(context, 0.0, 4.0 * ((double)weight_count(s) + (double)I * T * OP));
-    return clcnn_launch_planes(context, kernel, (size_t)OP, 1, (size_t)I * T);
+    /* cl/conv2d.cl: an input channel's T taps of 16 outputs per item */
+    return clcnn_launch_planes(context, kernel, (size_t)OP / 16, 1, (size_t)I);
 }
 
 /* y: [N, O, OH, OW] from xp: [N, I, HP, WP] and wt (conv2d_forward_channels) */
