@@ -104,7 +104,10 @@ __kernel void batchnorm_moving_statistics(__global float *stats,
 #define GATED(g, out) ((g) * ((out) > 0.0f ? 1.0f : 0.0f))
 #define GATED8(g, out) ((g) * select((float8)(0.0f), (float8)(1.0f), isgreater((out), (float8)(0.0f))))
 
-/* y = gamma * (x - mean) / sqrt(variance + epsilon) + beta, then the ReLU with relu */
+/* y = gamma * (x - mean) / sqrt(variance + epsilon) + beta, then the ReLU with relu, as one fma
+ * of x (so that batchnorm_forward_pool computes every y bit for bit as this kernel does) */
+#define NORMALISED8(v) (relu ? RELU8_OF(fma((v), (float8)(scale), (float8)(shift)))           \
+                             : fma((v), (float8)(scale), (float8)(shift)))
 __kernel void batchnorm_forward(__global const float *x, __global const float *stats,
                                 __global const float *gamma, __global const float *beta,
                                 __global float *y, const int C, const int HW, const int relu)
@@ -112,13 +115,67 @@ __kernel void batchnorm_forward(__global const float *x, __global const float *s
     PLANE_RUN(c, first, length);
     const float scale = gamma[c] * stats[C + c], shift = beta[c] - scale * stats[c];
     if (length == 8) {
-        const float8 out = vload8(0, x + first) * scale + shift;
-        vstore8(relu ? RELU8_OF(out) : out, 0, y + first);
+        vstore8(NORMALISED8(vload8(0, x + first)), 0, y + first);
         return;
     }
     for (int k = 0; k < length; k++) {
-        const float out = x[first + k] * scale + shift;
+        const float out = fma(x[first + k], scale, shift);
         y[first + k] = relu ? RELU_OF(out) : out;
+    }
+}
+
+/* batchnorm_forward's y, 2x2 max pooled (stride 2, 'valid') instead of stored: pooled and
+ * argmax: [N, C, OH, OW] as maxpool2d_forward_2x2 writes them from y (argmax counted in the
+ * H x W plane; the first maximum in window order wins, a NaN beats any number and the first
+ * NaN stays), so that y is neither written nor read back. A work-item per run of 4 windows
+ * of a pooled row on a 3-D range [ceil(OW / 4)][OH][N * C]. */
+__kernel void batchnorm_forward_pool(__global const float *x, __global const float *stats,
+                                     __global const float *gamma, __global const float *beta,
+                                     __global float *pooled, __global int *argmax, const int C,
+                                     const int H, const int W, const int OH, const int OW,
+                                     const int relu)
+{
+    const int q0 = (int)get_global_id(0) * 4, oh = (int)get_global_id(1);
+    const size_t plane = get_global_id(2);
+    if (q0 >= OW || oh >= OH)
+        return;
+    const int c = (int)(plane % (size_t)C);
+    const float scale = gamma[c] * stats[C + c], shift = beta[c] - scale * stats[c];
+    /* a last run shorter than 4 is computed as the row's last 4 windows where the row has
+     * them, and stores only its own */
+    const int start = OW >= 4 ? min(q0, OW - 4) : q0, windows = min(4, OW - start);
+    const int first = 2 * oh * W + 2 * start;
+    __global const float *top = x + plane * H * W + first;
+    float8 upper = (float8)(0.0f), lower = (float8)(0.0f);
+    if (windows == 4) {
+        upper = vload8(0, top);
+        lower = vload8(0, top + W);
+    } else {
+        for (int k = 0; k < 2 * windows; k++) {
+            upper[k] = top[k];
+            lower[k] = top[W + k];
+        }
+    }
+    upper = NORMALISED8(upper);
+    lower = NORMALISED8(lower);
+    /* each row's better column, then the better row */
+    const int4 right_u = isgreater(upper.odd, upper.even) | (isnan(upper.odd) & ~isnan(upper.even));
+    const int4 right_l = isgreater(lower.odd, lower.even) | (isnan(lower.odd) & ~isnan(lower.even));
+    const float4 u = select(upper.even, upper.odd, right_u), l = select(lower.even, lower.odd, right_l);
+    const int4 below = isgreater(l, u) | (isnan(l) & ~isnan(u));
+    const float4 best = select(u, l, below);
+    const int4 chosen = (int4)(first, first + 2, first + 4, first + 6) +
+                        select(select((int4)(0), (int4)(1), right_u),
+                               select((int4)(W), (int4)(W + 1), right_l), below);
+    const size_t index = (plane * OH + oh) * OW + start;
+    if (windows == 4 && start == q0) {
+        vstore4(best, 0, pooled + index);
+        vstore4(chosen, 0, argmax + index);
+        return;
+    }
+    for (int k = q0 - start; k < windows; k++) {
+        pooled[index + k] = best[k];
+        argmax[index + k] = chosen[k];
     }
 }
 

@@ -33,9 +33,17 @@ clcnn_status clcnn_batchnorm_forward(clcnn_context *context, const clcnn_batchno
                                      bool training, const clcnn_buffer *x,
                                      const clcnn_buffer *gamma, const clcnn_buffer *beta,
                                      clcnn_buffer *moving_mean, clcnn_buffer *moving_variance,
-                                     clcnn_buffer *stats, clcnn_buffer *y)
+                                     clcnn_buffer *stats, clcnn_buffer *y,
+                                     const clcnn_fused_pool *pool)
 {
     CLCNN_TRY(check_shape(s));
+    if (pool && pool->shape.H * pool->shape.W != s->HW)
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
+                          "batchnorm_forward: the pooling run with it takes %dx%d planes; its "
+                          "planes hold %d values", pool->shape.H, pool->shape.W, s->HW);
+    if (pool)
+        CLCNN_TRY(clcnn_fused_pool_check("batchnorm_forward", pool, s->N, s->C, pool->shape.H,
+                                         pool->shape.W));
     const size_t C = (size_t)s->C, count = element_count(s);
     CLCNN_TRY(clcnn_require_bytes("batchnorm_forward", "x", x, count, sizeof(float)));
     CLCNN_TRY(clcnn_require_bytes("batchnorm_forward", "y", y, count, sizeof(float)));
@@ -47,7 +55,8 @@ clcnn_status clcnn_batchnorm_forward(clcnn_context *context, const clcnn_batchno
     if (context->reference) {
         clcnn_ref_batchnorm_forward(s, training, x->host, gamma->host, beta->host,
                                     moving_mean->host, moving_variance->host, stats->host, y->host);
-        return CLCNN_OK;
+        return pool ? clcnn_maxpool2d_forward(context, &pool->shape, y, pool->y, pool->argmax)
+                    : CLCNN_OK;
     }
     const int planes = s->N * s->C;
     cl_kernel kernel;
@@ -75,8 +84,23 @@ clcnn_status clcnn_batchnorm_forward(clcnn_context *context, const clcnn_batchno
         clcnn_profile_cost(context, 2.0 * (double)C, 16.0 * (double)C);
         CLCNN_TRY(clcnn_launch_elementwise(context, kernel, C));
     }
-    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_FORWARD, &kernel));
     const int relu = s->relu;
+    if (pool) {
+        const clcnn_pool2d_shape *p = &pool->shape;
+        CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_FORWARD_POOL, &kernel));
+        CLCNN_TRY(clcnn_set_args(context, kernel, 12, sizeof(cl_mem), &x->mem, sizeof(cl_mem),
+                                 &stats->mem, sizeof(cl_mem), &gamma->mem, sizeof(cl_mem),
+                                 &beta->mem, sizeof(cl_mem), &pool->y->mem, sizeof(cl_mem),
+                                 &pool->argmax->mem, sizeof(int), &s->C, sizeof(int), &p->H,
+                                 sizeof(int), &p->W, sizeof(int), &p->OH, sizeof(int), &p->OW,
+                                 sizeof(int), &relu));
+        clcnn_profile_cost(context, 3.0 * (double)count,
+                           4.0 * (double)count + 8.0 * (double)s->N * s->C * p->OH * p->OW);
+        /* cl/batchnorm.cl: a run of 4 windows per item */
+        return clcnn_launch_planes(context, kernel, (size_t)(p->OW + 3) / 4, (size_t)p->OH,
+                                   (size_t)s->N * s->C);
+    }
+    CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_BATCHNORM_FORWARD, &kernel));
     CLCNN_TRY(clcnn_set_args(context, kernel, 8, sizeof(cl_mem), &x->mem, sizeof(cl_mem),
                              &stats->mem, sizeof(cl_mem), &gamma->mem, sizeof(cl_mem), &beta->mem,
                              sizeof(cl_mem), &y->mem, sizeof(int), &s->C, sizeof(int), &s->HW,

@@ -357,7 +357,7 @@ static void use_variant(checker *c, clcnn_variant_op op, int index)
  * output and argmax must be, bit for bit, those of pooling the y the forward variant writes
  * without it. Its buffers, made once per case: */
 typedef struct pool_check {
-    clcnn_conv2d_pool pool;
+    clcnn_fused_pool pool;
     float *y, *pooled_ref;
     int32_t *argmax_ref;
     size_t y_count, pooled_count;
@@ -619,7 +619,8 @@ static clcnn_status batchnorm_training(checker *c, const clcnn_batchnorm_shape *
     const size_t bytes = (size_t)s->C * sizeof(float);
     CLCNN_TRY(clcnn_buffer_write(c->context, mean, 0, moving_mean, bytes));
     CLCNN_TRY(clcnn_buffer_write(c->context, variance, 0, moving_variance, bytes));
-    return clcnn_batchnorm_forward(c->context, s, true, x, gamma, beta, mean, variance, stats, y);
+    return clcnn_batchnorm_forward(c->context, s, true, x, gamma, beta, mean, variance, stats, y,
+                                   NULL);
 }
 
 /* x is offset from zero (3 +- 1), so a one-pass variance would lose digits. The backward runs
@@ -687,7 +688,8 @@ static clcnn_status check_batchnorm(checker *c, int N, int C, int HW, bool relu)
     CLCNN_TRY(clcnn_buffer_write(c->context, MEAN, 0, moving_mean, channels * sizeof(float)));
     CLCNN_TRY(clcnn_buffer_write(c->context, VARIANCE, 0, moving_variance, channels * sizeof(float)));
     begin_row(c, "batchnorm", "forward_inference", shape);
-    TIMED(c, clcnn_batchnorm_forward(c->context, &s, false, X, GAMMA, BETA, MEAN, VARIANCE, STATS, Y));
+    TIMED(c, clcnn_batchnorm_forward(c->context, &s, false, X, GAMMA, BETA, MEAN, VARIANCE, STATS, Y,
+                                     NULL));
     /* the device folds the statistics into one scale and shift, so y near 0 (beta cancelling
      * the normalised x, as the ReLU cases make often) carries the rounding of the terms */
     double largest = 0.0;
@@ -706,6 +708,61 @@ static clcnn_status check_batchnorm(checker *c, int N, int C, int HW, bool relu)
                       sum_tolerance(M, dbeta_ref, channels), rel));
     CLCNN_TRY(compare(c, "dx", DX, dx_ref, count, 4 * sum_tolerance(M, dx_ref, count), rel));
     end_row(c);
+    return CLCNN_OK;
+}
+
+/* The 2x2 max pooling run with batch norm (the Fashion-MNIST recipe's bn-ReLU-pool), in
+ * training and in inference: the pooled output and argmax must be, bit for bit, those of
+ * pooling the y batch norm writes without it. */
+static clcnn_status check_batchnorm_pool(checker *c, int N, int C, int H, int W, bool relu)
+{
+    const clcnn_batchnorm_shape s = {N, C, H * W, 0.9f, 1e-3f, relu};
+    char shape[96];
+    snprintf(shape, sizeof shape, "%dx%dx%dx%d p2x2/2%s", N, C, H, W, relu ? " relu" : "");
+    clcnn_fused_pool pool;
+    CLCNN_TRY(clcnn_pool2d_shape_make(N, C, H, W, 2, 2, 2, 2, CLCNN_PADDING_VALID, &pool.shape));
+    const size_t count = (size_t)N * C * H * W, channels = (size_t)C;
+    const size_t pooled_count = (size_t)N * C * pool.shape.OH * pool.shape.OW;
+    float *x, *gamma, *beta, *moving, *y, *pooled_ref;
+    int32_t *argmax_ref;
+    CLCNN_TRY(random_floats(c, count, 2.0f, 4.0f, &x));
+    CLCNN_TRY(random_floats(c, channels, 0.5f, 1.5f, &gamma));
+    CLCNN_TRY(random_floats(c, channels, -2.0f, 2.0f, &beta));
+    CLCNN_TRY(random_floats(c, channels, 0.5f, 2.0f, &moving)); /* mean and variance alike */
+    CLCNN_TRY(host_array(c, count, sizeof(float), (void **)&y));
+    CLCNN_TRY(host_array(c, pooled_count, sizeof(float), (void **)&pooled_ref));
+    CLCNN_TRY(host_array(c, pooled_count, sizeof(int32_t), (void **)&argmax_ref));
+    clcnn_buffer *X, *GAMMA, *BETA, *MEAN, *VARIANCE, *STATS, *Y;
+    CLCNN_TRY(upload(c, x, count * sizeof(float), &X));
+    CLCNN_TRY(upload(c, gamma, channels * sizeof(float), &GAMMA));
+    CLCNN_TRY(upload(c, beta, channels * sizeof(float), &BETA));
+    CLCNN_TRY(output(c, channels, &MEAN));
+    CLCNN_TRY(output(c, channels, &VARIANCE));
+    CLCNN_TRY(output(c, 2 * channels, &STATS));
+    CLCNN_TRY(output(c, count, &Y));
+    CLCNN_TRY(output(c, pooled_count, &pool.y));
+    CLCNN_TRY(output(c, pooled_count, &pool.argmax));
+    for (int training = 1; training >= 0; training--) {
+        CLCNN_TRY(batchnorm_training(c, &s, moving, moving, X, GAMMA, BETA, MEAN, VARIANCE,
+                                     STATS, Y)); /* the statistics inference reads, too */
+        if (!training)
+            CLCNN_TRY(clcnn_batchnorm_forward(c->context, &s, false, X, GAMMA, BETA, MEAN,
+                                              VARIANCE, STATS, Y, NULL));
+        CLCNN_TRY(clcnn_buffer_read(c->context, Y, 0, y, count * sizeof(float)));
+        clcnn_ref_maxpool2d_forward(&pool.shape, y, pooled_ref, argmax_ref);
+        begin_row(c, "batchnorm", training ? "forward_training_pool" : "forward_inference_pool",
+                  shape);
+        if (training) {
+            const size_t bytes = channels * sizeof(float);
+            CLCNN_TRY(clcnn_buffer_write(c->context, MEAN, 0, moving, bytes));
+            CLCNN_TRY(clcnn_buffer_write(c->context, VARIANCE, 0, moving, bytes));
+        }
+        TIMED(c, clcnn_batchnorm_forward(c->context, &s, training, X, GAMMA, BETA, MEAN,
+                                         VARIANCE, STATS, Y, &pool));
+        CLCNN_TRY(compare(c, "pooled", pool.y, pooled_ref, pooled_count, 0.0, 0.0));
+        CLCNN_TRY(compare_ints(c, "argmax", pool.argmax, argmax_ref, pooled_count));
+        end_row(c);
+    }
     return CLCNN_OK;
 }
 
@@ -1143,6 +1200,8 @@ static clcnn_status run_small(checker *c)
     RUN_CASE(c, check_batchnorm(c, 7, 130, 1, false)); /* after a dense layer */
     RUN_CASE(c, check_batchnorm(c, 1, 3, 7 * 7, true));
     RUN_CASE(c, check_batchnorm(c, 5, 6, 9 * 13, true));
+    RUN_CASE(c, check_batchnorm_pool(c, 2, 3, 7, 9, true)); /* odd: the last row, column unpooled */
+    RUN_CASE(c, check_batchnorm_pool(c, 3, 5, 6, 20, false));
     RUN_CASE(c, check_augment(c, 1, 3, 7, 9, 2));
     RUN_CASE(c, check_augment(c, 9, 3, 32, 32, 4));
     RUN_CASE(c, check_gather(c, 1, 3, 7, 9, 5, 0));

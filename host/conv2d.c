@@ -6,7 +6,7 @@
  *  - direct_3x3_f8 (CPUs; 3x3 stride 1, any size): the input is zero-padded (to whole tiles)
  *    into scratch, then float8 kernels compute 8 pixels x 8 channels per work-item (forward,
  *    and dX as a convolution of padded dy with flipped weights) or 2 x 9 taps (dW); its
- *    forward also runs a 2x2 max pooling of y in the same pass (clcnn_conv2d_pool);
+ *    forward also runs a 2x2 max pooling of y in the same pass (clcnn_fused_pool);
  *    direct_3x3_w16 is dW's 16-column form for tiles a multiple of 16 wide. Measured on PoCL
  *    (2 cores): im2col + CLBlast reached only 7-31 GFLOP/s there.
  *  - channels (CPUs; forward and dW of any shape, dX at stride 1): 16 output channels fill a
@@ -140,7 +140,7 @@ static clcnn_status pad_planes(clcnn_context *context, cl_mem source, int planes
  * 2x2 max pooling into pool->y and pool->argmax instead of y */
 static clcnn_status forward_3x3(clcnn_context *context, cl_mem xp, cl_mem w, cl_mem b,
                                 int use_bias, int relu, cl_mem y, int N, int C, int OC, int OH,
-                                int OW, const clcnn_conv2d_pool *pool)
+                                int OW, const clcnn_fused_pool *pool)
 {
     cl_kernel kernel;
     CLCNN_TRY(clcnn_kernel(context, CLCNN_KERNEL_CONV2D_FORWARD_3X3, &kernel));
@@ -158,7 +158,7 @@ static clcnn_status forward_3x3(clcnn_context *context, cl_mem xp, cl_mem w, cl_
 
 static clcnn_status fast_forward_pool(clcnn_context *context, const clcnn_conv2d_shape *s,
                                       cl_mem x, cl_mem w, cl_mem b, cl_mem y,
-                                      clcnn_conv2d_keep *keep, const clcnn_conv2d_pool *pool)
+                                      clcnn_conv2d_keep *keep, const clcnn_fused_pool *pool)
 {
     cl_mem xp;
     CLCNN_TRY(pad_planes(context, x, s->N * s->C, s->H, s->W, s->pad_top, s->pad_left,
@@ -645,14 +645,14 @@ static bool channels_prefers_weights(clcnn_context *context, const void *shape)
     return !fast_3x3(s) || (s->C >= 16 && !whole_tiles);
 }
 
-/* run_pool: where the variant also pools (clcnn_conv2d_pool) in its pass, else NULL */
+/* run_pool: where the variant also pools (clcnn_fused_pool) in its pass, else NULL */
 typedef struct forward_variant {
     clcnn_variant head;
     clcnn_status (*run)(clcnn_context *context, const clcnn_conv2d_shape *s, cl_mem x, cl_mem w,
                         cl_mem b, cl_mem y, clcnn_conv2d_keep *keep);
     clcnn_status (*run_pool)(clcnn_context *context, const clcnn_conv2d_shape *s, cl_mem x,
                              cl_mem w, cl_mem b, cl_mem y, clcnn_conv2d_keep *keep,
-                             const clcnn_conv2d_pool *pool);
+                             const clcnn_fused_pool *pool);
 } forward_variant;
 
 static const forward_variant forward_variants[] = {
@@ -703,36 +703,17 @@ const clcnn_variant_table clcnn_conv2d_backward_weights_variants = {
 
 /* ---- dispatch ---------------------------------------------------------------------------------- */
 
-/* The pooling clcnn_conv2d_pool describes: 2x2 windows at stride 2 without padding over the
- * whole of y */
-static clcnn_status check_pool(const clcnn_conv2d_shape *s, const clcnn_conv2d_pool *pool)
-{
-    const clcnn_pool2d_shape *p = &pool->shape;
-    if (p->N != s->N || p->C != s->OC || p->H != s->OH || p->W != s->OW || p->KH != 2 ||
-        p->KW != 2 || p->stride_h != 2 || p->stride_w != 2 || p->pad_top || p->pad_left ||
-        p->OH != s->OH / 2 || p->OW != s->OW / 2)
-        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
-                          "conv2d_forward: the pooling run with it must take 2x2 windows at "
-                          "stride 2, unpadded, over its %dx%dx%dx%d output; got %dx%d windows at "
-                          "stride %dx%d over %dx%dx%dx%d", s->N, s->OC, s->OH, s->OW, p->KH,
-                          p->KW, p->stride_h, p->stride_w, p->N, p->C, p->H, p->W);
-    const size_t count = (size_t)p->N * p->C * p->OH * p->OW;
-    CLCNN_TRY(clcnn_require_bytes("conv2d_forward", "pool->y", pool->y, count, sizeof(float)));
-    return clcnn_require_bytes("conv2d_forward", "pool->argmax", pool->argmax, count,
-                               sizeof(int32_t));
-}
-
 clcnn_status clcnn_conv2d_forward(clcnn_context *context, const clcnn_conv2d_shape *s,
                                   const clcnn_buffer *x, const clcnn_buffer *w,
                                   const clcnn_buffer *b, clcnn_buffer *y, clcnn_conv2d_keep *keep,
-                                  const clcnn_conv2d_pool *pool)
+                                  const clcnn_fused_pool *pool)
 {
     CLCNN_TRY(clcnn_require_bytes("conv2d_forward", "x", x, input_count(s), sizeof(float)));
     CLCNN_TRY(clcnn_require_bytes("conv2d_forward", "w", w, weight_count(s), sizeof(float)));
     CLCNN_TRY(clcnn_require_bytes("conv2d_forward", "b", b, (size_t)s->OC, sizeof(float)));
     CLCNN_TRY(clcnn_require_bytes("conv2d_forward", "y", y, output_count(s), sizeof(float)));
     if (pool)
-        CLCNN_TRY(check_pool(s, pool));
+        CLCNN_TRY(clcnn_fused_pool_check("conv2d_forward", pool, s->N, s->OC, s->OH, s->OW));
     int v = -1;
     if (context->reference) {
         clcnn_ref_conv2d_forward(s, x->host, w->host, b->host, y->host);

@@ -98,6 +98,7 @@ typedef enum {
     X(BATCHNORM_STATISTICS, BATCHNORM, "batchnorm_statistics", ELEMENTWISE)                 \
     X(BATCHNORM_MOVING_STATISTICS, BATCHNORM, "batchnorm_moving_statistics", ELEMENTWISE)\
     X(BATCHNORM_FORWARD, BATCHNORM, "batchnorm_forward", PLANES)                            \
+    X(BATCHNORM_FORWARD_POOL, BATCHNORM, "batchnorm_forward_pool", PLANES)                  \
     X(BATCHNORM_PLANE_GRADIENTS, BATCHNORM, "batchnorm_plane_gradients", ELEMENTWISE)       \
     X(BATCHNORM_BACKWARD_PARAMETERS, BATCHNORM, "batchnorm_backward_parameters", ELEMENTWISE)\
     X(BATCHNORM_BACKWARD_DATA, BATCHNORM, "batchnorm_backward_data", PLANES)                \

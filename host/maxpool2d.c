@@ -19,6 +19,23 @@ clcnn_status clcnn_pool2d_shape_make(int N, int C, int H, int W, int KH, int KW,
     return CLCNN_OK;
 }
 
+clcnn_status clcnn_fused_pool_check(const char *op, const clcnn_fused_pool *pool, int N, int C,
+                                    int H, int W)
+{
+    const clcnn_pool2d_shape *p = &pool->shape;
+    if (p->N != N || p->C != C || p->H != H || p->W != W || p->KH != 2 || p->KW != 2 ||
+        p->stride_h != 2 || p->stride_w != 2 || p->pad_top || p->pad_left || p->OH != H / 2 ||
+        p->OW != W / 2)
+        return clcnn_fail(CLCNN_ERROR_INVALID_ARGUMENT,
+                          "%s: the pooling run with it must take 2x2 windows at stride 2, "
+                          "unpadded, over its %dx%dx%dx%d output; got %dx%d windows at stride "
+                          "%dx%d over %dx%dx%dx%d", op, N, C, H, W, p->KH, p->KW, p->stride_h,
+                          p->stride_w, p->N, p->C, p->H, p->W);
+    const size_t count = (size_t)N * C * p->OH * p->OW;
+    CLCNN_TRY(clcnn_require_bytes(op, "pool->y", pool->y, count, sizeof(float)));
+    return clcnn_require_bytes(op, "pool->argmax", pool->argmax, count, sizeof(int32_t));
+}
+
 /* The tutorial's 2x2/2 windows with no padding, every window inside the input: the
  * straight-line kernels, which a CPU driver vectorises (the general ones it does not). */
 static bool seed_windows(clcnn_context *context, const void *shape)

@@ -27,6 +27,21 @@ clcnn_status clcnn_pool2d_shape_make(int N, int C, int H, int W, int KH, int KW,
                                      int stride_w, clcnn_padding padding,
                                      clcnn_pool2d_shape *shape);
 
+/* A 2x2 max pooling (stride 2, 'valid') of an op's output y, run with the op, for a caller
+ * that needs only the pooled output (conv2d_forward, batchnorm_forward): in the op's own pass
+ * where it can, which then leaves y unwritten, else by maxpool2d_forward after it (y is then
+ * written: the pooling reads it). The pooled output and argmax are maxpool2d_forward's, bit
+ * for bit. */
+typedef struct clcnn_fused_pool {
+    clcnn_pool2d_shape shape; /* the pooling's, whose input is the op's y */
+    clcnn_buffer *y, *argmax; /* [N, C, H / 2, W / 2] */
+} clcnn_fused_pool;
+
+/* that pool describes 2x2 windows at stride 2, unpadded, over all of an N x C x H x W y, and
+ * that its buffers hold the pooled output (op: the caller's name, for the error) */
+clcnn_status clcnn_fused_pool_check(const char *op, const clcnn_fused_pool *pool, int N, int C,
+                                    int H, int W);
+
 /* ---- conv2d ---------------------------------------------------------------------------- */
 
 /* One spatial axis as Keras sizes it: 'valid' gives floor((in - window) / stride) + 1 and no
@@ -64,21 +79,11 @@ typedef struct clcnn_conv2d_keep {
 } clcnn_conv2d_keep;
 void clcnn_conv2d_keep_release(clcnn_conv2d_keep *keep);
 
-/* A 2x2 max pooling (stride 2, 'valid') of a conv2d's output y, run with the convolution,
- * for a caller that needs only the pooled output: in the same pass where the forward variant
- * can (direct_3x3_f8), which then leaves y unwritten, else by maxpool2d_forward after it (y is
- * then written: the pooling reads it). The pooled output and argmax are maxpool2d_forward's,
- * bit for bit. */
-typedef struct clcnn_conv2d_pool {
-    clcnn_pool2d_shape shape; /* the pooling's, whose input is the convolution's y */
-    clcnn_buffer *y, *argmax; /* [N, OC, OH / 2, OW / 2] */
-} clcnn_conv2d_pool;
-
 /* y: [N, OC, OH, OW]; pool: NULL, or the max pooling to run with it (above: y is then scratch) */
 clcnn_status clcnn_conv2d_forward(clcnn_context *context, const clcnn_conv2d_shape *shape,
                                   const clcnn_buffer *x, const clcnn_buffer *w,
                                   const clcnn_buffer *b, clcnn_buffer *y, clcnn_conv2d_keep *keep,
-                                  const clcnn_conv2d_pool *pool);
+                                  const clcnn_fused_pool *pool);
 /* dx: [N, C, H, W] from dy: [N, OC, OH, OW] */
 clcnn_status clcnn_conv2d_backward_data(clcnn_context *context, const clcnn_conv2d_shape *shape,
                                         const clcnn_buffer *dy, const clcnn_buffer *w,
@@ -146,11 +151,14 @@ typedef struct clcnn_batchnorm_shape {
     bool relu;
 } clcnn_batchnorm_shape;
 
+/* pool: NULL, or a max pooling of y to run with it (clcnn_fused_pool: y is then scratch; its
+ * shape's H x W must be HW) */
 clcnn_status clcnn_batchnorm_forward(clcnn_context *context, const clcnn_batchnorm_shape *shape,
                                      bool training, const clcnn_buffer *x,
                                      const clcnn_buffer *gamma, const clcnn_buffer *beta,
                                      clcnn_buffer *moving_mean, clcnn_buffer *moving_variance,
-                                     clcnn_buffer *stats, clcnn_buffer *y);
+                                     clcnn_buffer *stats, clcnn_buffer *y,
+                                     const clcnn_fused_pool *pool);
 /* Training mode's gradients: dgamma, dbeta, and dx unless it is NULL. y (the forward's output)
  * is read only with relu. */
 clcnn_status clcnn_batchnorm_backward(clcnn_context *context, const clcnn_batchnorm_shape *shape,

@@ -55,9 +55,16 @@ static clcnn_status forward(clcnn_layer_state *state, const clcnn_step *step,
 {
     const clcnn_batchnorm_shape shape = shape_of(state->node, step->N, state->fused_relu);
     clcnn_buffer *p = state->params;
+    /* the max pooling that follows, where the trainer fused it (y is then scratch) */
+    clcnn_fused_pool pool;
+    if (state->pool_node) {
+        CLCNN_TRY(clcnn_pool_shape(state->pool_node, step->N, &pool.shape));
+        pool.y = state->pool_y;
+        pool.argmax = state->pool_argmax;
+    }
     return clcnn_batchnorm_forward(state->context, &shape, step->training, x[0], &p[GAMMA],
                                    &p[BETA], &p[MOVING_MEAN], &p[MOVING_VARIANCE],
-                                   &state->scratch, y);
+                                   &state->scratch, y, state->pool_node ? &pool : NULL);
 }
 
 static clcnn_status backward(clcnn_layer_state *state, const clcnn_step *step,
@@ -71,7 +78,14 @@ static clcnn_status backward(clcnn_layer_state *state, const clcnn_step *step,
                                     &state->grads[BETA], dx[0]);
 }
 
+/* its forward pools what it would write (the fused ReLU applied first); its backward reads y
+ * only for that ReLU's derivative, which the pooling then gates */
+static bool fuses_pool(const clcnn_node *node)
+{
+    return !node->in[0].flat;
+}
+
 const clcnn_layer_kind clcnn_layer_batchnorm = {
     .name = "batchnorm", .keras_name = "BatchNormalization", .base_name = "batch_normalization",
-    .inputs = 1, .keywords = keywords, .infer = infer, .fuses_relu = true, .reserve = reserve,
-    .forward = forward, .backward = backward};
+    .inputs = 1, .keywords = keywords, .infer = infer, .fuses_relu = true,
+    .fuses_pool = fuses_pool, .reserve = reserve, .forward = forward, .backward = backward};

@@ -71,7 +71,7 @@ static clcnn_status forward(clcnn_layer_state *state, const clcnn_step *step,
     /* ReLU in the op (fused into its kernels), any other activation after it */
     shape.relu = node->args.activation == CLCNN_ACTIVATION_RELU;
     /* the max pooling that follows, where the trainer fused it (y is then scratch) */
-    clcnn_conv2d_pool pool;
+    clcnn_fused_pool pool;
     if (state->pool_node) {
         CLCNN_TRY(clcnn_pool_shape(state->pool_node, step->N, &pool.shape));
         pool.y = state->pool_y;

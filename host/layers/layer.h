@@ -114,7 +114,7 @@ typedef struct clcnn_layer_state {
     bool fused_relu;
     /* Set by the trainer where a node whose kind fuses_pool feeds only a max pooling that is
      * fusable_pool, and nothing needs its own output (its ReLU's derivative, if any, gated by
-     * the pooling): this node's forward runs that pooling (clcnn_conv2d_pool) into the pooling
+     * the pooling): this node's forward runs that pooling (clcnn_fused_pool) into the pooling
      * node's output and argmax, its own output may stay unwritten, and the pooling node's
      * forward does nothing. */
     const clcnn_node *pool_node;

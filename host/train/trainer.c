@@ -193,10 +193,11 @@ static void plan_relu_fusion(clcnn_trainer *t)
     }
 }
 
-/* A max pooling that is fusable_pool, the only reader of a node whose kind fuses_pool and whose
- * ReLU, if it ends in one, that pooling gates (plan_relu_fusion): the producer's forward runs
- * the pooling, its own output is left as scratch (nothing reads it: not its backward, not
- * another node), and the pooling's forward does nothing. */
+/* A max pooling that is fusable_pool, the only reader of a node whose kind fuses_pool (directly
+ * or through the ReLU fused into it) and whose ReLU, if it ends in one, that pooling gates
+ * (plan_relu_fusion): the producer's forward runs the pooling, its own output is left as
+ * scratch (nothing reads it: not its backward, not another node), and the pooling's forward
+ * does nothing. */
 static void plan_pool_fusion(clcnn_trainer *t)
 {
     int readers[CLCNN_MAX_NODES] = {0}; /* of each storage owner's output, aliases aside */
@@ -208,11 +209,15 @@ static void plan_pool_fusion(clcnn_trainer *t)
         const clcnn_node *node = node_of(t, i);
         const int source = node->inputs[0];
         if (t->nodes[i].alias || !node->kind->fusable_pool || !node->kind->fusable_pool(node) ||
-            source < 0 || t->nodes[source].alias || readers[source] != 1)
+            source < 0 || (t->nodes[source].alias && !t->nodes[source].fused_relu))
             continue;
-        const clcnn_node *producer = node_of(t, source);
-        clcnn_layer_state *state = &t->nodes[source].layer;
-        const bool relu = producer->kind->ends_in_relu && producer->kind->ends_in_relu(producer);
+        const int owner = t->nodes[source].storage; /* through a fused ReLU to its producer */
+        if (owner < 0 || readers[owner] != 1)
+            continue;
+        const clcnn_node *producer = node_of(t, owner);
+        clcnn_layer_state *state = &t->nodes[owner].layer;
+        const bool relu = state->fused_relu ||
+                          (producer->kind->ends_in_relu && producer->kind->ends_in_relu(producer));
         if (!producer->kind->fuses_pool || !producer->kind->fuses_pool(producer) ||
             (relu && !state->relu_gated))
             continue;
@@ -220,7 +225,7 @@ static void plan_pool_fusion(clcnn_trainer *t)
         state->pool_y = t->nodes[i].y;
         state->pool_argmax = &t->nodes[i].layer.scratch;
         t->nodes[i].pooled_by_producer = true;
-        t->nodes[source].y_unwritten = true;
+        t->nodes[owner].y_unwritten = true;
     }
 }
 
