@@ -146,8 +146,8 @@ struct clcnn_layer_kind {
      * each pooled value is the chosen input's), sparing the producer a pass over dy. */
     bool gates_relu;
     /* Optional: true when the node's forward can run a max pooling of its own output that
-     * follows it (state->pool_node): conv2d whose activation is in its op (ReLU or none). Its
-     * backward must then not read its output y. */
+     * follows it (state->pool_node): conv2d whose activation is in its op (ReLU or none),
+     * batch norm on images. Its backward must then not read its output y. */
     bool (*fuses_pool)(const clcnn_node *node);
     /* Optional: true when a producer that fuses_pool can run this node's forward (max
      * pooling, 2x2 at stride 2, unpadded); its argmax is then its scratch. */

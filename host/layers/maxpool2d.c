@@ -31,7 +31,7 @@ static clcnn_status backward(clcnn_layer_state *state, const clcnn_step *step,
                                     state->gate_relu ? y : NULL, dx[0]);
 }
 
-/* the windows conv2d_forward runs with a convolution (clcnn_fused_pool) */
+/* the windows a producer that fuses_pool can run in its own pass (clcnn_fused_pool) */
 static bool fusable_pool(const clcnn_node *node)
 {
     const clcnn_layer_args *a = &node->args;

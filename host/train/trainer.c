@@ -3,7 +3,8 @@
  * Each node that is not an alias owns its output y and gradient dy, both [batch, out] NCHW,
  * allocated once for the full batch (a short last batch uses the first N rows). An alias
  * (flatten, a final softmax, a ReLU fused into the batch norm before it) shares its input's.
- * Parameters, their gradients and Adam's m and v each live in one contiguous arena; a node's
+ * A 2x2 max pooling whose producer runs it in its own pass (plan_pool_fusion) does nothing in
+ * its forward, and that producer's y is then scratch that nothing reads. Parameters, their gradients and Adam's m and v each live in one contiguous arena; a node's
  * tensors are views into them, so the optimizer is one launch and replicas exchange one block
  * of gradients. The final softmax is fused into the loss: the last node's y holds logits and
  * its dy receives (softmax - onehot) / N.
