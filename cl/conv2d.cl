@@ -517,16 +517,11 @@ __kernel void conv2d_backward_weights_channels(
     if (index >= groups * (OCP / 16))
         return;
     const int first = index % groups * DW_SLOTS, oc0 = index / groups * 16;
-    /* slot s reads xp at offset[s] from its pixel's top-left input; slots past the row repeat
-     * the last f and store nothing */
-    int offset[DW_SLOTS];
+    /* slot s sums weight f = first + s; slots past the row repeat the last f and store nothing */
     float16 sum[DW_SLOTS], bias = (float16)(0.0f);
     #pragma unroll
-    for (int s = 0; s < DW_SLOTS; s++) {
-        const int f = min(first + s, row - 1), t = f % taps;
-        offset[s] = (f / taps * HP + t / KW) * WP + t % KW;
+    for (int s = 0; s < DW_SLOTS; s++)
         sum[s] = (float16)(0.0f);
-    }
     const bool bias_here = with_bias && first == 0;
     __global const float *gradient = dyt + oc0;
     if (KH == 3 && KW == 3) {
@@ -556,6 +551,12 @@ __kernel void conv2d_backward_weights_channels(
             }
         }
     } else {
+        int offset[DW_SLOTS]; /* slot s reads xp at offset[s] from its pixel's top-left input */
+        #pragma unroll
+        for (int s = 0; s < DW_SLOTS; s++) {
+            const int f = min(first + s, row - 1), t = f % taps;
+            offset[s] = (f / taps * HP + t / KW) * WP + t % KW;
+        }
         for (int n = 0; n < N; n++) {
             __global const float *plane = xp + (size_t)n * C * HP * WP;
             for (int oh = 0; oh < OH; oh++) {

@@ -714,10 +714,10 @@ clcnn_status clcnn_conv2d_forward(clcnn_context *context, const clcnn_conv2d_sha
     CLCNN_TRY(clcnn_require_bytes("conv2d_forward", "y", y, output_count(s), sizeof(float)));
     if (pool)
         CLCNN_TRY(clcnn_fused_pool_check("conv2d_forward", pool, s->N, s->OC, s->OH, s->OW));
-    int v = -1;
     if (context->reference) {
         clcnn_ref_conv2d_forward(s, x->host, w->host, b->host, y->host);
     } else {
+        int v;
         CLCNN_TRY(clcnn_variant_pick(context, CLCNN_VARIANT_CONV2D_FORWARD, s, &v));
         if (keep) /* a variant that keeps x padded says so again */
             keep->input_kept = false;

@@ -11,7 +11,7 @@
 #include "clcnn/model.h"
 #include "internal.h"
 
-/* ---- pooling shapes (max and average pooling, and a max pooling run with a conv2d) ------ */
+/* ---- pooling shapes (max and average pooling, and a max pooling run inside another op) -- */
 
 /* x: [N, C, H, W], y and argmax: [N, C, OH, OW]; argmax holds ih * W + iw (int) */
 typedef struct clcnn_pool2d_shape {
