@@ -297,8 +297,8 @@ static void pool_tile(const float16 t, __global float *pooled, __global int *arg
  * With pool, the 2x2 max pooling (stride 2, 'valid') of y instead of y: each tile is 1 x 4
  * windows, whose maxima and argmax go to pooled and argmax: [N, OC, OH / 2, OW / 2], as
  * maxpool2d_forward_2x2 writes them from y (the same choices, bit for bit). Writing y as well
- * cost as much as the separate pooling saved (measured on PoCL, Zen 4: twice the streams of
- * partial cache lines per item). */
+ * cost as much as the separate pooling saved (measured on PoCL, Zen 4; likely from twice the
+ * streams of partial cache lines per item). */
 __kernel void conv2d_forward_3x3(__global const float *xp, __global const float *w,
                                  __global const float *b, __global float *y, const int N,
                                  const int C, const int OC, const int OH, const int OW,
