@@ -58,7 +58,8 @@ clcnn_status clcnn_fail_cl(const clcnn_context *context, cl_int code, const char
     X(SOFTMAX_CROSS_ENTROPY, "softmax_cross_entropy.cl", "softmax_and_metrics")             \
     X(OPTIMIZER, "optimizer.cl", "optimizers")                                              \
     X(METRICS, "metrics.cl", "softmax_and_metrics")                                         \
-    X(CONV2D_TILED, "conv2d_tiled.cl", "conv2d")
+    X(CONV2D_TILED, "conv2d_tiled.cl", "conv2d")                                            \
+    X(CONV2D_WINOGRAD, "conv2d_winograd.cl", "conv2d")
 
 /* Which tuning parameter sizes a kernel's work-groups (clcnn_tuning; FIXED: sizes of its own,
  * REDUCE_WG or a variant's block parameters), so that `clcnn tune` times, for each parameter,
@@ -121,7 +122,9 @@ typedef enum {
     X(CONV2D_TILED_FORWARD, CONV2D_TILED, "conv2d_tiled_forward", FIXED)                    \
     X(CONV2D_TILED_BACKWARD_DATA, CONV2D_TILED, "conv2d_tiled_backward_data", FIXED)        \
     X(CONV2D_TILED_BACKWARD_WEIGHTS, CONV2D_TILED, "conv2d_tiled_backward_weights", FIXED)\
-    X(CONV2D_TILED_SUM_SPLITS, CONV2D_TILED, "conv2d_tiled_sum_splits", ELEMENTWISE)
+    X(CONV2D_TILED_SUM_SPLITS, CONV2D_TILED, "conv2d_tiled_sum_splits", ELEMENTWISE)        \
+    X(CONV2D_WINOGRAD_WEIGHTS, CONV2D_WINOGRAD, "conv2d_winograd_weights", PLANES)          \
+    X(CONV2D_WINOGRAD, CONV2D_WINOGRAD, "conv2d_winograd", FIXED)
 
 #define CLCNN_ENUM_PROGRAM(id, file, family) CLCNN_PROGRAM_##id,
 typedef enum { CLCNN_PROGRAMS(CLCNN_ENUM_PROGRAM) CLCNN_PROGRAM_COUNT } clcnn_program_id;

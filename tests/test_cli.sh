@@ -226,10 +226,11 @@ expect 1 "the device left tolerance against the reference at step 2 (conv2d" -- 
     env CLCNN_KERNEL_DIR="$work/mutant-cl" "$clcnn" train --data "$work/data" --epochs 1 --batch 32 --crosscheck-every 2 --out "$work/mutant-run"
 
 # ---- --profile: profile.csv parses and its counts match the work done. One epoch at batch 32:
-# 6 training steps, 2 validation and 2 test batches (10 forward passes, 3 convolutions each,
-# all on the 3x3 fast path), 6 backward passes (dW for 3 layers: the 8-wide one with output
-# channels in the lanes after a transpose of dy, the others on 16-column tiles; dX for 2: dX
-# also runs the forward kernel), Adam once over the parameter arena, 2 GEMMs per forward pass and 4 per
+# 6 training steps, 2 validation and 2 test batches (10 forward passes, 3 convolutions each:
+# the 3-channel first layer on the 3x3 fast path, the others on Winograd's, each after a
+# transform of its weights), 6 backward passes (dW for 3 layers: the 8-wide one with output
+# channels in the lanes after a transpose of dy, the others on 16-column tiles; dX for 2, on
+# Winograd's), Adam once over the parameter arena, 2 GEMMs per forward pass and 4 per
 # backward pass (PoCL, a CPU device, runs them on dense_gemm, not CLBlast), each dX GEMM after
 # a transpose of its weights. The same run writes a trace.
 "$clcnn" train --data "$work/data" --epochs 1 --batch 32 --out "$work/profiled" --profile \
@@ -237,7 +238,7 @@ expect 1 "the device left tolerance against the reference at step 2 (conv2d" -- 
     && [ "$(head -1 "$work/profiled/profile.csv")" = "kernel,calls,total_ms,mean_us,median_us,share,gflops,gbytes_per_s,global_size,local_size" ] \
     && pass "--profile writes profile.csv" || fail "--profile: $(tail -3 "$work/profile.log")"
 calls() { awk -F, -v k="$1" '$1 == k {print $2}' "$work/profiled/profile.csv"; }
-for expected in conv2d_backward_weights_channels:6 conv2d_transpose_gradient:6 conv2d_backward_weights_3x3_wide:12 adam_update:6 conv2d_forward_3x3:42 dense_gemm:44 dense_transpose:12 softmax_cross_entropy:10; do
+for expected in conv2d_backward_weights_channels:6 conv2d_transpose_gradient:6 conv2d_backward_weights_3x3_wide:12 adam_update:6 conv2d_forward_3x3:10 conv2d_winograd:32 conv2d_winograd_weights:32 dense_gemm:44 dense_transpose:12 softmax_cross_entropy:10; do
     kernel=${expected%%:*} count=${expected##*:}
     [ "$(calls "$kernel")" = "$count" ] && pass "profile: $kernel called $count times" \
         || fail "profile: $kernel called $(calls "$kernel") times, expected $count"
@@ -268,11 +269,11 @@ expect 1 "data folder $work/missing: missing" -- "$clcnn" train --data "$work/mi
     || fail "the earlier trace was changed: $(head -c 80 "$work/kept.json")"
 
 # ---- bench: two timed steps on the device alone; every op cross-checked, a cold start that
-# built all 14 programs and a warm one that loaded them; resident steps read their totals
+# built all 15 programs and a warm one that loaded them; resident steps read their totals
 # once for both steps (0.5 host synchronisations a step; 1/N for N steps)
 "$clcnn" bench --steps 2 --no-reference --json > "$work/bench.json" 2> "$work/bench.err" \
     && pass "bench --json runs" || fail "bench: $(tail -3 "$work/bench.err")"
-for field in '"runs":2' '"programs_built":14' '"programs_loaded":14' '"op":"conv2d"' '"direction":"backward_weights"'; do
+for field in '"runs":2' '"programs_built":15' '"programs_loaded":15' '"op":"conv2d"' '"direction":"backward_weights"'; do
     grep -qF "$field" "$work/bench.json" && pass "bench JSON has $field" || fail "bench JSON lacks $field"
 done
 [ "$(grep -c '"passed":true' "$work/bench.json")" -eq 51 ] && ! grep -q '"passed":false' "$work/bench.json" \
@@ -299,12 +300,14 @@ printf 'input height=28 width=28 channels=1\nconv2d filters=5 kernel=3 padding=s
 printf 'input height=28 width=28 channels=1\nconv2d filters=5 kernal=3\n' > "$work/bad-bench.model"
 expect 1 "bad-bench.model:2: conv2d: unknown keyword 'kernal'" -- "$clcnn" bench --model "$work/bad-bench.model" --no-reference
 
-# ---- profile: 2 steps; per step the forward kernel runs 5 times (3 layers, 2 dX), Adam once (one launch over the parameter arena)
+# ---- profile: 2 steps; per step the 3x3 forward kernel runs once (the first layer), Winograd's
+# 4 times (2 layers, 2 dX), Adam once (one launch over the parameter arena)
 "$clcnn" profile --steps 2 --csv "$work/profile-devices.csv" > "$work/profile-devices.txt" 2>&1 \
     && grep -q "^conv2d_forward_3x3 .*|" "$work/profile-devices.txt" && grep -q "^all kernels" "$work/profile-devices.txt" \
     && pass "profile prints the per-kernel table" || fail "profile: $(tail -3 "$work/profile-devices.txt")"
 [ "$(head -1 "$work/profile-devices.csv")" = "device,kernel,calls,ms_per_step,share,mean_us,median_us,gflops,gbytes_per_s,global_size,local_size" ] \
-    && [ "$(awk -F, '$2 == "conv2d_forward_3x3" {print $3}' "$work/profile-devices.csv")" = 10 ] \
+    && [ "$(awk -F, '$2 == "conv2d_forward_3x3" {print $3}' "$work/profile-devices.csv")" = 2 ] \
+    && [ "$(awk -F, '$2 == "conv2d_winograd" {print $3}' "$work/profile-devices.csv")" = 8 ] \
     && [ "$(awk -F, '$2 == "adam_update" {print $3}' "$work/profile-devices.csv")" = 2 ] \
     && pass "profile CSV counts match 2 steps" || fail "profile CSV: $(head -3 "$work/profile-devices.csv")"
 expect 2 "the reference path runs no kernels" -- "$clcnn" profile --device ref

@@ -120,6 +120,9 @@ START_TEST(a_wrong_kernel_is_caught)
          "at[j] = p / OW * stride_h * WP + p % OW;"},
         {"conv2d_tiled.cl", "for (int kk = 0; kk < TILE_K; kk++) {",
          "for (int kk = 1; kk < TILE_K; kk++) {"},
+        {"conv2d_winograd.cl", "e[3][q] = d[1][q] - d[3][q];", "e[3][q] = d[1][q] + d[3][q];"},
+        {"conv2d_winograd.cl", "pool_step(y10, first + OW, &best, &at);",
+         "pool_step(y10, first + 1, &best, &at);"},
     };
     const char *dir = make_temp_dir("mutant-kernels");
     for (size_t i = 0; i < clcnn_embedded_kernel_count; i++) {
@@ -168,6 +171,9 @@ START_TEST(a_wrong_kernel_is_caught)
     ck_assert_ptr_null(strstr(t.failed_ops, "conv2d/backward_weights/direct"));
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/backward_weights/channels"));
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/forward/channels"));
+    ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/forward/winograd"));
+    ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/backward_data/winograd"));
+    ck_assert_ptr_nonnull(strstr(t.failed_ops, "conv2d/forward_pool/winograd"));
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "avgpool2d/forward"));
     ck_assert_ptr_null(strstr(t.failed_ops, "avgpool2d/backward"));
     ck_assert_ptr_nonnull(strstr(t.failed_ops, "batchnorm/forward_training"));
