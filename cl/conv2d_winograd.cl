@@ -9,10 +9,11 @@
  * Two passes: the kernels' U (conv2d_winograd_weights), then per block of tiles their V, the 16
  * sums over channels and the output transform (conv2d_winograd), so that neither V nor the
  * sums leave the core. Tiles are counted across the batch, p = (n * TH + th) * TW + tw over the
- * TH x TW tiles of each output plane, in blocks of 8 (the last padded with zeros), P in all:
- *   u: [16, I, OP], OP = O rounded up to 16, zeros past O
- *   v: [16, I, 8] for one block, in local memory */
-#define TILE_BLOCK 8
+ * TH x TW tiles of each output plane, in blocks of 16 (the last padded with zeros), P in all:
+ *   u: [OP / 16, 16, I, 16], OP = O rounded up to 16, zeros past O: each block of 16 outputs'
+ *      transforms together, so that the sums over the input channels read them in one stream
+ *   v: [16, I, 16] for one block, in local memory */
+#define TILE_BLOCK 16
 
 /* g G^T for each of the 3 rows of g (lanes: 16 kernels): G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2;
  * 0 0 1] */
@@ -45,8 +46,8 @@ __kernel void conv2d_winograd_weights(__global const float *w, __global float *u
     for (int k = 0; k < 3; k++)
         weights_row(g[3 * k], g[3 * k + 1], g[3 * k + 2], r[k]);
     /* G (g G^T): the same combination of the rows */
-    __global float *out = u + (size_t)i * OP + o0;
-    const size_t plane = (size_t)I * OP;
+    const size_t plane = (size_t)I * 16; /* between the 16 elements of a block of outputs */
+    __global float *out = u + ((size_t)o0 / 16 * 16 * I + i) * 16;
     for (int l = 0; l < 4; l++) {
         vstore16(r[0][l], 0, out + l * plane);
         vstore16(0.5f * (r[0][l] + r[1][l] + r[2][l]), 0, out + (4 + l) * plane);
@@ -68,13 +69,13 @@ static float16 load_middle(__global const float *row, const int first, const int
 {
     if (first >= 0 && first + 16 <= W)
         return vload16(0, row + first);
-    float16 m;
+    float16 m = (float16)(0.0f);
     int j = 0;
     if (first >= 0 && first + 8 <= W) {
         m.lo = vload8(0, row + first);
         j = 8;
     }
-    for (; j < 16; j++)
+    for (; j < 16 && first + j < W; j++)
         m[j] = column_or_zero(row, first + j, W);
     return m;
 }
@@ -120,135 +121,221 @@ static void transform_tiles(__global const float *plane, const int H, const int 
     }
 }
 
-/* v: [16][I][8], the transforms of block `block`'s tiles (those along one row of tiles at a
- * time), zeros for the tiles past P. Tile (th, tw) of image n reads x: [N, I, H, W] from row
- * 2 th - top and column 2 tw - left. */
-static void transform_block(__global const float *x, __local float *v, const int block,
-                            const int I, const int H, const int W, const int top,
-                            const int left, const int TH, const int TW, const int P)
-{
-    for (int t = 0; t < TILE_BLOCK;) {
-        const int p = block * TILE_BLOCK + t;
-        if (p >= P) {
-            for (int k = 0; k < 16 * I; k++)
-                for (int rest = t; rest < TILE_BLOCK; rest++)
-                    v[k * TILE_BLOCK + rest] = 0.0f;
-            return;
-        }
-        const int image_row = p / TW, tw = p - image_row * TW;
-        const int n = image_row / TH, th = image_row - n * TH;
-        const int run = min(min(TILE_BLOCK - t, TW - tw), P - p);
-        for (int i = 0; i < I; i++) {
-            float8 out[16];
-            transform_tiles(x + ((size_t)n * I + i) * H * W, H, W, 2 * th - top, 2 * tw - left,
-                            out);
-            __local float *slots = v + (size_t)i * TILE_BLOCK + t;
-            if (run == TILE_BLOCK) {
-                for (int k = 0; k < 16; k++)
-                    vstore8(out[k], 0, slots + (size_t)k * I * TILE_BLOCK);
-                continue;
-            }
-            for (int k = 0; k < 16; k++)
-                for (int lane = 0; lane < run; lane++)
-                    slots[(size_t)k * I * TILE_BLOCK + lane] = out[k][lane];
-        }
-        t += run;
-    }
-}
-
 /* The first maximum in window order (y00, y01, y10, y11) wins, a NaN beats any number and the
  * first NaN stays: maxpool2d_forward_2x2's rule. best, at: the window so far. */
-static void pool_step(const float16 candidate, const int offset, float16 *best, int16 *at)
+static void pool_step(const float16 candidate, const int16 offset, float16 *best, int16 *at)
 {
     const int16 take = isgreater(candidate, *best) | (isnan(candidate) & ~isnan(*best));
     *best = select(*best, candidate, take);
-    *at = select(*at, (int16)(offset), take);
+    *at = select(*at, offset, take);
 }
 
-/* y's 16 outputs from o0 of block `block`'s tiles: [N, O, OH, OW] from v: [16, I, 8] and
- * u: [16, I, OP], plus b: [O] when use_bias, ReLU when relu. For each of the 16 elements the
- * sum over the input channels runs in 8 float16 accumulators (one vector load of u serves 8
- * fmas, each with its tile's v as an embedded broadcast); the 16 x 8 sums are kept, then each
- * tile's 16 are transformed into its 2x2 outputs. With pool, instead of y, the 2x2 max pooling
- * (stride 2, 'valid') into pooled and argmax: [N, O, OH / 2, OW / 2] (each tile is one
- * window). */
-static void multiply_block(__local const float *v, __global const float *u,
-                           __global const float *b, __global float *y, const int block,
-                           const int o0, const int I, const int O, const int OP, const int OH,
-                           const int OW, const int TH, const int TW, const int P,
-                           const int use_bias, const int relu, const int pool,
-                           __global float *pooled, __global int *argmax)
+/* activation_forward's ReLU: negatives to 0, NaN kept */
+static float16 relu16(const float16 x)
 {
-    float16 m[16][TILE_BLOCK];
-    for (int k = 0; k < 16; k++) {
-        float16 sum[TILE_BLOCK];
-        #pragma unroll
-        for (int t = 0; t < TILE_BLOCK; t++)
-            sum[t] = (float16)(0.0f);
-        __local const float *tiles = v + (size_t)k * I * TILE_BLOCK;
-        __global const float *kernels = u + (size_t)k * I * OP + o0;
-        for (int i = 0; i < I; i++, tiles += TILE_BLOCK, kernels += OP) {
-            const float16 weights = vload16(0, kernels);
-            #pragma unroll
-            for (int t = 0; t < TILE_BLOCK; t++)
-                sum[t] = fma(weights, (float16)(tiles[t]), sum[t]);
-        }
-        #pragma unroll
-        for (int t = 0; t < TILE_BLOCK; t++)
-            m[k][t] = sum[t];
+    return select(x, (float16)(0.0f), isless(x, (float16)(0.0f)));
+}
+
+/* The tiles' two columns of one output row, side by side: a (their left columns) and b
+ * interleaved, tiles 0-7 in the first vector and 8-15 in the second */
+static void interleave(const float16 a, const float16 b, float16 *row)
+{
+    row[0] = (float16)(a.s0, b.s0, a.s1, b.s1, a.s2, b.s2, a.s3, b.s3, a.s4, b.s4, a.s5, b.s5,
+                       a.s6, b.s6, a.s7, b.s7);
+    row[1] = (float16)(a.s8, b.s8, a.s9, b.s9, a.sa, b.sa, a.sb, b.sb, a.sc, b.sc, a.sd, b.sd,
+                       a.se, b.se, a.sf, b.sf);
+}
+
+/* count values of row (2 x 16) from `first` to out: whole vectors and halves as vector
+ * stores */
+static void store_columns(const float16 *row, const int first, const int count,
+                          __global float *out)
+{
+    int q = 0;
+    for (; q + 16 <= count && (first + q) % 16 == 0; q += 16)
+        vstore16(row[(first + q) / 16], 0, out + q);
+    for (; q + 8 <= count && (first + q) % 8 == 0; q += 8) {
+        const float16 whole = row[(first + q) / 16];
+        vstore8((first + q) % 16 ? whole.hi : whole.lo, 0, out + q);
     }
-    const int lanes = min(16, O - o0), tiles = TH * TW;
-    float16 bias = (float16)(0.0f);
-    for (int l = 0; l < 16 && use_bias; l++)
-        bias[l] = b[o0 + min(l, lanes - 1)];
-    for (int t = 0; t < TILE_BLOCK; t++) {
+    for (; q < count; q++)
+        out[q] = row[(first + q) / 16][(first + q) % 16];
+}
+
+/* count lanes of best and at from `first` to pooled and argmax: halves and quarters of the
+ * vectors as vector stores */
+static void store_windows(const float16 best, const int16 at, const int first, const int count,
+                          __global float *pooled, __global int *argmax)
+{
+    int q = 0;
+    for (; q + 8 <= count && (first + q) % 8 == 0; q += 8) {
+        const bool high = (first + q) % 16 != 0;
+        vstore8(high ? best.hi : best.lo, 0, pooled + q);
+        vstore8(high ? at.hi : at.lo, 0, argmax + q);
+    }
+    for (; q + 4 <= count && (first + q) % 4 == 0; q += 4) {
+        const int quarter = (first + q) % 16 / 4;
+        const float8 values = quarter < 2 ? best.lo : best.hi;
+        const int8 inputs = quarter < 2 ? at.lo : at.hi;
+        vstore4(quarter % 2 ? values.hi : values.lo, 0, pooled + q);
+        vstore4(quarter % 2 ? inputs.hi : inputs.lo, 0, argmax + q);
+    }
+    for (; q < count; q++) {
+        pooled[q] = best[first + q];
+        argmax[q] = at[first + q];
+    }
+}
+
+/* A block's tiles as runs along rows of tiles: lanes start[r] .. start[r] + length[r] - 1
+ * are tiles (th[r], tw[r] ..) of image n[r]; `runs` of them. */
+typedef struct tile_runs {
+    int runs, start[TILE_BLOCK], length[TILE_BLOCK], n[TILE_BLOCK], th[TILE_BLOCK], tw[TILE_BLOCK];
+} tile_runs;
+
+static tile_runs block_runs(const int block, const int TH, const int TW, const int P)
+{
+    tile_runs r;
+    r.runs = 0;
+    for (int t = 0; t < TILE_BLOCK;) {
         const int p = block * TILE_BLOCK + t;
         if (p >= P)
             break;
-        const int n = p / tiles, th = p % tiles / TW, tw = p % TW;
-        const int oh = 2 * th, ow = 2 * tw;
+        const int image_row = p / TW, tw = p - image_row * TW, n = image_row / TH;
+        const int k = r.runs++;
+        r.start[k] = t;
+        r.length[k] = min(min(TILE_BLOCK - t, TW - tw), P - p);
+        r.n[k] = n;
+        r.th[k] = image_row - n * TH;
+        r.tw[k] = tw;
+        t += r.length[k];
+    }
+    return r;
+}
+
+/* v: [16, I, 16], the transforms of a block's tiles (runs: along one row of tiles at a time),
+ * zeros in the lanes of no tile. Tile (th, tw) of image n reads x: [N, I, H, W] from row
+ * 2 th - top and column 2 tw - left. */
+static void transform_block(__global const float *x, __local float *v, const tile_runs *runs,
+                            const int I, const int H, const int W, const int top,
+                            const int left)
+{
+    for (int r = 0; r < runs->runs; r++)
+        /* transform_tiles's 8 lanes at a time */
+        for (int chunk = 0; chunk < runs->length[r]; chunk += 8) {
+            const int lanes = min(8, runs->length[r] - chunk);
+            for (int i = 0; i < I; i++) {
+                float8 out[16];
+                transform_tiles(x + ((size_t)runs->n[r] * I + i) * H * W, H, W,
+                                2 * runs->th[r] - top, 2 * (runs->tw[r] + chunk) - left, out);
+                const int first = runs->start[r] + chunk;
+                __local float *slots = v + (size_t)i * TILE_BLOCK + first;
+                /* all 8 lanes where they stay in the row: the lanes past the run belong to
+                 * the runs after it, or to the zeros after the last, written later */
+                if (first + 8 <= TILE_BLOCK) {
+                    for (int k = 0; k < 16; k++)
+                        vstore8(out[k], 0, slots + (size_t)k * I * TILE_BLOCK);
+                    continue;
+                }
+                for (int k = 0; k < 16; k++) {
+                    __local float *row = slots + (size_t)k * I * TILE_BLOCK;
+                    int lane = 0;
+                    if (lanes >= 4) {
+                        vstore4(out[k].lo, 0, row);
+                        lane = 4;
+                    }
+                    for (; lane < lanes; lane++)
+                        row[lane] = out[k][lane];
+                }
+            }
+        }
+    const int last = runs->start[runs->runs - 1] + runs->length[runs->runs - 1];
+    for (int k = 0; k < 16 * I; k++)
+        for (int lane = last; lane < TILE_BLOCK; lane++)
+            v[k * TILE_BLOCK + lane] = 0.0f;
+}
+
+/* y's output channels o0 .. o0 + 15 of a block's tiles: [N, O, OH, OW] from v: [16, I, 16] and
+ * u: [16, I, OP], plus b: [O] when use_bias, ReLU when relu. The tiles are the lanes: for each
+ * of the 16 elements the sum over the input channels runs in 16 float16 accumulators, one per
+ * output channel (one vector load of v serves 16 fmas, each with its weight as an embedded
+ * broadcast); the 16 x 16 sums are kept, then transformed into each output channel's 2x2
+ * outputs of the 16 tiles, so that a run of tiles along a row stores its two output rows as
+ * vectors. With 8 tiles to a vector the same sums ran at 140 GFLOP/s instead of about 200:
+ * each cache line of u served half the work. With pool, instead of y, the 2x2 max pooling
+ * (stride 2, 'valid') into pooled and argmax: [N, O, OH / 2, OW / 2] (each tile is one
+ * window, a run's windows are consecutive). */
+static void multiply_block(__local const float *v, __global const float *u,
+                           __global const float *b, __global float *y, const tile_runs *runs,
+                           const int o0, const int I, const int O, const int OP, const int OH,
+                           const int OW, const int use_bias, const int relu, const int pool,
+                           __global float *pooled, __global int *argmax)
+{
+    float16 m[16][16];
+    for (int k = 0; k < 16; k++) {
+        float16 sum[16];
+        #pragma unroll
+        for (int j = 0; j < 16; j++)
+            sum[j] = (float16)(0.0f);
+        __local const float *tiles = v + (size_t)k * I * TILE_BLOCK;
+        __global const float *kernels = u + ((size_t)o0 / 16 * 16 + k) * I * 16;
+        for (int i = 0; i < I; i++, tiles += TILE_BLOCK, kernels += 16) {
+            const float16 inputs = vload16(0, tiles);
+            #pragma unroll
+            for (int j = 0; j < 16; j++)
+                sum[j] = fma((float16)(kernels[j]), inputs, sum[j]);
+        }
+        #pragma unroll
+        for (int j = 0; j < 16; j++)
+            m[k][j] = sum[j];
+    }
+    /* each lane's first input of its window: row 2 th, column 2 tw of the OH x OW plane */
+    int16 corner = (int16)(0);
+    for (int r = 0; r < runs->runs; r++)
+        for (int q = 0; q < runs->length[r]; q++)
+            corner[runs->start[r] + q] = 2 * runs->th[r] * OW + 2 * (runs->tw[r] + q);
+    for (int j = 0; j < 16 && o0 + j < O; j++) {
+        const int o = o0 + j;
         /* A^T M, then (A^T M) A: A^T = [1 1 1 0; 0 1 -1 -1] */
         float16 r0[4], r1[4];
         for (int q = 0; q < 4; q++) {
-            r0[q] = m[q][t] + m[4 + q][t] + m[8 + q][t];
-            r1[q] = m[4 + q][t] - m[8 + q][t] - m[12 + q][t];
+            r0[q] = m[q][j] + m[4 + q][j] + m[8 + q][j];
+            r1[q] = m[4 + q][j] - m[8 + q][j] - m[12 + q][j];
         }
+        const float bias = use_bias ? b[o] : 0.0f;
         float16 y00 = r0[0] + r0[1] + r0[2] + bias, y01 = r0[1] - r0[2] - r0[3] + bias;
         float16 y10 = r1[0] + r1[1] + r1[2] + bias, y11 = r1[1] - r1[2] - r1[3] + bias;
-        if (relu) { /* activation_forward's ReLU: negatives to 0, NaN kept */
-            y00 = select(y00, (float16)(0.0f), isless(y00, (float16)(0.0f)));
-            y01 = select(y01, (float16)(0.0f), isless(y01, (float16)(0.0f)));
-            y10 = select(y10, (float16)(0.0f), isless(y10, (float16)(0.0f)));
-            y11 = select(y11, (float16)(0.0f), isless(y11, (float16)(0.0f)));
+        if (relu) {
+            y00 = relu16(y00);
+            y01 = relu16(y01);
+            y10 = relu16(y10);
+            y11 = relu16(y11);
         }
         if (pool) {
-            if (th >= OH / 2 || tw >= OW / 2)
-                continue;
-            const int first = oh * OW + ow;
             float16 best = y00;
-            int16 at = (int16)(first);
-            pool_step(y01, first + 1, &best, &at);
-            pool_step(y10, first + OW, &best, &at);
-            pool_step(y11, first + OW + 1, &best, &at);
-            const size_t plane = (size_t)(OH / 2) * (OW / 2);
-            const size_t index = ((size_t)n * O + o0) * plane + th * (OW / 2) + tw;
-            for (int l = 0; l < lanes; l++) {
-                pooled[index + l * plane] = best[l];
-                argmax[index + l * plane] = at[l];
+            int16 at = corner;
+            pool_step(y01, corner + 1, &best, &at);
+            pool_step(y10, corner + OW, &best, &at);
+            pool_step(y11, corner + OW + 1, &best, &at);
+            const int PH = OH / 2, PW = OW / 2;
+            for (int r = 0; r < runs->runs; r++) {
+                /* the 'valid' pooling's windows: none past an odd last row or column */
+                const int windows = runs->th[r] < PH ? min(runs->length[r], PW - runs->tw[r]) : 0;
+                const size_t index = (((size_t)runs->n[r] * O + o) * PH + runs->th[r]) * PW +
+                                     runs->tw[r];
+                store_windows(best, at, runs->start[r], windows, pooled + index, argmax + index);
             }
             continue;
         }
-        const size_t plane = (size_t)OH * OW;
-        __global float *out = y + ((size_t)n * O + o0) * plane + oh * OW + ow;
-        const bool right = ow + 1 < OW, lower = oh + 1 < OH;
-        for (int l = 0; l < lanes; l++) {
-            out[l * plane] = y00[l];
-            if (right)
-                out[l * plane + 1] = y01[l];
-            if (lower)
-                out[l * plane + OW] = y10[l];
-            if (right && lower)
-                out[l * plane + OW + 1] = y11[l];
+        float16 upper[2], lower[2];
+        interleave(y00, y01, upper);
+        interleave(y10, y11, lower);
+        for (int r = 0; r < runs->runs; r++) {
+            const int oh = 2 * runs->th[r], ow = 2 * runs->tw[r];
+            const int columns = min(2 * runs->length[r], OW - ow);
+            __global float *out = y + (((size_t)runs->n[r] * O + o) * OH + oh) * OW + ow;
+            store_columns(upper, 2 * runs->start[r], columns, out);
+            if (oh + 1 < OH)
+                store_columns(lower, 2 * runs->start[r], columns, out + OW);
         }
     }
 }
@@ -271,8 +358,9 @@ __kernel void conv2d_winograd(__global const float *x, __global const float *u,
     if (block >= (P + TILE_BLOCK - 1) / TILE_BLOCK)
         return;
     __local float *v = scratch + (size_t)get_local_id(0) * 16 * I * TILE_BLOCK;
-    transform_block(x, v, block, I, H, W, top, left, TH, TW, P);
+    const tile_runs runs = block_runs(block, TH, TW, P);
+    transform_block(x, v, &runs, I, H, W, top, left);
     for (int o0 = 0; o0 < OP; o0 += 16)
-        multiply_block(v, u, b, y, block, o0, I, O, OP, OH, OW, TH, TW, P, use_bias, relu, pool,
-                       pooled, argmax);
+        multiply_block(v, u, b, y, &runs, o0, I, O, OP, OH, OW, use_bias, relu, pool, pooled,
+                       argmax);
 }

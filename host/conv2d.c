@@ -3,10 +3,11 @@
  *
  * Each direction has an ordered table of variants (host/variant.c picks one per shape and
  * device; `clcnn check --variants all` forces each):
- *  - winograd (CPUs; forward and dX, 3x3 stride 1, at least 16 channels each side): Winograd's
- *    F(2x2, 3x3) in cl/conv2d_winograd.cl, 16 multiply-adds per 2x2 tile and channel pair where
- *    the direct sum takes 36; the input's transforms made per block of 8 tiles in local memory,
- *    padding included, so no padded copy is made; its forward pools in the same pass too.
+ *  - winograd (CPUs; forward and dX, 3x3 stride 1; preferred with 16 inputs and 64 outputs or
+ *    more, see winograd_pays): Winograd's F(2x2, 3x3) in cl/conv2d_winograd.cl, 16
+ *    multiply-adds per 2x2 tile and channel pair where the direct sum takes 36; the input's
+ *    transforms made per block of 16 tiles in local memory, padding included, so no padded
+ *    copy is made; its forward pools in the same pass too.
  *  - direct_3x3_f8 (CPUs; 3x3 stride 1, any size): the input is zero-padded (to whole tiles)
  *    into scratch, then float8 kernels compute 8 pixels x 8 channels per work-item (forward,
  *    and dX as a convolution of padded dy with flipped weights) or 2 x 9 taps (dW); its
@@ -546,7 +547,7 @@ static clcnn_status winograd(clcnn_context *context, const clcnn_conv2d_shape *s
                              const clcnn_fused_pool *pool)
 {
     const int OP = (O + 15) / 16 * 16, TH = (OH + 1) / 2, TW = (OW + 1) / 2, P = N * TH * TW;
-    const int blocks = (P + 7) / 8; /* cl/conv2d_winograd.cl: TILE_BLOCK tiles per block */
+    const int blocks = (P + 15) / 16; /* cl/conv2d_winograd.cl: TILE_BLOCK tiles per block */
     const size_t u_count = 16 * (size_t)I * OP;
     cl_mem u;
     CLCNN_TRY(clcnn_scratch(context, CLCNN_SCRATCH_FLIPPED_WEIGHTS, u_count * sizeof(float), &u));
@@ -564,8 +565,8 @@ static clcnn_status winograd(clcnn_context *context, const clcnn_conv2d_shape *s
     /* unused buffers stand in for b, pooled and argmax where they are not given */
     const cl_mem bias = b ? b : u, pooled = pool ? pool->y->mem : out,
                  argmax = pool ? pool->argmax->mem : out;
-    /* each work-item's block of transforms: [16, I, 8] */
-    const size_t group = WINOGRAD_WORK_GROUP, v_bytes = 16 * (size_t)I * 8 * sizeof(float);
+    /* each work-item's block of transforms: [16, I, 16] */
+    const size_t group = WINOGRAD_WORK_GROUP, v_bytes = 16 * (size_t)I * 16 * sizeof(float);
     CLCNN_TRY(clcnn_set_args(context, kernel, 22, sizeof(cl_mem), &x, sizeof(cl_mem), &u,
                              sizeof(cl_mem), &bias, sizeof(cl_mem), &out, group * v_bytes, NULL,
                              sizeof(int), &I, sizeof(int), &H, sizeof(int), &W, sizeof(int), &top,
@@ -730,21 +731,38 @@ static bool channels_prefers_weights(clcnn_context *context, const void *shape)
 static bool fits_winograd(clcnn_context *context, const void *shape)
 {
     const clcnn_conv2d_shape *s = shape;
-    const size_t block = WINOGRAD_WORK_GROUP * 16 * 8 * sizeof(float);
+    const size_t block = WINOGRAD_WORK_GROUP * 16 * 16 * sizeof(float);
     return fast_3x3(s) && block * (size_t)(s->C > s->OC ? s->C : s->OC) <=
                               context->device.local_mem_bytes;
 }
 
-/* Winograd's transforms pay where both sides have channels enough to spread them over (its
- * sums run 16 output channels to a vector). Measured side by side on PoCL, Zen 4, batch 64,
- * against the preferred direct variant with its padding (ms): 16 x 16 from 32 channels to 64
- * 3.09 -> 2.05, its dX 3.07 -> 2.46; 8 x 8 from 64 to 128 2.91 -> 2.10, its dX 3.02 -> 3.06;
- * 14 x 14 from 64 to 64 4.9 -> 4.6, from 32 2.5 -> 2.5; 28 x 28 from 32 to 32 4.9 -> 5.2. */
-static bool winograd_prefers(clcnn_context *context, const void *shape)
+/* Winograd's pays where its input transforms, made once per tile and input channel, serve
+ * enough outputs: 64 or more, or 32 where whole rows of tiles fill its blocks of 16 (maps a
+ * multiple of 16 wide), so that the transforms waste no lanes; and at least 16 inputs.
+ * Measured side by side on PoCL, Zen 4, batch 64, against the variant preferred before with
+ * its padding (ms; inputs -> outputs of the direction): 16 x 16, 32 -> 64: 3.09 -> 1.87,
+ * 64 -> 32: 3.07 -> 2.76; 8 x 8, 64 -> 128: 2.91 -> 1.89, 128 -> 64: 3.0 -> 2.33; 14 x 14,
+ * 64 -> 64: 4.6 -> 4.3-4.5, 32 -> 64: 2.44 -> 2.62; 7 x 7, 64 -> 128: 2.31 -> 2.16,
+ * 128 -> 64: 2.55 -> 2.63; and, left to the channels variant: 14 x 14, 64 -> 32:
+ * 2.48 -> 3.52; 28 x 28, 32 -> 32: 4.9 -> 5.0-5.2. */
+static bool winograd_pays(int inputs, int outputs, int output_width)
+{
+    const bool whole_rows = (output_width + 1) / 2 % 8 == 0;
+    return inputs >= 16 && (outputs >= 64 || (outputs >= 32 && whole_rows));
+}
+
+static bool winograd_prefers_forward(clcnn_context *context, const void *shape)
 {
     (void)context;
     const clcnn_conv2d_shape *s = shape;
-    return s->C >= 16 && s->OC >= 16;
+    return winograd_pays(s->C, s->OC, s->OW);
+}
+
+static bool winograd_prefers_data(clcnn_context *context, const void *shape)
+{
+    (void)context;
+    const clcnn_conv2d_shape *s = shape;
+    return winograd_pays(s->OC, s->C, s->W);
 }
 
 /* run_pool: where the variant also pools (clcnn_fused_pool) in its pass, else NULL */
@@ -758,7 +776,7 @@ typedef struct forward_variant {
 } forward_variant;
 
 static const forward_variant forward_variants[] = {
-    {{"winograd", CLCNN_SUITS_CPU, fits_winograd, winograd_prefers}, winograd_forward,
+    {{"winograd", CLCNN_SUITS_CPU, fits_winograd, winograd_prefers_forward}, winograd_forward,
      winograd_forward_pool},
     {{"channels", CLCNN_SUITS_CPU, NULL, channels_prefers_forward}, channels_forward, NULL},
     {{"direct_3x3_f8", CLCNN_SUITS_CPU, fits_3x3, NULL}, fast_forward, fast_forward_pool},
@@ -777,7 +795,8 @@ typedef struct data_variant {
 } data_variant;
 
 static const data_variant data_variants[] = {
-    {{"winograd", CLCNN_SUITS_CPU, fits_winograd, winograd_prefers}, winograd_backward_data},
+    {{"winograd", CLCNN_SUITS_CPU, fits_winograd, winograd_prefers_data},
+     winograd_backward_data},
     {{"channels", CLCNN_SUITS_CPU, fits_stride_1, channels_prefers_data}, channels_backward_data},
     {{"direct_3x3_f8", CLCNN_SUITS_CPU, fits_3x3, NULL}, fast_backward_data},
     {{"tiled", CLCNN_SUITS_GPU, tiled_fits, NULL}, tiled_backward_data},

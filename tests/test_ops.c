@@ -121,8 +121,8 @@ START_TEST(a_wrong_kernel_is_caught)
         {"conv2d_tiled.cl", "for (int kk = 0; kk < TILE_K; kk++) {",
          "for (int kk = 1; kk < TILE_K; kk++) {"},
         {"conv2d_winograd.cl", "e[3][q] = d[1][q] - d[3][q];", "e[3][q] = d[1][q] + d[3][q];"},
-        {"conv2d_winograd.cl", "pool_step(y10, first + OW, &best, &at);",
-         "pool_step(y10, first + 1, &best, &at);"},
+        {"conv2d_winograd.cl", "pool_step(y10, corner + OW, &best, &at);",
+         "pool_step(y10, corner + 1, &best, &at);"},
     };
     const char *dir = make_temp_dir("mutant-kernels");
     for (size_t i = 0; i < clcnn_embedded_kernel_count; i++) {
