@@ -736,7 +736,7 @@ static bool fits_winograd(clcnn_context *context, const void *shape)
                               context->device.local_mem_bytes;
 }
 
-/* Winograd's pays where its input transforms, made once per tile and input channel, serve
+/* Winograd's variant pays where its input transforms, made once per tile and input channel, serve
  * enough outputs: 64 or more, or 32 where whole rows of tiles fill its blocks of 16 (maps a
  * multiple of 16 wide), so that the transforms waste no lanes; and at least 16 inputs.
  * Measured side by side on PoCL, Zen 4, batch 64, against the variant preferred before with
