@@ -90,6 +90,7 @@ static void transform_tiles(__global const float *plane, const int H, const int 
 {
     /* d[r][q]: patch element (r, q) of the 8 tiles */
     float8 d[4][4];
+    #pragma unroll
     for (int r = 0; r < 4; r++) {
         const int ih = row0 + r;
         if (ih < 0 || ih >= H) {
@@ -107,12 +108,14 @@ static void transform_tiles(__global const float *plane, const int H, const int 
     }
     /* B^T d, then (B^T d) B: B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1] */
     float8 e[4][4];
+    #pragma unroll
     for (int q = 0; q < 4; q++) {
         e[0][q] = d[0][q] - d[2][q];
         e[1][q] = d[1][q] + d[2][q];
         e[2][q] = d[2][q] - d[1][q];
         e[3][q] = d[1][q] - d[3][q];
     }
+    #pragma unroll
     for (int r = 0; r < 4; r++) {
         out[r * 4 + 0] = e[r][0] - e[r][2];
         out[r * 4 + 1] = e[r][1] + e[r][2];
@@ -232,6 +235,7 @@ static void transform_block(__global const float *x, __local float *v, const til
                 /* all 8 lanes where they stay in the row: the lanes past the run belong to
                  * the runs after it, or to the zeros after the last, written later */
                 if (first + 8 <= TILE_BLOCK) {
+                    #pragma unroll
                     for (int k = 0; k < 16; k++)
                         vstore8(out[k], 0, slots + (size_t)k * I * TILE_BLOCK);
                     continue;
@@ -297,6 +301,7 @@ static void multiply_block(__local const float *v, __global const float *u,
         const int o = o0 + j;
         /* A^T M, then (A^T M) A: A^T = [1 1 1 0; 0 1 -1 -1] */
         float16 r0[4], r1[4];
+        #pragma unroll
         for (int q = 0; q < 4; q++) {
             r0[q] = m[q][j] + m[4 + q][j] + m[8 + q][j];
             r1[q] = m[4 + q][j] - m[8 + q][j] - m[12 + q][j];
