@@ -3,7 +3,7 @@
  *
  * Each direction has an ordered table of variants (host/variant.c picks one per shape and
  * device; `clcnn check --variants all` forces each):
- *  - winograd (CPUs; forward and dX, 3x3 stride 1; preferred with 16 inputs and 64 outputs or
+ *  - winograd (CPUs; forward and dX, 3x3 stride 1; preferred with 16 inputs and 32 outputs or
  *    more, see winograd_pays): Winograd's F(2x2, 3x3) in cl/conv2d_winograd.cl, 16
  *    multiply-adds per 2x2 tile and channel pair where the direct sum takes 36; the input's
  *    transforms made per block of 16 tiles in local memory, padding included, so no padded
@@ -736,33 +736,31 @@ static bool fits_winograd(clcnn_context *context, const void *shape)
                               context->device.local_mem_bytes;
 }
 
-/* Winograd's variant pays where its input transforms, made once per tile and input channel, serve
- * enough outputs: 64 or more, or 32 where whole rows of tiles fill its blocks of 16 (maps a
- * multiple of 16 wide), so that the transforms waste no lanes; and at least 16 inputs.
- * Measured side by side on PoCL, Zen 4, batch 64, against the variant preferred before with
- * its padding (ms; inputs -> outputs of the direction): 16 x 16, 32 -> 64: 3.09 -> 1.87,
- * 64 -> 32: 3.07 -> 2.76; 8 x 8, 64 -> 128: 2.91 -> 1.89, 128 -> 64: 3.0 -> 2.33; 14 x 14,
- * 64 -> 64: 4.6 -> 4.3-4.5, 32 -> 64: 2.44 -> 2.62; 7 x 7, 64 -> 128: 2.31 -> 2.16,
- * 128 -> 64: 2.55 -> 2.63; and, left to the channels variant: 14 x 14, 64 -> 32:
- * 2.48 -> 3.52; 28 x 28, 32 -> 32: 4.9 -> 5.0-5.2. */
-static bool winograd_pays(int inputs, int outputs, int output_width)
+/* Winograd's variant pays where its input transforms, made once per tile and input channel,
+ * serve 32 outputs or more, from 16 inputs or more. Measured side by side on PoCL, Zen 4,
+ * batch 64, against the variant preferred before it with that variant's padding (ms; inputs
+ * -> outputs of the direction): 16 x 16, 32 -> 64: 3.03 -> 1.66, 64 -> 32 (dX): 3.13 -> 2.13;
+ * 8 x 8, 64 -> 128: 2.89 -> 1.71, 128 -> 64 (dX): 2.97 -> 2.01; 28 x 28, 32 -> 32: 5.15 ->
+ * 3.99, dX 5.05 -> 4.10; 14 x 14, 32 -> 64: 2.47 -> 2.12, 64 -> 64: 4.66 -> 3.82, dX 4.58 ->
+ * 3.88; 7 x 7, 64 -> 128: 2.31 -> 2.04, 128 -> 64 (dX): 2.44 -> 2.36. One shape came out
+ * even or worse: 14 x 14, 64 -> 32 (dX), 2.42-2.51 -> 2.42-2.90. */
+static bool winograd_pays(int inputs, int outputs)
 {
-    const bool whole_rows = (output_width + 1) / 2 % 8 == 0;
-    return inputs >= 16 && (outputs >= 64 || (outputs >= 32 && whole_rows));
+    return inputs >= 16 && outputs >= 32;
 }
 
 static bool winograd_prefers_forward(clcnn_context *context, const void *shape)
 {
     (void)context;
     const clcnn_conv2d_shape *s = shape;
-    return winograd_pays(s->C, s->OC, s->OW);
+    return winograd_pays(s->C, s->OC);
 }
 
 static bool winograd_prefers_data(clcnn_context *context, const void *shape)
 {
     (void)context;
     const clcnn_conv2d_shape *s = shape;
-    return winograd_pays(s->OC, s->C, s->W);
+    return winograd_pays(s->OC, s->C);
 }
 
 /* run_pool: where the variant also pools (clcnn_fused_pool) in its pass, else NULL */
