@@ -259,19 +259,19 @@ static void transform_block(__global const float *x, __local float *v, const til
 }
 
 /* y's output channels o0 .. o0 + 15 of a block's tiles: [N, O, OH, OW] from v: [16, I, 16] and
- * u: [16, I, OP], plus b: [O] when use_bias, ReLU when relu. The tiles are the lanes: for each
+ * u (above), plus b: [O] when use_bias, ReLU when relu. The tiles are the lanes: for each
  * of the 16 elements the sum over the input channels runs in 16 float16 accumulators, one per
  * output channel (one vector load of v serves 16 fmas, each with its weight as an embedded
  * broadcast); the 16 x 16 sums are kept, then transformed into each output channel's 2x2
  * outputs of the 16 tiles, so that a run of tiles along a row stores its two output rows as
- * vectors. With 8 tiles to a vector the same sums ran at 140 GFLOP/s instead of about 200:
- * each cache line of u served half the work. With pool, instead of y, the 2x2 max pooling
- * (stride 2, 'valid') into pooled and argmax: [N, O, OH / 2, OW / 2] (each tile is one
- * window, a run's windows are consecutive). */
+ * vectors. Blocks of 8 tiles with the outputs in the lanes were slower (the 16 x 16 layer
+ * 2.05 against 1.87 ms): each line of u served 8 fmas, and the outputs went out as scalars.
+ * With pool, instead of y, the 2x2 max pooling (stride 2, 'valid') into pooled and argmax:
+ * [N, O, OH / 2, OW / 2] (each tile is one window, a run's windows are consecutive). */
 static void multiply_block(__local const float *v, __global const float *u,
                            __global const float *b, __global float *y, const tile_runs *runs,
-                           const int o0, const int I, const int O, const int OP, const int OH,
-                           const int OW, const int use_bias, const int relu, const int pool,
+                           const int o0, const int I, const int O, const int OH, const int OW,
+                           const int use_bias, const int relu, const int pool,
                            __global float *pooled, __global int *argmax)
 {
     float16 m[16][16];
@@ -346,8 +346,8 @@ static void multiply_block(__local const float *v, __global const float *u,
 }
 
 /* y: [N, O, OH, OW] (or, with pool, its pooling) from x: [N, I, H, W] through u (above). A
- * work-item per block of 8 tiles transforms them into its part of the local scratch,
- * v: [16, I, 8], then makes every output channel's from it, 16 at a time, so that v never
+ * work-item per block of 16 tiles transforms them into its part of the local scratch,
+ * v: [16, I, 16], then makes every output channel's from it, 16 at a time, so that v never
  * leaves the core's caches: written to global memory and read back by a second kernel, v (4
  * times the input) cost as much time as the multiply-adds saved (measured on PoCL, Zen 4). On a
  * 1-D range of blocks; scratch holds a v for each work-item of the group. */
@@ -366,6 +366,5 @@ __kernel void conv2d_winograd(__global const float *x, __global const float *u,
     const tile_runs runs = block_runs(block, TH, TW, P);
     transform_block(x, v, &runs, I, H, W, top, left);
     for (int o0 = 0; o0 < OP; o0 += 16)
-        multiply_block(v, u, b, y, &runs, o0, I, O, OP, OH, OW, use_bias, relu, pool, pooled,
-                       argmax);
+        multiply_block(v, u, b, y, &runs, o0, I, O, OH, OW, use_bias, relu, pool, pooled, argmax);
 }

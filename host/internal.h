@@ -221,7 +221,8 @@ void clcnn_trace_end(clcnn_context *context, uint64_t begin_ns, uint64_t step, c
 enum {
     CLCNN_SCRATCH_PADDED_INPUT,    /* conv2d: x padded to the 3x3 tiles */
     CLCNN_SCRATCH_PADDED_GRADIENT, /* conv2d: dy padded for dX or dW */
-    CLCNN_SCRATCH_FLIPPED_WEIGHTS, /* conv2d: the weights of dX, or transposed (channels) */
+    CLCNN_SCRATCH_FLIPPED_WEIGHTS, /* conv2d: dX's flipped, transposed (channels) or
+                                      transformed (winograd) weights */
     CLCNN_SCRATCH_PLANE_SUMS,      /* batchnorm: per-plane sums, [N * C, 2] */
     CLCNN_SCRATCH_TRANSPOSED_WEIGHTS, /* dense: w^T for dX on dense_gemm */
     CLCNN_SCRATCH_SPLIT_SUMS,      /* conv2d tiled dW: partial sums, [splits, OC, C*KH*KW] */
